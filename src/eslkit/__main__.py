@@ -1,0 +1,4 @@
+from eslkit.cli.main import main
+import sys
+
+sys.exit(main())
