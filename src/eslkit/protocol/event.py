@@ -1,0 +1,588 @@
+"""The FreeSWITCH event: ordered headers, optional body, and its three wire formats.
+
+An :class:`Event` holds its headers in order, duplicates allowed; lookups are
+case-insensitive and return the first match, as ``switch_event_get_header`` does. Header
+values are always ``str``; an array header is kept the way FreeSWITCH writes it in plain
+format, ``ARRAY::a|:b`` (see :meth:`Event.get_array`).
+
+Serialization reproduces FreeSWITCH byte for byte:
+
+- plain: ``switch_event_serialize`` with URL encoding (:mod:`eslkit.protocol.urlcode`);
+- JSON: ``switch_event_serialize_json`` (cJSON ``PrintUnformatted``): key order kept,
+  duplicate keys kept, ``Content-Length``/``_body`` appended when a body is present;
+- XML: ``switch_event_xmlize`` + ``switch_xml_toxml``: two-space layout, URL-encoded header
+  text, the body escaped as FreeSWITCH's XML writer does.
+
+An event parsed from plain bytes is lazy: nothing is split or decoded until a header is asked
+for, and asking for one header scans for that header only. This is what makes the client's
+event path fast.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from json.encoder import encode_basestring as _encode_json_string
+from typing import Literal
+
+from eslkit.protocol.errors import EventFormatError
+from eslkit.protocol.urlcode import url_decode, url_encode
+
+EventFormat = Literal["plain", "json", "xml"]
+
+ARRAY_PREFIX = "ARRAY::"
+ARRAY_SEPARATOR = "|:"
+
+_ENC = "utf-8"
+_ERR = "surrogateescape"
+
+# name -> (b"\nName:", b"\nname:", b"name:", is Content-Length, b"Name:")
+_LOOKUP_KEYS: dict[str, tuple[bytes, bytes, bytes, bool, bytes]] = {}
+
+
+def _lookup_keys(name: str) -> tuple[bytes, bytes, bytes, bool, bytes]:
+    lowered = name.lower().encode(_ENC, _ERR)
+    exact = name.encode(_ENC, _ERR) + b":"
+    keys = (
+        b"\n" + exact,
+        b"\n" + lowered + b":",
+        lowered + b":",
+        lowered == b"content-length",
+        exact,
+    )
+    if len(_LOOKUP_KEYS) < 1024:
+        _LOOKUP_KEYS[name] = keys
+    return keys
+
+
+def _to_bytes(text: str) -> bytes:
+    return text.encode(_ENC, _ERR)
+
+
+def _to_str(data: bytes) -> str:
+    return data.decode(_ENC, _ERR)
+
+
+class Event:
+    """A FreeSWITCH event: ordered headers (duplicates allowed) and an optional body."""
+
+    __slots__ = ("_body", "_cache", "_headers", "_index", "_lower", "_raw", "_raw_end")
+
+    def __init__(
+        self,
+        headers: Iterable[tuple[str, str]] = (),
+        body: str | None = None,
+    ) -> None:
+        self._headers: list[tuple[str, str]] | None = list(headers)
+        self._body: str | None = body
+        self._index: dict[str, str] | None = None
+        # Lazy plain source: the raw serialized bytes and the end of the header section.
+        self._raw: bytes | None = None
+        self._raw_end = 0
+        self._lower: bytes | None = None
+        self._cache: dict[str, bytes] | None = None
+
+    # ----------------------------------------------------------------- construction
+    @classmethod
+    def from_plain(cls, data: bytes) -> Event:
+        """Parse a plain-format event (the body of a ``text/event-plain`` frame), lazily."""
+        event = cls.__new__(cls)
+        event._headers = None
+        event._index = None
+        event._lower = None
+        event._cache = None
+        event._body = None
+        event._raw = data
+        event._raw_end = -1
+        return event
+
+    def _split_raw(self) -> int:
+        """Find where the headers of the lazy plain source end; sets the body."""
+        end = self._raw_end
+        if end < 0:
+            data = self._raw
+            assert data is not None
+            end = data.find(b"\n\n")
+            if end < 0:
+                end = len(data) - 1 if data.endswith(b"\n") else len(data)
+                self._body = None
+            else:
+                self._body = _to_str(data[end + 2 :]) if len(data) > end + 2 else None
+            self._raw_end = end
+        return end
+
+    @classmethod
+    def from_json(cls, data: bytes | str) -> Event:
+        """Parse a JSON-format event. Duplicate keys are kept; arrays become ``ARRAY::``."""
+        text = _to_str(data) if isinstance(data, bytes) else data
+        try:
+            pairs = json.loads(text, object_pairs_hook=list, strict=False)
+        except ValueError as exc:
+            raise EventFormatError(f"invalid JSON event: {exc}") from None
+        if not isinstance(pairs, list):
+            raise EventFormatError("a JSON event must be an object")
+        headers: list[tuple[str, str]] = []
+        for key, value in pairs:
+            if isinstance(value, list):
+                value = ARRAY_PREFIX + ARRAY_SEPARATOR.join(_json_scalar(v) for v in value)
+            else:
+                value = _json_scalar(value)
+            headers.append((key, value))
+        body: str | None = None
+        if headers and headers[-1][0] == "_body":
+            body = headers.pop()[1]
+            if headers and headers[-1][0] == "Content-Length":
+                headers.pop()
+        return cls(headers, body)
+
+    @classmethod
+    def from_xml(cls, data: bytes | str) -> Event:
+        """Parse an XML-format event as FreeSWITCH lays it out.
+
+        The XML form cannot tell an array header from repeated headers of the same name;
+        both parse back as repeated headers (and serialize to the same bytes).
+        """
+        text = _to_str(data) if isinstance(data, bytes) else data
+        return _parse_xml(text)
+
+    @classmethod
+    def parse(cls, data: bytes, fmt: EventFormat) -> Event:
+        """Parse ``data`` in the given format."""
+        if fmt == "plain":
+            return cls.from_plain(data)
+        if fmt == "json":
+            return cls.from_json(data)
+        return cls.from_xml(data)
+
+    # ----------------------------------------------------------------- header access
+    def _materialize(self) -> list[tuple[str, str]]:
+        headers = self._headers
+        if headers is None:
+            raw = self._raw
+            assert raw is not None
+            headers = []
+            for line in _to_str(raw[: self._split_raw()]).split("\n"):
+                if not line:
+                    continue
+                name, sep, value = line.partition(":")
+                if sep and value[:1] == " ":
+                    value = value[1:]
+                headers.append((name, url_decode(value)))
+            if self._body is not None and headers and headers[-1][0] == "Content-Length":
+                # The generated Content-Length line that precedes a plain body.
+                headers.pop()
+            self._headers = headers
+        return headers
+
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        """All headers in order, as ``(name, decoded value)`` pairs. Do not mutate."""
+        return self._materialize()
+
+    def _lazy_get(self, name: str) -> str | None:
+        raw = self._raw
+        assert raw is not None
+        keys = _LOOKUP_KEYS.get(name) or _lookup_keys(name)
+        # Fast path: the exact spelling, then proof that it is the first match and lies in
+        # the header section. A body can only start after the generated
+        # "Content-Length: N" line, so when no such line precedes the match, the match is a
+        # header; and no other spelling of the name may come before it.
+        if raw.startswith(keys[4]):
+            start = len(keys[4])
+        else:
+            pos = raw.find(keys[0])
+            if pos <= 0:
+                return self._lazy_get_slow(keys)
+            before = raw[:pos].lower()
+            if (
+                keys[1] in before
+                or b"\ncontent-length: " in before
+                or before.startswith(keys[2])
+                or before.startswith(b"content-length: ")
+            ):
+                return self._lazy_get_slow(keys)
+            start = pos + len(keys[0])
+        stop = raw.find(b"\n", start)
+        value = raw[start:stop] if stop >= 0 else raw[start:]
+        if value[:1] == b" ":
+            value = value[1:]
+        if b"%" in value:
+            return url_decode(value.decode(_ENC, _ERR))
+        return value.decode(_ENC, _ERR)
+
+    def _lazy_get_slow(self, keys: tuple[bytes, bytes, bytes, bool, bytes]) -> str | None:
+        raw = self._raw
+        assert raw is not None
+        lowered = keys[1]
+        end = self._split_raw()
+        lower = self._lower
+        if lower is None:
+            lower = self._lower = raw[:end].lower()
+        if lower.startswith(keys[2]):
+            start = len(keys[2])
+        else:
+            pos = lower.find(lowered)
+            if pos < 0:
+                return None
+            start = pos + len(lowered)
+        stop = raw.find(b"\n", start, end)
+        if stop < 0:
+            stop = end
+        if raw[start : start + 1] == b" ":
+            start += 1
+        value = raw[start:stop]
+        if b"%" in value:
+            return url_decode(_to_str(value))
+        return _to_str(value)
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """The first header called ``name`` (case-insensitive), or ``default``."""
+        if self._headers is None:
+            keys = _LOOKUP_KEYS.get(name) or _lookup_keys(name)
+            if not keys[3]:
+                value = self._lazy_get(name)
+                return default if value is None else value
+            # The generated Content-Length line before a body is not a header: parse fully.
+            self._materialize()
+        index = self._index
+        if index is None:
+            index = {}
+            for key, value in self._materialize():
+                index.setdefault(key.lower(), value)
+            self._index = index
+        found = index.get(name.lower())
+        return default if found is None else found
+
+    def __getitem__(self, name: str) -> str:
+        value = self.get(name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name) is not None
+
+    def get_all(self, name: str) -> list[str]:
+        """Every value of the headers called ``name``, in order."""
+        lowered = name.lower()
+        return [value for key, value in self._materialize() if key.lower() == lowered]
+
+    def get_array(self, name: str) -> list[str] | None:
+        """The elements of an array header (``ARRAY::a|:b``), or a one-element list."""
+        value = self.get(name)
+        if value is None:
+            return None
+        if value.startswith(ARRAY_PREFIX):
+            return value[len(ARRAY_PREFIX) :].split(ARRAY_SEPARATOR)
+        return [value]
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._materialize())
+
+    def __len__(self) -> int:
+        return len(self._materialize())
+
+    @property
+    def body(self) -> str | None:
+        """The event body, or ``None``. Plain format cannot tell ``""`` from no body."""
+        if self._raw is not None and self._raw_end < 0:
+            self._split_raw()
+        return self._body
+
+    @body.setter
+    def body(self, value: str | None) -> None:
+        self._mutable()
+        self._body = value
+
+    @property
+    def name(self) -> str | None:
+        """``Event-Name``."""
+        return self.get("Event-Name")
+
+    @property
+    def subclass(self) -> str | None:
+        """``Event-Subclass`` (CUSTOM events)."""
+        return self.get("Event-Subclass")
+
+    @property
+    def uuid(self) -> str | None:
+        """``Unique-ID``: the channel the event is about, if any."""
+        return self.get("Unique-ID")
+
+    # ----------------------------------------------------------------- mutation
+    def _mutable(self) -> list[tuple[str, str]]:
+        headers = self._materialize()
+        self._raw = None
+        self._raw_end = -1
+        self._lower = None
+        self._index = None
+        self._cache = None
+        return headers
+
+    def add_header(self, name: str, value: str) -> None:
+        """Append a header (duplicates allowed)."""
+        self._mutable().append((name, value))
+
+    def prepend_header(self, name: str, value: str) -> None:
+        """Insert a header at the top."""
+        self._mutable().insert(0, (name, value))
+
+    def del_header(self, name: str) -> int:
+        """Remove every header called ``name``; returns how many were removed."""
+        headers = self._mutable()
+        lowered = name.lower()
+        kept = [(k, v) for k, v in headers if k.lower() != lowered]
+        removed = len(headers) - len(kept)
+        headers[:] = kept
+        return removed
+
+    def set_header(self, name: str, value: str) -> None:
+        """Replace every header called ``name`` by one, appended at the end."""
+        self.del_header(name)
+        self.add_header(name, value)
+
+    def copy(self) -> Event:
+        """An independent copy."""
+        return Event(self._materialize(), self.body)
+
+    # ----------------------------------------------------------------- serialization
+    def to_plain(self) -> bytes:
+        """Plain format, as FreeSWITCH writes the body of a ``text/event-plain`` frame."""
+        cache = self._cache
+        if cache is not None:
+            cached = cache.get("plain")
+            if cached is not None:
+                return cached
+        parts: list[str] = []
+        append = parts.append
+        for name, value in self._materialize():
+            encoded = url_encode(value)
+            append(f"{name}: {encoded or '_undef_'}\n")
+        body = self.body
+        text = "".join(parts)
+        if body:
+            raw_body = _to_bytes(body)
+            data = _to_bytes(text) + b"Content-Length: %d\n\n" % len(raw_body) + raw_body
+        else:
+            data = _to_bytes(text + "\n")
+        self._store("plain", data)
+        return data
+
+    def to_json(self) -> bytes:
+        """JSON format (cJSON unformatted, duplicate keys kept)."""
+        cache = self._cache
+        if cache is not None:
+            cached = cache.get("json")
+            if cached is not None:
+                return cached
+        parts: list[str] = []
+        append = parts.append
+        for name, value in self._materialize():
+            if value.startswith(ARRAY_PREFIX):
+                items = value[len(ARRAY_PREFIX) :].split(ARRAY_SEPARATOR)
+                encoded = "[" + ",".join(_encode_json_string(item) for item in items) + "]"
+            else:
+                encoded = _encode_json_string(value)
+            append(f"{_encode_json_string(name)}:{encoded}")
+        body = self.body
+        if body is not None:
+            append(f'"Content-Length":"{len(_to_bytes(body))}"')
+            append(f'"_body":{_encode_json_string(body)}')
+        data = _to_bytes("{" + ",".join(parts) + "}")
+        self._store("json", data)
+        return data
+
+    def to_xml(self) -> bytes:
+        """XML format, with FreeSWITCH's exact layout and escaping."""
+        cache = self._cache
+        if cache is not None:
+            cached = cache.get("xml")
+            if cached is not None:
+                return cached
+        parts: list[bytes] = [b"<event>\n"]
+        headers = self._materialize()
+        if headers:
+            parts.append(b"  <headers>\n")
+            for name, value in headers:
+                raw_name = _to_bytes(name)
+                if value.startswith(ARRAY_PREFIX):
+                    items = value[len(ARRAY_PREFIX) :].split(ARRAY_SEPARATOR)
+                else:
+                    items = [value]
+                for item in items:
+                    text = _xml_escape(_to_bytes(url_encode(item)))
+                    parts.append(b"    <%s>%s</%s>\n" % (raw_name, text, raw_name))
+            parts.append(b"  </headers>\n")
+        else:
+            parts.append(b"  <headers></headers>\n")
+        body = self.body
+        if body:
+            raw_body = _to_bytes(body)
+            escaped = _xml_escape(raw_body)
+            parts.append(b"  <Content-Length>%d</Content-Length>\n" % len(raw_body))
+            tail = b"  </body>\n" if escaped.endswith(b"\n") else b"</body>\n"
+            parts.append(b"  <body>" + escaped + tail)
+        parts.append(b"</event>\n")
+        data = b"".join(parts)
+        self._store("xml", data)
+        return data
+
+    def serialize(self, fmt: EventFormat) -> bytes:
+        """The event in ``fmt`` ("plain", "json" or "xml")."""
+        if fmt == "plain":
+            return self.to_plain()
+        if fmt == "json":
+            return self.to_json()
+        return self.to_xml()
+
+    def _store(self, fmt: str, data: bytes) -> None:
+        if self._cache is None:
+            self._cache = {}
+        self._cache[fmt] = data
+
+    # ----------------------------------------------------------------- misc
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Event):
+            return NotImplemented
+        return self._materialize() == other._materialize() and self.body == other.body
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        name = self.get("Event-Name")
+        subclass = self.get("Event-Subclass")
+        label = f"{name} {subclass}" if subclass else str(name)
+        return f"<Event {label} ({len(self)} headers{', body' if self.body else ''})>"
+
+
+def _json_scalar(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+# ---------------------------------------------------------------------- XML escaping
+_XML_SPECIAL = re.compile(rb"[&<>\r\x80-\xff]")
+
+
+def _xml_escape(data: bytes) -> bytes:
+    """Escape text as FreeSWITCH's XML writer does for element content.
+
+    ``&``, ``<``, ``>`` and CR are escaped; a valid UTF-8 sequence becomes ``&#xHEX;``;
+    invalid bytes are dropped (with the byte that revealed them); ``<!`` turns escaping off
+    for the rest of the text.
+    """
+    if not _XML_SPECIAL.search(data):
+        return data
+    out = bytearray()
+    i = 0
+    n = len(data)
+    expecting = 0
+    code = 0
+    while i < n:
+        byte = data[i]
+        i += 1
+        if byte == 0x26:
+            out += b"&amp;"
+        elif byte == 0x3C:
+            if i < n and data[i] == 0x21:
+                out.append(byte)
+                out += data[i:]
+                return bytes(out)
+            out += b"&lt;"
+        elif byte == 0x3E:
+            out += b"&gt;"
+        elif byte == 0x0D:
+            out += b"&#xD;"
+        elif byte in (0x22, 0x0A, 0x09):
+            out.append(byte)
+        elif expecting == 0 and byte & 0x80:
+            num = 1
+            while num < 4 and (byte >> (7 - num)) & 1:
+                num += 1
+            if num == 2:
+                code = byte & 0x1F
+            elif num == 3:
+                code = byte & 0x0F
+            elif num == 4:
+                code = byte & 0x07
+            expecting = num - 1 if num in (2, 3, 4) else 0
+        elif expecting > 0:
+            if (byte >> 6) & 3 == 2:
+                code = (code << 6) | (byte & 0x3F)
+                expecting -= 1
+                if expecting == 0:
+                    out += b"&#x%X;" % code
+            else:
+                expecting = 0
+        else:
+            out.append(byte)
+    return bytes(out)
+
+
+_XML_ENTITY = re.compile(r"&(amp|lt|gt|quot|apos|#x[0-9A-Fa-f]+|#[0-9]+);")
+_XML_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+
+
+def _xml_entity(match: re.Match[str]) -> str:
+    name = match.group(1)
+    if name.startswith("#x"):
+        return chr(int(name[2:], 16))
+    if name.startswith("#"):
+        return chr(int(name[1:]))
+    return _XML_NAMED[name]
+
+
+def _xml_unescape(text: str) -> str:
+    if "&" not in text:
+        return text
+    return _XML_ENTITY.sub(_xml_entity, text)
+
+
+_XML_HEADER_LINE = re.compile(r"    <([^>]*)>([^<]*)</\1>\n")
+
+
+def _parse_xml(text: str) -> Event:
+    prefix = "<event>\n"
+    if not text.startswith(prefix):
+        raise EventFormatError("an XML event must start with <event>")
+    pos = len(prefix)
+    headers: list[tuple[str, str]] = []
+    if text.startswith("  <headers></headers>\n", pos):
+        pos += len("  <headers></headers>\n")
+    elif text.startswith("  <headers>\n", pos):
+        pos += len("  <headers>\n")
+        while not text.startswith("  </headers>\n", pos):
+            match = _XML_HEADER_LINE.match(text, pos)
+            if match is None:
+                raise EventFormatError(f"malformed XML header line at offset {pos}")
+            headers.append((match.group(1), url_decode(_xml_unescape(match.group(2)))))
+            pos = match.end()
+        pos += len("  </headers>\n")
+    else:
+        raise EventFormatError("an XML event must have <headers>")
+    body: str | None = None
+    if text.startswith("  <Content-Length>", pos):
+        end = text.find("</Content-Length>\n", pos)
+        if end < 0:
+            raise EventFormatError("unterminated <Content-Length>")
+        pos = end + len("</Content-Length>\n")
+        if not text.startswith("  <body>", pos):
+            raise EventFormatError("<Content-Length> without <body>")
+        pos += len("  <body>")
+        end = text.rfind("</body>\n</event>\n")
+        if end < pos:
+            raise EventFormatError("unterminated <body>")
+        raw = text[pos:end]
+        if raw.endswith("\n  "):
+            raw = raw[:-2]
+        body = _xml_unescape(raw)
+        pos = end + len("</body>\n")
+    if text[pos:] != "</event>\n":
+        raise EventFormatError("trailing data after the XML event")
+    return Event(headers, body)

@@ -1,0 +1,46 @@
+"""FreeSWITCH's URL encoding (``switch_url_encode``) and decoding.
+
+The encoder works on the UTF-8 bytes of the value. It writes ``%XX`` with uppercase hex for
+bytes below 0x20, above 0x7E, and for the characters ``\\r\\n #%&+:;<=>?@[\\]^`{|}"``, with
+one quirk: a ``%`` that is followed by two characters of ``0123456789ABCDEF`` (uppercase only)
+is left as it is, so values that already contain ``%XX`` pass through unchanged. Plain-format
+serialization is therefore lossy for such values: decoding gives back a different string.
+
+Strings in eslkit hold bytes that are not valid UTF-8 as surrogate escapes, so every byte
+survives a round trip.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote
+
+# Everything that is not left alone, except the pass-through %XX sequences.
+_NEEDS_ENCODING = re.compile(r"%(?![0-9A-F]{2})|[^A-Za-z0-9!$'()*,\-./_~%]")
+
+_ENCODED_CHAR_CACHE: dict[str, str] = {}
+
+
+def _encode_char(match: re.Match[str]) -> str:
+    char = match.group()
+    cached = _ENCODED_CHAR_CACHE.get(char)
+    if cached is None:
+        cached = "".join(f"%{byte:02X}" for byte in char.encode("utf-8", "surrogateescape"))
+        if len(_ENCODED_CHAR_CACHE) < 4096:
+            _ENCODED_CHAR_CACHE[char] = cached
+    return cached
+
+
+def url_encode(value: str) -> str:
+    """Encode ``value`` exactly as FreeSWITCH's ``switch_url_encode`` does."""
+    return _NEEDS_ENCODING.sub(_encode_char, value)
+
+
+def url_decode(value: str) -> str:
+    """Decode ``%XX`` sequences (either case of hex). ``+`` is left alone, as in FreeSWITCH.
+
+    Invalid UTF-8 after decoding is kept as surrogate escapes.
+    """
+    if "%" not in value:
+        return value
+    return unquote(value, errors="surrogateescape")
