@@ -1,0 +1,126 @@
+"""The narrow interface between the event socket server and the switch behind it.
+
+``eslkit.server`` only talks to the switch through these types. The simulated switch
+(:class:`eslkit.switch.core.Switch`) implements them; a proxy to a real FreeSWITCH could
+implement them later without touching the server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from eslkit.protocol.event import Event
+from eslkit.protocol.names import EventType
+
+
+@dataclass(frozen=True, slots=True)
+class CallingSite:
+    """Where FreeSWITCH's C source fires an event: ``Event-Calling-File/-Function/-Line-Number``."""
+
+    file: str
+    function: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class LogRecord:
+    """One log line, as mod_event_socket's log queue receives it (spec §3.2 "Log frames")."""
+
+    level: int
+    #: Text channel: 0 = LOG, 1 = LOG_CLEAN, 2 = EVENT, 3 = SESSION.
+    channel: int
+    file: str
+    function: str
+    line: int
+    #: The formatted text that goes into the frame body.
+    text: str
+    #: The session UUID for session logs, else "".
+    user_data: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ApiResult:
+    """The outcome of an API command: ``ok`` is FreeSWITCH's status, ``output`` the stream."""
+
+    ok: bool
+    output: str
+
+
+class SessionHandle(Protocol):
+    """A live channel as the event socket sees it (implemented by the simulated switch)."""
+
+    @property
+    def uuid(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    def get_variable(self, name: str) -> str | None: ...
+
+    def set_variable(self, name: str, value: str | None) -> None: ...
+
+    def is_hungup(self) -> bool:
+        """True once the channel reached CS_HANGUP or later."""
+        ...
+
+
+class SwitchInterface(Protocol):
+    """What the event socket server needs from the switch."""
+
+    @property
+    def core_uuid(self) -> str: ...
+
+    def subscribe_events(self, callback: Callable[[Event], None]) -> Callable[[], None]:
+        """Call ``callback`` synchronously for every fired event; returns an unsubscriber."""
+        ...
+
+    def subscribe_logs(self, callback: Callable[[LogRecord], None]) -> Callable[[], None]:
+        """Call ``callback`` for every log line generated; returns an unsubscriber."""
+        ...
+
+    def new_event(
+        self, event_type: EventType, calling: CallingSite, subclass: str | None = None
+    ) -> Event:
+        """A new event with the standard headers of §5.8 stamped (and Event-Sequence taken)."""
+        ...
+
+    def stamp_standard_headers(self, event: Event, calling: CallingSite) -> None:
+        """Append the standard headers to an existing event (``sendevent``)."""
+        ...
+
+    def fire(self, event: Event) -> None:
+        """Deliver ``event`` to every subscriber, in firing order."""
+        ...
+
+    def execute_api(
+        self,
+        command: str,
+        argument: str,
+        *,
+        session_uuid: str | None = None,
+    ) -> Awaitable[ApiResult]:
+        """Run an API command (``switch_api_execute``) and fire its API event afterwards."""
+        ...
+
+    def execute_console(self, line: str) -> Awaitable[ApiResult]:
+        """Run a console line (``console_execute: true``): ``;;`` chains, aliases."""
+        ...
+
+    def find_session(self, uuid: str) -> SessionHandle | None:
+        """A live channel by UUID, or None (always None until channels exist)."""
+        ...
+
+    def log(
+        self,
+        level: int,
+        text: str,
+        *,
+        file: str,
+        function: str,
+        line: int,
+        session_uuid: str = "",
+    ) -> None:
+        """Generate a log line (subject to the core's global log level)."""
+        ...
