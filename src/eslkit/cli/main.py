@@ -16,7 +16,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="FreeSWITCH's event socket in Python: server, simulated switch and client.",
     )
     parser.add_argument("--version", action="version", version=f"eslkit {__version__}")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from eslkit.cli import serve
+
+    serve.add_parser(subparsers)
     return parser
 
 
@@ -27,7 +30,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    return 0
+    result: int = args.func(args)
+    return result
 
 
 if __name__ == "__main__":

@@ -86,8 +86,11 @@ class SwitchInterface(Protocol):
         """A new event with the standard headers of §5.8 stamped (and Event-Sequence taken)."""
         ...
 
-    def stamp_standard_headers(self, event: Event, calling: CallingSite) -> None:
-        """Append the standard headers to an existing event (``sendevent``)."""
+    def stamp_standard_headers(
+        self, event: Event, calling: CallingSite, event_type: EventType | None = None
+    ) -> None:
+        """Append the standard headers to an existing event (``sendevent``), with
+        ``Event-Name`` from ``event_type``."""
         ...
 
     def fire(self, event: Event) -> None:

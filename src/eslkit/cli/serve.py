@@ -1,0 +1,102 @@
+"""``eslkit serve``: the event socket server with the simulated switch behind it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from eslkit.server.app import BindError
+from eslkit.server.bootstrap import ServeOptions, start
+from eslkit.server.fsxml import ConfigError
+
+log = logging.getLogger("eslkit.serve")
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the ``serve`` subcommand."""
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the event socket server with the simulated switch",
+        description=(
+            "Listen like FreeSWITCH's mod_event_socket (default 127.0.0.1:8021, password "
+            "ClueCon) with eslkit's simulated switch behind it."
+        ),
+    )
+    parser.add_argument("--listen-ip", help="address to bind (default 127.0.0.1; '::' = dual stack)")
+    parser.add_argument("--listen-port", type=int, help="port to bind (default 8021)")
+    parser.add_argument("--password", help="password for 'auth' (default ClueCon)")
+    parser.add_argument(
+        "--apply-inbound-acl",
+        action="append",
+        default=[],
+        metavar="ACL",
+        help="ACL list name or CIDR a client must match (repeatable; all must match)",
+    )
+    parser.add_argument(
+        "--conf-dir",
+        type=Path,
+        help="a FreeSWITCH configuration directory (event_socket.conf, acl.conf, directory)",
+    )
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        help="run every switch timer this many times faster (default 1)",
+    )
+    parser.add_argument("--log-level", default="INFO", help="eslkit's own log level (default INFO)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Entry point of ``eslkit serve``."""
+    logging.basicConfig(
+        level=getattr(logging, str(args.log_level).upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return asyncio.run(_serve(args))
+    except KeyboardInterrupt:
+        return 0
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    from eslkit.switch.core import SwitchConfig
+
+    options = ServeOptions(
+        conf_dir=args.conf_dir,
+        listen_ip=args.listen_ip,
+        listen_port=args.listen_port,
+        password=args.password,
+        apply_inbound_acl=list(args.apply_inbound_acl),
+        switch=SwitchConfig(time_scale=args.time_scale),
+    )
+    try:
+        running = await start(options)
+    except ConfigError as exc:
+        print(f"eslkit serve: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except BindError as exc:
+        print(f"eslkit serve: {exc}", file=sys.stderr)
+        return 1
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, stop.set)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix
+            pass
+    server = running.server
+    print(
+        f"eslkit: event socket listening on {server.host}:{server.port} "
+        f"(simulated switch {running.switch.config.switchname})",
+        file=sys.stderr,
+        flush=True,
+    )
+    await stop.wait()
+    log.info("shutting down")
+    await running.stop()
+    return 0

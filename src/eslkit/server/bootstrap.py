@@ -1,0 +1,88 @@
+"""Assembling a running switch + event socket server from configuration.
+
+Used by ``eslkit serve``, by the test suite and by the embedding API, so that all of them
+run exactly the same thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from eslkit.server.acl import load_network_lists
+from eslkit.server.app import EventSocketServer, ServerOptions
+from eslkit.server.config import EventSocketSettings, load_event_socket_settings
+from eslkit.server.directory import Directory, EslUser, load_directory
+from eslkit.server.fsxml import FreeSwitchConfig, core_variables
+from eslkit.switch.core import Switch, SwitchConfig
+
+
+@dataclass
+class ServeOptions:
+    """Everything ``eslkit serve`` can be told; None means "from the config or default"."""
+
+    conf_dir: Path | None = None
+    listen_ip: str | None = None
+    listen_port: int | None = None
+    password: str | None = None
+    apply_inbound_acl: list[str] = field(default_factory=list)
+    users: list[EslUser] = field(default_factory=list)
+    switch: SwitchConfig | None = None
+    server: ServerOptions | None = None
+
+
+@dataclass
+class Running:
+    """A started switch and its event socket server."""
+
+    switch: Switch
+    server: EventSocketServer
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    async def stop(self) -> None:
+        """Orderly shutdown: SHUTDOWN event, shutdown notices, sockets closed."""
+        await self.switch.stop()
+        await self.server.stop()
+
+
+async def start(options: ServeOptions) -> Running:
+    """Load the configuration, start the switch, bind the server.
+
+    Raises :class:`eslkit.server.fsxml.ConfigError` for a bad configuration file and
+    :class:`eslkit.server.app.BindError` when the address cannot be bound.
+    """
+    config: FreeSwitchConfig | None = None
+    if options.conf_dir is not None:
+        config = FreeSwitchConfig(options.conf_dir, core_variables(options.conf_dir))
+    settings: EventSocketSettings = load_event_socket_settings(config)
+    if options.listen_ip is not None:
+        settings.listen_ip = options.listen_ip
+    if options.listen_port is not None:
+        settings.listen_port = options.listen_port
+    if options.password is not None:
+        settings.password = options.password
+    if options.apply_inbound_acl:
+        settings.apply_inbound_acl = list(options.apply_inbound_acl)
+    network_lists = load_network_lists(config)
+    directory: Directory = load_directory(config) if config is not None else Directory()
+    if options.users:
+        directory = Directory.from_users(options.users)
+    switch_config = options.switch or SwitchConfig()
+    switch = Switch(switch_config)
+    server = EventSocketServer(
+        switch,
+        settings,
+        network_lists=network_lists,
+        directory=directory,
+        options=options.server,
+    )
+    await switch.start()
+    try:
+        await server.start()
+    except BaseException:
+        await switch.stop()
+        raise
+    return Running(switch, server)

@@ -1,0 +1,573 @@
+"""mod_event_socket's command set (spec §4), as a table of handlers in dispatch order.
+
+Each handler gets the listener and the parsed command and returns the reply text: a string
+to send as a ``command/reply`` (the raw form when it starts with ``~``), ``""`` for
+FreeSWITCH's ``-ERR command not found``, or ``None`` when the handler wrote its own answer
+(``api``, ``connect``) or nothing must be written.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid as uuid_module
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from eslkit.protocol import builders
+from eslkit.protocol.command import Command, strip_cr
+from eslkit.protocol.event import Event
+from eslkit.protocol.names import EventType, event_type_by_name
+from eslkit.server.directory import parse_userauth_argument, userauth_reply_text
+from eslkit.server.subscription import ALL, CUSTOM, MYEVENTS_TYPES
+from eslkit.switch.interface import CallingSite
+
+if TYPE_CHECKING:
+    from eslkit.server.app import EventSocketServer
+    from eslkit.server.listener import Listener
+
+log = logging.getLogger("eslkit.server")
+
+Reply = str | None
+Handler = Callable[["Listener", Command], Awaitable[Reply]]
+Condition = Callable[["Listener", Command], bool]
+
+UNLOAD_CHEAT = "api bgapi unload mod_event_socket"
+RELOAD_CHEAT = "api bgapi reload mod_event_socket"
+NOT_FOUND = ""
+AUTH_TIMEOUT = 25
+JOB_UUID_LIMIT = 256
+
+BACKGROUND_JOB_SITE = CallingSite("mod_event_socket.c", "api_exec", 1580)
+SENDEVENT_SITE = CallingSite("mod_event_socket.c", "parse_command", 2283)
+
+_LOG_LEVELS = {
+    "console": 0,
+    "alert": 1,
+    "crit": 2,
+    "err": 3,
+    "warning": 4,
+    "notice": 5,
+    "info": 6,
+    "debug": 7,
+    "disable": -1,
+}
+LOG_INVALID = 64
+
+
+def parse_log_level(word: str) -> int:
+    """``switch_log_str2level``: a name (case-insensitive) or a number clamped to 0..63;
+    exactly 64 (and anything unknown) is invalid."""
+    if word and all(ch.isdigit() or ch in "+-." for ch in word) and any(c.isdigit() for c in word):
+        value = _c_atoi(word)
+        if value == LOG_INVALID:
+            return LOG_INVALID
+        return max(0, min(value, 63))
+    return _LOG_LEVELS.get(word.lower(), LOG_INVALID)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One dispatch rule: a case-insensitive prefix, a condition, a handler."""
+
+    prefix: str
+    handler: Handler
+    condition: Condition | None = None
+
+
+# ---------------------------------------------------------------------- handlers
+async def cmd_exit(listener: Listener, command: Command) -> Reply:
+    listener.running = False
+    return "+OK bye"
+
+
+async def cmd_auth(listener: Listener, command: Command) -> Reply:
+    password = strip_cr(command.raw)[5:]
+    if password == listener.server.settings.password:
+        listener.authed = True
+        return "+OK accepted"
+    listener.running = False
+    return "-ERR invalid"
+
+
+async def cmd_userauth(listener: Listener, command: Command) -> Reply:
+    listener.allow_log = False
+    parsed = parse_userauth_argument(strip_cr(command.raw)[9:])
+    permissions = None
+    if parsed is not None:
+        user, domain, password = parsed
+        permissions = listener.server.directory.authenticate(user, domain, password)
+    if permissions is None:
+        listener.running = False
+        return "-ERR invalid"
+    listener.authed = True
+    listener.permissions = permissions
+    listener.allow_log = permissions.allowed_log
+    return "~" + userauth_reply_text(permissions)
+
+
+async def cmd_filter(listener: Listener, command: Command) -> Reply:
+    text = strip_cr(command.raw)[7:].lstrip(" ")
+    name, space, value = text.partition(" ")
+    header_value: str | None = value if space else None
+    subscription = listener.subscription
+    if name.lower() == "delete" and header_value is not None:
+        name, space, rest = header_value.partition(" ")
+        header_value = rest if space else None
+        if name.lower() == "all":
+            subscription.filters.clear()
+        else:
+            subscription.delete_filters(name, header_value or None)
+        return f"+OK filter deleted. [{name}][{header_value or ''}]"
+    if header_value is not None:
+        if name.lower() == "add":
+            name, space, rest = header_value.partition(" ")
+            header_value = rest if space else None
+        if header_value is not None:
+            subscription.add_filter(name, header_value)
+        shown = "(null)" if header_value is None else header_value
+        return f"+OK filter added. [{name}]=[{shown}]"
+    return "-ERR invalid syntax"
+
+
+async def cmd_resume(listener: Listener, command: Command) -> Reply:
+    listener.resume = True
+    if listener.session is not None:
+        listener.session.set_variable("socket_resume", "true")
+    return "+OK"
+
+
+async def cmd_connect(listener: Listener, command: Command) -> Reply:
+    listener.connected = True
+    hook = listener.server.connect_hook
+    if hook is not None:
+        listener.write(hook(listener))
+    return None
+
+
+async def cmd_getvar(listener: Listener, command: Command) -> Reply:
+    line = strip_cr(command.raw)
+    _, space, name = line.partition(" ")
+    value = ""
+    if space and listener.session is not None:
+        value = listener.session.get_variable(name) or ""
+    return value
+
+
+async def cmd_myevents(listener: Listener, command: Command) -> Reply:
+    subscription = listener.subscription
+    if subscription.myevents:
+        return "-ERR aready enabled."
+    raw = command.raw
+    if listener.session is None:
+        target = strip_cr(raw[9:])
+        uuid, space, _fmt = target.partition(" ")
+        session = listener.server.switch.find_session(uuid)
+        if session is None and space:
+            return "-ERR invalid uuid"
+        listener.session = session
+        # The format word was cut off above, so FreeSWITCH never sees it here.
+        listener.session_flag = True
+        listener.async_mode = True
+        if session is not None:
+            attach = listener.server.attach_hook
+            if attach is not None:
+                attach(listener, session)
+        raw = "myevents " + uuid
+    for event_type in MYEVENTS_TYPES:
+        subscription.types[event_type] = 1
+    subscription.myevents = True
+    subscription.lock_session = listener.session_uuid
+    listener.events_enabled = True
+    if "xml" in raw or "XML" in raw:
+        listener.format = "xml"
+    if "json" in raw or "JSON" in raw:
+        listener.format = "json"
+    return "+OK Events Enabled"
+
+
+async def cmd_divert_events(listener: Listener, command: Command) -> Reply:
+    if listener.session is None:
+        return "-ERR not controlling a session."
+    rest = command.raw[13:].lstrip(" ")
+    if rest[:1] in ("\r", "\n"):
+        rest = ""
+    else:
+        rest = strip_cr(rest)
+    if not rest:
+        return "-ERR missing value."
+    hook = listener.server.divert_flag_hook
+    on = rest.lower() == "on"
+    if hook is not None:
+        hook(listener, on)
+    return "+OK events diverted" if on else "+OK events not diverted"
+
+
+async def cmd_sendmsg(listener: Listener, command: Command) -> Reply:
+    target = command.raw[7:].lstrip(" ")
+    if target[:1] in ("\r", "\n"):
+        target = ""
+    else:
+        target = strip_cr(target)
+    uuid: str | None = target
+    if not uuid:
+        uuid = command.header("session-id")
+    if uuid and listener.session is not None and uuid == listener.session.uuid:
+        uuid = None
+    hook = listener.server.sendmsg_hook
+    if not uuid and listener.session is not None:
+        if hook is None:
+            return "+OK"
+        return await hook(listener, None, command)
+    if uuid:
+        session = listener.server.switch.find_session(uuid)
+        if session is not None and hook is not None:
+            return await hook(listener, session, command)
+    return f"-ERR invalid session id [{uuid or ''}]"
+
+
+async def cmd_gate(listener: Listener, command: Command) -> Reply:
+    """Non-full outbound sockets: everything below this rule is not found."""
+    return NOT_FOUND
+
+
+async def cmd_sendevent(listener: Listener, command: Command) -> Reply:
+    server = listener.server
+    event_uuid = str(uuid_module.uuid4())
+    line = strip_cr(command.raw)
+    # Header lines with empty values are never added to a FreeSWITCH event.
+    client_headers = [(name, value) for name, value in command.headers if value]
+    event = Event([("Command", line), *client_headers], command.body_text)
+    event.add_header("Event-UUID", event_uuid)
+    name = line[9:].lstrip(" \t")
+    event_type = int(EventType.CUSTOM)
+    subclass: str | None = None
+    if name:
+        found = event_type_by_name(name)
+        if found is not None:
+            event_type = int(found)
+            if found == EventType.CUSTOM:
+                given = event.get("Event-Subclass")
+                if given is not None:
+                    subclass = given
+                    event.del_header("Event-Subclass")
+                    event.add_header("Event-Subclass", given)
+    target = event.get("unique-id")
+    if target is not None and server.switch.find_session(target) is not None:
+        hook = server.session_event_hook
+        if hook is not None:
+            hook(target, event, event_type, subclass)
+            return f"+OK {event_uuid}"
+    type_name = EventType(event_type).name
+    server.fire(event, event_type, subclass, type_name, SENDEVENT_SITE)
+    return f"+OK {event_uuid}"
+
+
+def _api_split(line: str) -> tuple[str, str | None]:
+    name, space, arg = line.partition(" ")
+    return name, (arg if space else None)
+
+
+async def cmd_api(listener: Listener, command: Command) -> Reply:
+    server = listener.server
+    line = strip_cr(command.raw)[4:]
+    permissions = listener.permissions
+    if permissions is not None and permissions.allowed_api is not None:
+        name, arg = _api_split(line)
+        if not permissions.api_allowed(name, arg):
+            return "-ERR permission denied"
+    console = command.header("console_execute")
+    if console is not None and _switch_true(console):
+        result = await server.switch.execute_console(line)
+        failed_name = line
+    else:
+        name, arg = _api_split(line)
+        result = await server.switch.execute_api(
+            name, arg or "", session_uuid=listener.session_uuid
+        )
+        failed_name = name
+    if result.ok:
+        output = result.output or "-ERR no reply\n"
+    else:
+        output = f"-ERR {failed_name} Command not found!\n"
+    listener.write(builders.api_response(output))
+    return None
+
+
+async def cmd_bgapi(listener: Listener, command: Command) -> Reply:
+    server = listener.server
+    line = strip_cr(command.raw)[6:]
+    name, arg = _api_split(line)
+    permissions = listener.permissions
+    if (
+        permissions is not None
+        and permissions.allowed_api is not None
+        and not permissions.api_allowed(name, arg)
+    ):
+        return "-ERR permission denied"
+    given = command.header("job-uuid")
+    job_uuid = given[:JOB_UUID_LIMIT] if given is not None else str(uuid_module.uuid4())
+    owner = listener.session_uuid
+
+    async def job() -> None:
+        result = await server.switch.execute_api(name, arg or "", session_uuid=owner)
+        output = result.output if result.ok else f"-ERR {name} Command not found!\n"
+        event = server.switch.new_event(EventType.BACKGROUND_JOB, BACKGROUND_JOB_SITE)
+        event.add_header("Job-UUID", job_uuid)
+        if owner:
+            event.add_header("Job-Owner-UUID", owner)
+        event.add_header("Job-Command", name)
+        if arg:
+            event.add_header("Job-Command-Arg", arg)
+        event.body = output
+        server.switch.fire(event)
+
+    listener.track_job(job())
+    return f"~Reply-Text: +OK Job-UUID: {job_uuid}\nJob-UUID: {job_uuid}\n\n"
+
+
+async def cmd_log(listener: Listener, command: Command) -> Reply:
+    if not listener.allow_log:
+        return "-ERR permission denied"
+    word = strip_cr(command.raw)[3:].lstrip(" ").partition(" ")[0]
+    level = parse_log_level(word) if word else 7
+    if level == LOG_INVALID:
+        return "-ERR invalid log level"
+    listener.log_level = level
+    listener.log_enabled = True
+    return f"+OK log level {word} [{level}]"
+
+
+async def cmd_linger(listener: Listener, command: Command) -> Reply:
+    if listener.session is None:
+        return "-ERR not controlling a session"
+    raw = command.raw  # FreeSWITCH looks at the raw block here, not the cut line
+    if raw[6:7] == " " and raw[7:8]:
+        seconds = _c_atoi(raw[7:])
+        listener.linger_timeout = seconds
+        listener.linger = True
+        return f"+OK will linger {seconds} seconds"
+    listener.linger_timeout = -1
+    listener.linger = True
+    return "+OK will linger"
+
+
+async def cmd_nolinger(listener: Listener, command: Command) -> Reply:
+    if listener.session is None:
+        return "-ERR not controlling a session"
+    listener.linger = False
+    return "+OK will not linger"
+
+
+async def cmd_nolog(listener: Listener, command: Command) -> Reply:
+    listener.logs.clear()
+    if listener.log_enabled:
+        listener.log_enabled = False
+        return "+OK no longer logging"
+    return "-ERR not loging"
+
+
+async def cmd_event(listener: Listener, command: Command) -> Reply:
+    line = strip_cr(command.raw)
+    space = line.find(" ", 5)
+    key_count = 0
+    custom = False
+    subscription = listener.subscription
+    permissions = listener.permissions
+    if space >= 0:
+        for index, token in enumerate(line[space + 1 :].split(" ")):
+            if index == 0:
+                lowered = token.lower()
+                if lowered in ("xml", "plain", "json"):
+                    listener.format = lowered  # type: ignore[assignment]
+                    continue
+            if custom:
+                if permissions is not None and permissions.allowed_custom is not None:
+                    if not permissions.custom_allowed(token):
+                        return "-ERR permission denied"
+                subscription.custom.add(token)
+                continue
+            found = event_type_by_name(token) if token else None
+            if found is None:
+                continue
+            if (
+                permissions is not None
+                and permissions.restricts_events
+                and not permissions.event_type_allowed(found)
+            ):
+                return "-ERR permission denied"
+            key_count += 1
+            if found == EventType.ALL:
+                subscription.set_all()
+                if permissions is None or permissions.allowed_custom is None:
+                    subscription.custom.update(listener.server.custom_subclasses())
+                else:
+                    subscription.custom.update(permissions.allowed_custom)
+            else:
+                subscription.types[int(found)] = 1
+            if found == EventType.CUSTOM:
+                custom = True
+    if not key_count:
+        return "-ERR no keywords supplied"
+    listener.events_enabled = True
+    return f"+OK event listener enabled {listener.format}"
+
+
+async def cmd_nixevent(listener: Listener, command: Command) -> Reply:
+    line = strip_cr(command.raw)
+    space = line.find(" ", 8)
+    key_count = 0
+    custom = False
+    subscription = listener.subscription
+    if space >= 0:
+        for token in line[space + 1 :].split(" "):
+            if custom:
+                subscription.custom.discard(token)
+                continue
+            found = event_type_by_name(token) if token else None
+            if found is None:
+                continue
+            key_count += 1
+            if found == EventType.CUSTOM:
+                custom = True
+            else:
+                subscription.nix(int(found))
+    if not key_count:
+        return "-ERR no keywords supplied"
+    listener.events_enabled = True
+    return "+OK events nixed"
+
+
+async def cmd_noevents(listener: Listener, command: Command) -> Reply:
+    listener.events.clear()
+    if listener.events_enabled:
+        listener.events_enabled = False
+        listener.subscription.clear()
+        return "+OK no longer listening for events"
+    return "-ERR not listening for events"
+
+
+def _has_session(listener: Listener, command: Command) -> bool:
+    return listener.session is not None
+
+
+def _session_block(listener: Listener, command: Command) -> bool:
+    return listener.session is not None or command.raw[:9].lower() == "myevents "
+
+
+def _not_full_outbound(listener: Listener, command: Command) -> bool:
+    return listener.outbound and not listener.full
+
+
+def _switch_true(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("yes", "on", "true", "t", "enabled", "active", "allow"):
+        return True
+    try:
+        return int(lowered) != 0
+    except ValueError:
+        return False
+
+
+def _c_atoi(text: str) -> int:
+    text = text.lstrip(" \t\n\v\f\r")
+    sign = 1
+    if text[:1] in ("+", "-"):
+        sign = -1 if text[0] == "-" else 1
+        text = text[1:]
+    digits = ""
+    for char in text:
+        if not char.isdigit():
+            break
+        digits += char
+    return sign * int(digits) if digits else 0
+
+
+#: The command table after the auth gate, in FreeSWITCH's dispatch order (spec §4.0).
+COMMANDS: tuple[Rule, ...] = (
+    Rule("filter ", cmd_filter),
+    Rule("resume", cmd_resume, _has_session),
+    Rule("connect", cmd_connect, _session_block),
+    Rule("getvar", cmd_getvar, _session_block),
+    Rule("myevents", cmd_myevents, _session_block),
+    Rule("divert_events", cmd_divert_events),
+    Rule("sendmsg", cmd_sendmsg),
+    Rule("", cmd_gate, _not_full_outbound),
+    Rule("sendevent", cmd_sendevent),
+    Rule("api ", cmd_api),
+    Rule("bgapi ", cmd_bgapi),
+    Rule("log", cmd_log),
+    Rule("linger", cmd_linger),
+    Rule("nolinger", cmd_nolinger),
+    Rule("nolog", cmd_nolog),
+    Rule("event", cmd_event),
+    Rule("nixevent", cmd_nixevent),
+    Rule("noevents", cmd_noevents),
+)
+
+#: Honoured before authentication (after ``exit``/``...``, which always are).
+PRE_AUTH: tuple[Rule, ...] = (
+    Rule("auth ", cmd_auth),
+    Rule("userauth ", cmd_userauth),
+)
+
+
+class CommandProcessor:
+    """Reads packets for a listener and runs them through the table."""
+
+    def __init__(self, server: EventSocketServer) -> None:
+        self.server = server
+
+    async def dispatch(self, listener: Listener, command: Command) -> Reply:
+        """Run one command; returns the reply text (None: nothing to write)."""
+        raw = command.raw
+        lowered = raw.lower()
+        if "unload" in lowered and "mod_event_socket" in lowered:
+            command = Command(UNLOAD_CHEAT, UNLOAD_CHEAT, command.headers, command.body)
+        elif "reload" in lowered and "mod_event_socket" in lowered:
+            command = Command(RELOAD_CHEAT, RELOAD_CHEAT, command.headers, command.body)
+        raw = command.raw
+        if raw[:4].lower() == "exit" or raw[:3] == "...":
+            return await cmd_exit(listener, command)
+        rules = COMMANDS if listener.authed else PRE_AUTH
+        for rule in rules:
+            if raw[: len(rule.prefix)].lower() == rule.prefix and (
+                rule.condition is None or rule.condition(listener, command)
+            ):
+                reply = await rule.handler(listener, command)
+                if reply is None:
+                    return None
+                return reply or "-ERR command not found"
+        return "-ERR command not found"
+
+    async def run(self, listener: Listener) -> None:
+        """The connection's life after the ACL check: greeting, auth packet, main loop."""
+        if listener.outbound:
+            hook = self.server.outbound_run_hook
+            if hook is not None:
+                await hook(listener)
+            return
+        listener.write(builders.GREETING)
+        frame = await listener.read_packet(timeout=self.server.auth_timeout)
+        if frame is None:
+            return
+        await self.handle(listener, Command.from_frame(frame))
+        while listener.running:
+            frame = await listener.read_packet()
+            if frame is None:
+                return
+            await self.handle(listener, Command.from_frame(frame))
+
+    async def handle(self, listener: Listener, command: Command) -> None:
+        """Dispatch and write the reply."""
+        reply = await self.dispatch(listener, command)
+        if reply:
+            listener.send_reply(reply)
+
+
+def new_job_uuid() -> str:
+    """A fresh lowercase UUID."""
+    return str(uuid_module.uuid4())
+
+
+__all__ = ["ALL", "COMMANDS", "CUSTOM", "CommandProcessor", "Rule", "parse_log_level"]

@@ -1,0 +1,392 @@
+"""One event socket connection: mod_event_socket's ``listener_run`` on asyncio.
+
+A :class:`Listener` reads command packets with the server-side frame reader, runs them one
+at a time through the command table (:mod:`eslkit.server.commands`), writes the replies, and
+delivers queued events and log lines whenever it is idle, exactly when FreeSWITCH would: no
+partial packet buffered, no command running (spec §3.4). Unlike FreeSWITCH it does not poll
+every 20 ms: a queued event is written as soon as the event loop runs.
+
+Nothing here can stall another connection: events go into a bounded per-connection queue
+(100,000, FreeSWITCH's kill-after-500-lost rule), and bytes only move from that queue to the
+socket while the socket's write buffer is below its high-water mark.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from eslkit.protocol import builders
+from eslkit.protocol.errors import ProtocolError
+from eslkit.protocol.event import Event, EventFormat
+from eslkit.protocol.frames import MAX_BODY, MAX_HEADER_BLOCK, Frame, FrameReader
+from eslkit.server.subscription import Subscription
+from eslkit.switch.interface import LogRecord, SessionHandle
+
+if TYPE_CHECKING:
+    from eslkit.server.app import EventSocketServer
+    from eslkit.server.directory import UserPermissions
+
+log = logging.getLogger("eslkit.server")
+
+#: FreeSWITCH's per-listener queue sizes and kill threshold (spec §5.6).
+MAX_QUEUE_LEN = 100_000
+MAX_MISSED = 500
+
+#: Stop reading from a client whose unprocessed input passes this (one max packet + slack).
+READ_BUFFER_LIMIT = MAX_HEADER_BLOCK + MAX_BODY + 65536
+#: Socket write buffer high/low water marks; events wait in the queue above it.
+WRITE_HIGH_WATER = 1 << 20
+WRITE_LOW_WATER = 1 << 18
+#: Bytes of frames written per flush before yielding to the event loop.
+FLUSH_BATCH = 1 << 18
+
+_EVENT_CONTENT_TYPE: dict[str, bytes] = {
+    "plain": b"\nContent-Type: text/event-plain\n\n",
+    "json": b"\nContent-Type: text/event-json\n\n",
+    "xml": b"\nContent-Type: text/event-xml\n\n",
+}
+
+
+class Listener(asyncio.Protocol):
+    """One inbound (or outbound-mode) event socket connection."""
+
+    def __init__(self, server: EventSocketServer, *, outbound: bool = False) -> None:
+        self.server = server
+        self.loop = asyncio.get_running_loop()
+        self.transport: asyncio.Transport | None = None
+        self.reader = FrameReader(server_side=True)
+        self.peer_ip = ""
+        self.peer_port = 0
+        # Flags of FreeSWITCH's listener.
+        self.running = False
+        self.authed = outbound
+        self.events_enabled = False
+        self.format: EventFormat = "plain"
+        self.subscription = Subscription()
+        self.log_enabled = False
+        self.log_level = 7
+        self.allow_log = True
+        self.permissions: UserPermissions | None = None
+        self.outbound = outbound
+        self.full = False
+        self.async_mode = False
+        self.session: SessionHandle | None = None
+        self.session_flag = False
+        self.linger = False
+        self.linger_timeout: float = -1
+        self.resume = False
+        self.connected = False
+        # Queues and their loss counters.
+        self.events: deque[Event] = deque()
+        self.logs: deque[LogRecord] = deque()
+        self.lost_events = 0
+        self.lost_logs = 0
+        self.jobs: set[asyncio.Task[None]] = set()
+        # I/O state.
+        self._wake = asyncio.Event()
+        self._eof = False
+        self._closed = False
+        self._writable = True
+        self._reading_paused = False
+        self._idle = False
+        self._flush_pending = False
+        self._task: asyncio.Task[None] | None = None
+        self._killed = False
+
+    # ------------------------------------------------------------------ asyncio.Protocol
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        transport.set_write_buffer_limits(high=WRITE_HIGH_WATER, low=WRITE_LOW_WATER)
+        peer = transport.get_extra_info("peername")
+        if isinstance(peer, tuple) and len(peer) >= 2:
+            self.peer_ip, self.peer_port = str(peer[0]), int(peer[1])
+        self._task = self.loop.create_task(self._main())
+
+    def data_received(self, data: bytes) -> None:
+        self.reader.feed(data)
+        if self.reader.buffered > READ_BUFFER_LIMIT and not self._reading_paused:
+            assert self.transport is not None
+            self.transport.pause_reading()
+            self._reading_paused = True
+        self._wake.set()
+
+    def eof_received(self) -> bool | None:
+        self._eof = True
+        self._wake.set()
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._closed = True
+        self._eof = True
+        self._wake.set()
+
+    def pause_writing(self) -> None:
+        self._writable = False
+
+    def resume_writing(self) -> None:
+        self._writable = True
+        self._wake.set()
+        self._schedule_flush()
+
+    # ------------------------------------------------------------------ output
+    def write(self, data: bytes) -> None:
+        """Write bytes unless the socket is gone."""
+        transport = self.transport
+        if transport is not None and not self._closed and not transport.is_closing():
+            transport.write(data)
+
+    def send_reply(self, reply: str) -> None:
+        """Write a command reply (the ``~`` raw form when it starts with ``~``)."""
+        self.write(builders.command_reply(reply))
+
+    @property
+    def session_uuid(self) -> str | None:
+        return self.session.uuid if self.session is not None else None
+
+    def disconnect_bytes(self, message: str) -> bytes:
+        return builders.disconnect_notice(message, session_uuid=self.session_uuid)
+
+    # ------------------------------------------------------------------ queues
+    def enqueue_event(self, event: Event) -> None:
+        """Push a delivered event (fan-out side; never blocks)."""
+        if len(self.events) >= MAX_QUEUE_LEN:
+            self.lost_events += 1
+            if self.lost_events > MAX_MISSED:
+                log.critical(
+                    "Killing listener because of too many lost events. Lost [%d]",
+                    self.lost_events,
+                )
+                self.kill(builders.LOST_EVENTS)
+            return
+        if self.lost_events:
+            log.critical("Lost [%d] events! Event Queue size: [%d]", self.lost_events, len(self.events))
+            self.lost_events = 0
+        self.events.append(event)
+        if self._idle and not self._flush_pending:
+            self._schedule_flush()
+
+    def enqueue_log(self, record: LogRecord) -> None:
+        """Push a log line (log fan-out side; never blocks)."""
+        if len(self.logs) >= MAX_QUEUE_LEN:
+            self.lost_logs += 1
+            if self.lost_logs > MAX_MISSED:
+                self.kill(builders.LOST_LOG_LINES)
+            return
+        self.lost_logs = 0
+        self.logs.append(record)
+        if self._idle and not self._flush_pending:
+            self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        if not self._flush_pending:
+            self._flush_pending = True
+            self.loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        """Write queued log lines and events, as the top of FreeSWITCH's read loop does."""
+        self._flush_pending = False
+        if not self._idle or not self._writable or self._closed or not self.running:
+            return
+        out: list[bytes] = []
+        size = 0
+        events = self.events
+        logs = self.logs
+        fmt = self.format
+        content_type = _EVENT_CONTENT_TYPE[fmt]
+        while size < FLUSH_BATCH:
+            progressed = False
+            if self.log_enabled and logs:
+                record = logs.popleft()
+                frame = builders.log_frame(
+                    record.text,
+                    level=record.level,
+                    channel=record.channel,
+                    file=record.file,
+                    func=record.function,
+                    line=record.line,
+                    user_data=record.user_data,
+                )
+                out.append(frame)
+                size += len(frame)
+                progressed = True
+            self.pull_diverted()
+            if self.events_enabled and events:
+                while events and size < FLUSH_BATCH:
+                    payload = events.popleft().serialize(fmt)
+                    out.append(b"Content-Length: %d" % len(payload) + content_type)
+                    out.append(payload)
+                    size += len(payload) + 48
+                progressed = True
+            if not progressed:
+                break
+        if out:
+            self.write(b"".join(out))
+        if (events and self.events_enabled) or (logs and self.log_enabled):
+            self._schedule_flush()
+
+    def pull_diverted(self) -> None:
+        """Move the controlled channel's diverted session events into the event queue."""
+        hook = self.server.divert_hook
+        if hook is not None and self.session is not None:
+            hook(self)
+
+    # ------------------------------------------------------------------ reading
+    async def read_packet(self, timeout: float | None = None) -> Frame | None:
+        """The next command packet; None on EOF, timeout, or when the listener stops.
+
+        ``timeout`` follows FreeSWITCH's whole-epoch-second accounting: it fires once
+        ``int(now) - int(start) >= timeout``.
+        """
+        clock = self.server.clock
+        start = math.floor(clock())
+        while True:
+            try:
+                frame = self.reader.next_frame()
+            except ProtocolError as exc:
+                log.warning("closing connection from %s: %s", self.peer_ip, exc)
+                self.running = False
+                return None
+            if frame is not None:
+                self._idle = False
+                if self._reading_paused and self.reader.buffered < READ_BUFFER_LIMIT // 2:
+                    assert self.transport is not None
+                    self.transport.resume_reading()
+                    self._reading_paused = False
+                if not self._writable:
+                    await self._wait_writable()
+                return frame
+            if self._eof or not self.running:
+                return None
+            if self.reader.buffered == 0:
+                self._idle = True
+                self._flush()
+            self._wake.clear()
+            wait: float | None = None
+            if timeout is not None:
+                remaining = start + timeout - clock()
+                if remaining <= 0:
+                    self.running = False
+                    return None
+                wait = remaining + 0.01
+            session_wait = self.session_check()
+            if session_wait is not None:
+                if session_wait <= 0:
+                    return None
+                wait = session_wait if wait is None else min(wait, session_wait)
+            try:
+                if wait is None:
+                    await self._wake.wait()
+                else:
+                    await asyncio.wait_for(self._wake.wait(), wait)
+            except TimeoutError:
+                pass
+            finally:
+                self._idle = False
+
+    async def _wait_writable(self) -> None:
+        while not self._writable and not self._closed:
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), 1.0)
+            except TimeoutError:
+                pass
+
+    def wake(self) -> None:
+        """Wake the read loop (a channel state change, a linger timer, shutdown)."""
+        self._wake.set()
+
+    def session_check(self) -> float | None:
+        """Linger and hang-up handling for a controlled channel (spec §6.5).
+
+        Returns None when nothing is pending, a delay in seconds to wait at most before
+        checking again, or 0 when the listener must end now.
+        """
+        hook = self.server.session_check_hook
+        if hook is None or self.session is None:
+            return None
+        return hook(self)
+
+    # ------------------------------------------------------------------ lifecycle
+    async def _main(self) -> None:
+        try:
+            if not self.outbound:
+                acl = self.server.acl
+                if acl is not None and self.peer_ip and not acl.allows(self.peer_ip):
+                    log.warning("IP %s Rejected by acl", self.peer_ip)
+                    self.write(builders.RUDE_REJECTION)
+                    self.write(self.disconnect_bytes(builders.GOODBYE))
+                    self._close()
+                    return
+            self.running = True
+            self.server.add_listener(self)
+            if self.server.settings.debug > 0:
+                log.debug("Connection Open from %s:%d", self.peer_ip, self.peer_port)
+            await self.server.commands.run(self)
+        except Exception:  # a bug must not take down the server or other connections
+            log.exception("listener from %s failed", self.peer_ip)
+        finally:
+            await self._teardown()
+
+    async def _teardown(self) -> None:
+        self.running = False
+        self._idle = False
+        self.server.remove_listener(self)
+        if self.jobs:
+            # ``exit`` waits for this connection's bgapi jobs before the goodbye (spec §7.3).
+            _done, pending = await asyncio.wait(self.jobs, timeout=self.server.max_job_wait)
+            for task in pending:
+                task.cancel()
+        self.events.clear()
+        self.logs.clear()
+        after = self.server.teardown_hook
+        if after is not None:
+            after(self)
+        if not self._closed and not self._killed:
+            self.write(self.disconnect_bytes(builders.GOODBYE))
+        self._close()
+        if self.server.settings.debug > 0:
+            log.debug("Connection Closed")
+
+    def _close(self) -> None:
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            transport.close()
+            # A peer that never reads must not keep the socket (and its buffer) alive.
+            self.loop.call_later(5.0, transport.abort)
+
+    def kill(self, message: str) -> None:
+        """Write a disconnect notice and close now (queue overflow, shutdown)."""
+        if self._killed:
+            return
+        self._killed = True
+        self.running = False
+        self.write(self.disconnect_bytes(message))
+        self._close()
+        self._wake.set()
+
+    def track_job(self, coro: Awaitable[None]) -> None:
+        """Run a bgapi job tied to this listener's lifetime."""
+        task: asyncio.Task[None] = self.loop.create_task(_as_coroutine(coro))
+        self.jobs.add(task)
+        task.add_done_callback(self.jobs.discard)
+
+    def __repr__(self) -> str:
+        return f"<Listener {self.peer_ip}:{self.peer_port} authed={self.authed}>"
+
+
+async def _as_coroutine(awaitable: Awaitable[None]) -> None:
+    await awaitable
+
+
+Clock = Callable[[], float]
+
+
+def wall_clock() -> float:
+    return time.time()

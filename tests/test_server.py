@@ -1,0 +1,322 @@
+"""The event socket server over a real loopback socket: lifecycle, hostile input, load,
+ACL, userauth permissions, delivery rules. Transcript replays live in test_conformance.py."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from eslkit.protocol import builders
+from eslkit.server.app import ServerOptions
+from eslkit.server.directory import EslUser
+from eslkit.server.listener import MAX_MISSED, MAX_QUEUE_LEN
+from tests.server_support import EslServer, start_test_server
+from tests.esl_wire import Closed, RawConnection, connect
+
+GOODBYE = builders.GOODBYE.encode()
+
+
+async def test_greeting_auth_and_exit(esl_server: EslServer) -> None:
+    conn = await RawConnection.open(esl_server.host, esl_server.port)
+    await conn.login()
+    assert await conn.api("echo hello world") == "hello world"
+    assert await conn.reply("exit") == "+OK bye"
+    frames = await conn.closed()
+    assert [f.body for f in frames] == [GOODBYE]
+
+
+async def test_bad_password_disconnects(esl_server: EslServer) -> None:
+    conn = await RawConnection.open(esl_server.host, esl_server.port)
+    await conn.frame()
+    assert await conn.reply("auth nope") == "-ERR invalid"
+    frames = await conn.closed()
+    assert frames[-1].content_type == "text/disconnect-notice"
+
+
+async def test_negative_and_huge_content_length_close_only_that_connection(
+    esl_server: EslServer,
+) -> None:
+    other = await connect(esl_server.host, esl_server.port)
+    for length in ("-1", "16777217", "99999999999999999999"):
+        conn = await connect(esl_server.host, esl_server.port)
+        await conn.send(f"sendevent CUSTOM\nContent-Length: {length}\n\n")
+        frames = await conn.closed()
+        assert [f.body for f in frames] == [GOODBYE]
+    assert await other.api("echo still here") == "still here"
+
+
+async def test_ten_mebibyte_header_block_is_cut_like_freeswitch(esl_server: EslServer) -> None:
+    conn = await connect(esl_server.host, esl_server.port)
+    block = b"api echo big\n" + b"X-Filler: " + b"a" * (10 * 1024 * 1024) + b"\n\n"
+    await conn.send(block)
+    # The first 10 MiB form one packet (api echo big); the rest is a packet of its own.
+    first = await conn.frame(30)
+    assert first.content_type == "api/response"
+    assert first.body == b"big"
+    second = await conn.frame(30)
+    assert second.get("Reply-Text") == "-ERR command not found"
+    assert await conn.api("echo alive") == "alive"
+
+
+async def test_binary_garbage_gets_errors_and_the_server_survives(esl_server: EslServer) -> None:
+    conn = await connect(esl_server.host, esl_server.port)
+    await conn.send(bytes(range(1, 256)) * 4 + b"\n\n")
+    reply = await conn.frame()
+    assert reply.get("Reply-Text") == "-ERR command not found"
+    other = await connect(esl_server.host, esl_server.port)
+    assert await other.api("echo ok") == "ok"
+
+
+async def test_thousand_concurrent_connections(esl_server: EslServer) -> None:
+    async def one(index: int) -> str:
+        conn = await connect(esl_server.host, esl_server.port)
+        try:
+            return await conn.api(f"echo conn-{index}", timeout=60)
+        finally:
+            await conn.close()
+
+    results = await asyncio.gather(*(one(i) for i in range(1000)))
+    assert results == [f"conn-{i}" for i in range(1000)]
+
+
+async def test_blocking_api_does_not_block_other_connections(esl_server: EslServer) -> None:
+    slow = await connect(esl_server.host, esl_server.port)
+    fast = await connect(esl_server.host, esl_server.port)
+    await slow.send("api msleep 1500\n\n")
+    assert await fast.api("echo quick") == "quick"
+    # The slow reply has not arrived by the time the fast one did.
+    with pytest.raises(TimeoutError):
+        await slow.frame(timeout=0.05)
+    assert (await slow.frame(timeout=10)).body == b"+OK"
+
+
+async def test_pipelined_commands_are_answered_in_order(esl_server: EslServer) -> None:
+    conn = await connect(esl_server.host, esl_server.port)
+    await conn.send("".join(f"api echo {i}\n\n" for i in range(200)))
+    bodies = [(await conn.frame()).body for _ in range(200)]
+    assert bodies == [str(i).encode() for i in range(200)]
+
+
+async def test_console_execute_like_fs_cli(esl_server: EslServer) -> None:
+    conn = await connect(esl_server.host, esl_server.port)
+    await conn.send("api echo one;;echo two\nconsole_execute: true\n\n")
+    frame = await conn.frame()
+    assert frame.content_type == "api/response"
+    assert frame.body == b"onetwo"
+    await conn.send("api nosuchthing\nconsole_execute: true\n\n")
+    assert (await conn.frame()).body == b"-ERR nosuchthing Command not found!\n"
+
+
+async def test_custom_event_subclass_first_and_filters(esl_server: EslServer) -> None:
+    listener = await connect(esl_server.host, esl_server.port)
+    sender = await connect(esl_server.host, esl_server.port)
+    assert await listener.reply("event plain CUSTOM my::sub") == "+OK event listener enabled plain"
+    assert await listener.reply("filter X-Keep yes") == "+OK filter added. [X-Keep]=[yes]"
+    for keep in ("no", "yes"):
+        reply = await sender.reply(f"sendevent CUSTOM\nEvent-Subclass: my::sub\nX-Keep: {keep}")
+        assert reply.startswith("+OK ")
+    event = await listener.event()
+    assert event.headers[0] == ("Event-Subclass", "my::sub")
+    assert event.get("X-Keep") == "yes"
+    assert event.get("Event-Name") == "CUSTOM"
+
+
+async def test_negative_only_filters_block_everything(esl_server: EslServer) -> None:
+    listener = await connect(esl_server.host, esl_server.port)
+    sender = await connect(esl_server.host, esl_server.port)
+    await listener.reply("event plain CUSTOM a::b")
+    await listener.reply("filter X-Drop -yes")
+    await sender.reply("sendevent CUSTOM\nEvent-Subclass: a::b\nX-Drop: no")
+    with pytest.raises(TimeoutError):
+        await listener.event(timeout=0.3)
+    await listener.reply("filter delete all")
+    await sender.reply("sendevent CUSTOM\nEvent-Subclass: a::b\nX-Drop: no")
+    assert (await listener.event()).get("X-Drop") == "no"
+
+
+async def test_regex_filter(esl_server: EslServer) -> None:
+    listener = await connect(esl_server.host, esl_server.port)
+    sender = await connect(esl_server.host, esl_server.port)
+    await listener.reply("event plain CUSTOM r::x")
+    await listener.reply("filter X-Value /^ab+c$/i")
+    for value in ("abd", "ABBBC"):
+        await sender.reply(f"sendevent CUSTOM\nEvent-Subclass: r::x\nX-Value: {value}")
+    assert (await listener.event()).get("X-Value") == "ABBBC"
+
+
+async def test_json_and_xml_delivery_share_one_event(esl_server: EslServer) -> None:
+    plain = await connect(esl_server.host, esl_server.port)
+    json_conn = await connect(esl_server.host, esl_server.port)
+    xml_conn = await connect(esl_server.host, esl_server.port)
+    sender = await connect(esl_server.host, esl_server.port)
+    await plain.reply("event plain CUSTOM f::x")
+    await json_conn.reply("event json CUSTOM f::x")
+    await xml_conn.reply("event xml CUSTOM f::x")
+    await sender.reply("sendevent CUSTOM\nEvent-Subclass: f::x\nX-Word: caf\u00e9 & <b>")
+    events = [await c.event() for c in (plain, json_conn, xml_conn)]
+    assert [e.get("X-Word") for e in events] == ["caf\u00e9 & <b>"] * 3
+    sequences = {e.get("Event-Sequence") for e in events}
+    assert len(sequences) == 1
+
+
+async def test_reader_that_never_reads_is_killed_while_others_get_everything() -> None:
+    running = await start_test_server()
+    try:
+        host, port = "127.0.0.1", running.port
+        stalled = await connect(host, port)
+        reader = await connect(host, port)
+        sender = await connect(host, port)
+        await stalled.reply("event plain CUSTOM flood::x")
+        await reader.reply("event plain CUSTOM flood::x")
+        # The stalled client stops reading from here on.
+        total = MAX_QUEUE_LEN + 4 * MAX_MISSED
+        body = "".join(
+            f"sendevent CUSTOM\nEvent-Subclass: flood::x\nX-N: {i}\n\n" for i in range(total)
+        ).encode()
+
+        async def pump() -> None:
+            await sender.send(body)
+            for _ in range(total):
+                frame = await sender.frame(timeout=60)
+                assert frame.get("Reply-Text", "").startswith("+OK")
+
+        async def drain() -> int:
+            count = 0
+            while count < total:
+                event = await reader.event(timeout=60)
+                assert event.get("X-N") == str(count)
+                count += 1
+            return count
+
+        _, received = await asyncio.wait_for(asyncio.gather(pump(), drain()), 300)
+        assert received == total
+        # The stalled one was killed: after its buffered events, the kill notice, then EOF.
+        notice = builders.LOST_EVENTS.encode()
+        seen_notice = False
+        try:
+            while True:
+                frame = await stalled.frame(timeout=30)
+                if frame.content_type == "text/disconnect-notice":
+                    seen_notice = frame.body == notice
+        except Closed:
+            pass
+        assert seen_notice
+        assert len(running.server.listeners) == 2
+    finally:
+        await running.stop()
+
+
+async def test_acl_rejects_with_rude_rejection_then_goodbye() -> None:
+    running = await start_test_server(apply_inbound_acl=["10.0.0.0/8"])
+    try:
+        conn = await RawConnection.open("127.0.0.1", running.port)
+        frames = await conn.closed()
+        assert frames[0].content_type == "text/rude-rejection"
+        assert frames[0].body == b"Access Denied, go away.\n"
+        assert frames[1].body == GOODBYE
+    finally:
+        await running.stop()
+
+
+async def test_several_acls_must_all_match() -> None:
+    running = await start_test_server(apply_inbound_acl=["loopback.auto", "127.0.0.2/32"])
+    try:
+        conn = await RawConnection.open("127.0.0.1", running.port)
+        frames = await conn.closed()
+        assert frames[0].content_type == "text/rude-rejection"
+    finally:
+        await running.stop()
+    running = await start_test_server(apply_inbound_acl=["loopback.auto", "127.0.0.0/24"])
+    try:
+        conn = await connect("127.0.0.1", running.port)
+        assert await conn.api("echo in") == "in"
+    finally:
+        await running.stop()
+
+
+async def test_userauth_permissions() -> None:
+    users = [
+        EslUser(
+            "1000",
+            "example.org",
+            "secret",
+            allowed_events="BACKGROUND_JOB,CUSTOM,ok::one",
+            allowed_api="echo,bgapi",
+            allowed_log=False,
+        ),
+    ]
+    running = await start_test_server(users=users)
+    try:
+        conn = await RawConnection.open("127.0.0.1", running.port)
+        await conn.frame()
+        await conn.send("userauth 1000@example.org:secret\n\n")
+        frame = await conn.frame()
+        assert frame.get("Reply-Text") == "+OK accepted"
+        assert frame.get("Allowed-Events") == "BACKGROUND_JOB,CUSTOM,ok::one"
+        assert frame.get("Allowed-API") == "echo,bgapi"
+        assert frame.get("Allowed-LOG") == "false"
+        assert await conn.api("echo allowed") == "allowed"
+        assert await conn.reply("api status") == "-ERR permission denied"
+        assert await conn.reply("bgapi status") == "-ERR permission denied"
+        assert (await conn.reply("bgapi echo x")).startswith("+OK Job-UUID: ")
+        assert await conn.reply("event plain HEARTBEAT") == "-ERR permission denied"
+        assert await conn.reply("event plain CUSTOM ok::one") == "+OK event listener enabled plain"
+        assert await conn.reply("event plain CUSTOM other::x") == "-ERR permission denied"
+        assert await conn.reply("log debug") == "-ERR permission denied"
+        bad = await RawConnection.open("127.0.0.1", running.port)
+        await bad.frame()
+        assert await bad.reply("userauth 1000@example.org:wrong") == "-ERR invalid"
+        assert (await bad.closed())[-1].body == GOODBYE
+    finally:
+        await running.stop()
+
+
+async def test_bgapi_reply_precedes_its_event_and_exit_waits_for_jobs(
+    esl_server: EslServer,
+) -> None:
+    conn = await connect(esl_server.host, esl_server.port)
+    await conn.reply("event plain BACKGROUND_JOB")
+    await conn.send("bgapi msleep 300\nJob-UUID: 11111111-2222-3333-4444-555555555555\n\n")
+    reply = await conn.frame()
+    assert reply.get("Job-UUID") == "11111111-2222-3333-4444-555555555555"
+    event = await conn.event()
+    assert event.get("Job-UUID") == "11111111-2222-3333-4444-555555555555"
+    assert event.body == "+OK"
+    await conn.send("bgapi msleep 400\n\n")
+    await conn.frame()
+    assert await conn.reply("exit") == "+OK bye"
+    frames = await conn.closed()
+    assert frames[-1].body == GOODBYE
+
+
+async def test_shutdown_notice_to_connected_clients() -> None:
+    running = await start_test_server(server=ServerOptions())
+    conn = await connect("127.0.0.1", running.port)
+    await running.stop()
+    frames = await conn.closed()
+    assert frames[-1].body == builders.SHUTTING_DOWN.encode()
+
+
+async def test_auth_timeout_is_configurable_and_closes_with_goodbye() -> None:
+    running = await start_test_server(server=ServerOptions(auth_timeout=1))
+    try:
+        conn = await RawConnection.open("127.0.0.1", running.port)
+        assert (await conn.frame()).content_type == "auth/request"
+        frames = await conn.closed(timeout=10)
+        assert [f.body for f in frames] == [GOODBYE]
+    finally:
+        await running.stop()
+
+
+async def test_log_lines_reach_log_listeners(esl_server: EslServer) -> None:
+    conn = await connect(esl_server.host, esl_server.port)
+    other = await connect(esl_server.host, esl_server.port)
+    assert await conn.reply("log debug") == "+OK log level debug [7]"
+    await other.api("log ERR eslkit-test-line")
+    frame = await conn.frame()
+    assert frame.content_type == "log/data"
+    assert frame.get("Log-Level") == "3"
+    assert (frame.body or b"").endswith(b"eslkit-test-line\n")
+    assert await conn.reply("nolog") == "+OK no longer logging"
+    assert await conn.reply("nolog") == "-ERR not loging"
