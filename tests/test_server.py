@@ -160,8 +160,14 @@ async def test_json_and_xml_delivery_share_one_event(esl_server: EslServer) -> N
     assert len(sequences) == 1
 
 
+def test_default_queue_limits_are_freeswitchs() -> None:
+    assert ServerOptions().max_queue == MAX_QUEUE_LEN == 100_000
+    assert MAX_MISSED == 500
+
+
 async def test_reader_that_never_reads_is_killed_while_others_get_everything() -> None:
-    running = await start_test_server()
+    # A small queue keeps the test short; the rule is the same as with 100,000.
+    running = await start_test_server(server=ServerOptions(max_queue=2000))
     try:
         host, port = "127.0.0.1", running.port
         stalled = await connect(host, port)
@@ -169,40 +175,43 @@ async def test_reader_that_never_reads_is_killed_while_others_get_everything() -
         sender = await connect(host, port)
         await stalled.reply("event plain CUSTOM flood::x")
         await reader.reply("event plain CUSTOM flood::x")
-        # The stalled client stops reading from here on.
-        total = MAX_QUEUE_LEN + 4 * MAX_MISSED
-        body = "".join(
-            f"sendevent CUSTOM\nEvent-Subclass: flood::x\nX-N: {i}\n\n" for i in range(total)
-        ).encode()
+        server = running.server
+        assert len(server.listeners) == 3
+        # The stalled client stops reading from here on; flood until the server kills it.
+        sent = 0
+        received = 0
 
-        async def pump() -> None:
-            await sender.send(body)
-            for _ in range(total):
-                frame = await sender.frame(timeout=60)
-                assert frame.get("Reply-Text", "").startswith("+OK")
-
-        async def drain() -> int:
-            count = 0
-            while count < total:
+        async def drain(upto: int) -> None:
+            nonlocal received
+            while received < upto:
                 event = await reader.event(timeout=60)
-                assert event.get("X-N") == str(count)
-                count += 1
-            return count
+                assert event.get("X-N") == str(received)
+                received += 1
 
-        _, received = await asyncio.wait_for(asyncio.gather(pump(), drain()), 300)
-        assert received == total
-        # The stalled one was killed: after its buffered events, the kill notice, then EOF.
-        notice = builders.LOST_EVENTS.encode()
-        seen_notice = False
-        try:
-            while True:
-                frame = await stalled.frame(timeout=30)
-                if frame.content_type == "text/disconnect-notice":
-                    seen_notice = frame.body == notice
-        except Closed:
-            pass
-        assert seen_notice
-        assert len(running.server.listeners) == 2
+        async def pump(first: int, count: int) -> None:
+            await sender.send(
+                "".join(
+                    f"sendevent CUSTOM\nEvent-Subclass: flood::x\nX-N: {i}\n\n"
+                    for i in range(first, first + count)
+                )
+            )
+            for _ in range(count):
+                frame = await sender.frame(timeout=60)
+                assert (frame.get("Reply-Text") or "").startswith("+OK")
+
+        while len(server.listeners) == 3:
+            assert sent < 400_000, "the stalled listener was never killed"
+            await asyncio.gather(pump(sent, 500), drain(sent + 500))
+            sent += 500
+        assert sent > 2000 + MAX_MISSED
+        # The reader, meanwhile, received every event in order.
+        assert received == sent
+        assert await reader.api("echo reader-alive") == "reader-alive"
+        # The stalled one gets what was already on its way, the kill notice, then EOF.
+        frames = await stalled.closed(timeout=30)
+        assert frames[-1].content_type == "text/disconnect-notice"
+        assert frames[-1].body == builders.LOST_EVENTS.encode()
+        assert all(f.content_type == "text/event-plain" for f in frames[:-1])
     finally:
         await running.stop()
 

@@ -48,6 +48,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="run every switch timer this many times faster (default 1)",
     )
     parser.add_argument("--log-level", default="INFO", help="eslkit's own log level (default INFO)")
+    parser.add_argument(
+        "--uvloop", action="store_true", help="run on uvloop (pip install 'eslkit[uvloop]')"
+    )
     parser.set_defaults(func=run)
 
 
@@ -57,6 +60,13 @@ def run(args: argparse.Namespace) -> int:
         level=getattr(logging, str(args.log_level).upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if args.uvloop:
+        try:
+            import uvloop  # type: ignore[import-not-found,unused-ignore]
+        except ImportError:
+            print("eslkit serve: --uvloop needs uvloop (pip install 'eslkit[uvloop]')", file=sys.stderr)
+            return 2
+        uvloop.install()
     try:
         return asyncio.run(_serve(args))
     except KeyboardInterrupt:

@@ -21,7 +21,7 @@ from eslkit.server.acl import AclSet, NetworkLists
 from eslkit.server.commands import AUTH_TIMEOUT, CommandProcessor
 from eslkit.server.config import EventSocketSettings
 from eslkit.server.directory import Directory
-from eslkit.server.listener import Listener
+from eslkit.server.listener import MAX_QUEUE_LEN, Listener
 from eslkit.switch.interface import CallingSite, LogRecord, SessionHandle, SwitchInterface
 
 log = logging.getLogger("eslkit.server")
@@ -42,6 +42,8 @@ class ServerOptions:
     #: Upper bound on how long a closing connection waits for its bgapi jobs (FreeSWITCH
     #: waits forever; see docs/deviations.md).
     max_job_wait: float = 600.0
+    #: Per-listener event and log queue length (FreeSWITCH: 100,000).
+    max_queue: int = MAX_QUEUE_LEN
     #: listen() backlog (FreeSWITCH uses 5; a larger one lets bursts of clients in).
     backlog: int = 1024
     #: Extra notes to log at start (from the config loaders).
@@ -142,7 +144,9 @@ class EventSocketServer:
         except OSError as exc:
             sock.close()
             raise BindError(f"Socket Error! Could not listen on {host}:{port}: {exc}") from None
-        server = await loop.create_server(lambda: Listener(self), sock=sock)
+        server = await loop.create_server(
+            lambda: Listener(self), sock=sock, backlog=self.options.backlog
+        )
         self._servers.append(server)
         self._unsubscribe.append(self.switch.subscribe_events(self._on_event))
         self._unsubscribe.append(self.switch.subscribe_logs(self._on_log))

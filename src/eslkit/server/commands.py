@@ -290,7 +290,7 @@ async def cmd_api(listener: Listener, command: Command) -> Reply:
         output = result.output or "-ERR no reply\n"
     else:
         output = f"-ERR {failed_name} Command not found!\n"
-    listener.write(builders.api_response(output))
+    listener.write_reply(builders.api_response(output))
     return None
 
 
@@ -512,6 +512,10 @@ PRE_AUTH: tuple[Rule, ...] = (
 )
 
 
+#: Commands that can take a while (api msleep, a synchronous sendmsg): flush replies first.
+_MAY_BLOCK = ("api", "bgapi", "sendmsg")
+
+
 class CommandProcessor:
     """Reads packets for a listener and runs them through the table."""
 
@@ -560,6 +564,9 @@ class CommandProcessor:
 
     async def handle(self, listener: Listener, command: Command) -> None:
         """Dispatch and write the reply."""
+        if command.raw[:7].lower().startswith(_MAY_BLOCK):
+            # Replies gathered so far must not wait behind a command that can block.
+            listener.flush_replies()
         reply = await self.dispatch(listener, command)
         if reply:
             listener.send_reply(reply)

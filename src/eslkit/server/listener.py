@@ -43,6 +43,8 @@ READ_BUFFER_LIMIT = MAX_HEADER_BLOCK + MAX_BODY + 65536
 #: Socket write buffer high/low water marks; events wait in the queue above it.
 WRITE_HIGH_WATER = 1 << 20
 WRITE_LOW_WATER = 1 << 18
+#: How long a closing connection may take to drain its last bytes to a slow reader.
+CLOSE_GRACE = 60.0
 #: Bytes of frames written per flush before yielding to the event loop.
 FLUSH_BATCH = 1 << 18
 
@@ -98,6 +100,8 @@ class Listener(asyncio.Protocol):
         self._flush_pending = False
         self._task: asyncio.Task[None] | None = None
         self._killed = False
+        # Replies to pipelined commands are gathered and written in one go.
+        self._pending_out: list[bytes] = []
 
     # ------------------------------------------------------------------ asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -137,14 +141,31 @@ class Listener(asyncio.Protocol):
 
     # ------------------------------------------------------------------ output
     def write(self, data: bytes) -> None:
-        """Write bytes unless the socket is gone."""
+        """Write bytes unless the socket is gone (after any gathered replies)."""
+        if self._pending_out:
+            self.flush_replies()
         transport = self.transport
         if transport is not None and not self._closed and not transport.is_closing():
             transport.write(data)
 
+    def write_reply(self, data: bytes) -> None:
+        """Queue a reply frame; it goes out before the connection waits or blocks."""
+        self._pending_out.append(data)
+        if len(self._pending_out) >= 256:
+            self.flush_replies()
+
+    def flush_replies(self) -> None:
+        """Write the gathered replies now."""
+        pending = self._pending_out
+        if pending:
+            self._pending_out = []
+            transport = self.transport
+            if transport is not None and not self._closed and not transport.is_closing():
+                transport.write(b"".join(pending))
+
     def send_reply(self, reply: str) -> None:
         """Write a command reply (the ``~`` raw form when it starts with ``~``)."""
-        self.write(builders.command_reply(reply))
+        self.write_reply(builders.command_reply(reply))
 
     @property
     def session_uuid(self) -> str | None:
@@ -156,7 +177,7 @@ class Listener(asyncio.Protocol):
     # ------------------------------------------------------------------ queues
     def enqueue_event(self, event: Event) -> None:
         """Push a delivered event (fan-out side; never blocks)."""
-        if len(self.events) >= MAX_QUEUE_LEN:
+        if len(self.events) >= self.server.options.max_queue:
             self.lost_events += 1
             if self.lost_events > MAX_MISSED:
                 log.critical(
@@ -174,7 +195,7 @@ class Listener(asyncio.Protocol):
 
     def enqueue_log(self, record: LogRecord) -> None:
         """Push a log line (log fan-out side; never blocks)."""
-        if len(self.logs) >= MAX_QUEUE_LEN:
+        if len(self.logs) >= self.server.options.max_queue:
             self.lost_logs += 1
             if self.lost_logs > MAX_MISSED:
                 self.kill(builders.LOST_LOG_LINES)
@@ -262,6 +283,7 @@ class Listener(asyncio.Protocol):
                 if not self._writable:
                     await self._wait_writable()
                 return frame
+            self.flush_replies()
             if self._eof or not self.running:
                 return None
             if self.reader.buffered == 0:
@@ -335,6 +357,7 @@ class Listener(asyncio.Protocol):
             await self._teardown()
 
     async def _teardown(self) -> None:
+        self.flush_replies()
         self.running = False
         self._idle = False
         self.server.remove_listener(self)
@@ -359,7 +382,7 @@ class Listener(asyncio.Protocol):
         if transport is not None and not transport.is_closing():
             transport.close()
             # A peer that never reads must not keep the socket (and its buffer) alive.
-            self.loop.call_later(5.0, transport.abort)
+            self.loop.call_later(CLOSE_GRACE, transport.abort)
 
     def kill(self, message: str) -> None:
         """Write a disconnect notice and close now (queue overflow, shutdown)."""

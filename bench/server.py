@@ -1,0 +1,256 @@
+"""Benchmark of ``eslkit serve``: api round trips, event throughput, latency, memory.
+
+Runs the server in its own process (so the load generator does not share its core), drives
+it over loopback with raw sockets, and prints eslkit's numbers next to FreeSWITCH's as
+measured on a 2-core machine of this kind (quoted from the project's issue tracker; no
+FreeSWITCH is started here).
+
+    python bench/server.py [--quick] [--uvloop] [--idle 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from eslkit.protocol.frames import FrameReader  # noqa: E402
+
+FREESWITCH = {
+    "api echo round trips/s (1 connection)": "8,800",
+    "events/s, sendevent -> 1 subscriber": "4,300",
+    "events/s, sendevent -> 4 subscribers (aggregate)": "15,500",
+    "idle event latency p50": "10 ms",
+    "idle event latency p99": "~20 ms (20 ms poll)",
+    "memory per idle connection": "n/a",
+    "idle connections held": "n/a",
+}
+TARGETS = {
+    "api echo round trips/s (1 connection)": ">= 13,000",
+    "events/s, sendevent -> 1 subscriber": ">= 43,000",
+    "events/s, sendevent -> 4 subscribers (aggregate)": ">= 78,000",
+    "idle event latency p50": "",
+    "idle event latency p99": "< 1 ms",
+    "memory per idle connection": "<= 20 KB",
+    "idle connections held": "10,000",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Client:
+    """A raw ESL connection with a frame reader."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.frames = FrameReader()
+
+    @classmethod
+    async def open(cls, port: int) -> Client:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 22)
+        client = cls(reader, writer)
+        await client.next_frame()
+        client.writer.write(b"auth ClueCon\n\n")
+        await client.next_frame()
+        return client
+
+    async def next_frame(self):  # type: ignore[no-untyped-def]
+        while True:
+            frame = self.frames.next_frame()
+            if frame is not None:
+                return frame
+            data = await self.reader.read(1 << 20)
+            if not data:
+                raise ConnectionError("closed")
+            self.frames.feed(data)
+
+    async def count_frames(self, n: int) -> None:
+        seen = 0
+        while seen < n:
+            data = await self.reader.read(1 << 20)
+            if not data:
+                raise ConnectionError("closed")
+            self.frames.feed(data)
+            seen += len(self.frames.frames())
+
+
+async def bench_api(port: int, seconds: float) -> float:
+    client = await Client.open(port)
+    request = b"api echo hello\n\n"
+    count = 0
+    start = time.perf_counter()
+    deadline = start + seconds
+    while True:
+        client.writer.write(request)
+        await client.next_frame()
+        count += 1
+        if count % 256 == 0 and time.perf_counter() > deadline:
+            break
+    return count / (time.perf_counter() - start)
+
+
+async def bench_events(port: int, subscribers: int, total: int) -> float:
+    subs = [await Client.open(port) for _ in range(subscribers)]
+    for sub in subs:
+        sub.writer.write(b"event plain CUSTOM bench::event\n\n")
+        await sub.next_frame()
+    sender = await Client.open(port)
+    command = b"sendevent CUSTOM\nEvent-Subclass: bench::event\nX-Bench: 1\n\n"
+    window = 2000
+    start = time.perf_counter()
+
+    async def send() -> None:
+        sent = 0
+        acked = 0
+        while acked < total:
+            burst = min(window - (sent - acked), total - sent)
+            if burst > 0:
+                sender.writer.write(command * burst)
+                sent += burst
+            data = await sender.reader.read(1 << 20)
+            if not data:
+                raise ConnectionError("closed")
+            sender.frames.feed(data)
+            acked += len(sender.frames.frames())
+
+    await asyncio.gather(send(), *(sub.count_frames(total) for sub in subs))
+    elapsed = time.perf_counter() - start
+    for client in [*subs, sender]:
+        client.writer.close()
+    return total * subscribers / elapsed
+
+
+async def bench_latency(port: int, samples: int) -> tuple[float, float]:
+    sub = await Client.open(port)
+    sub.writer.write(b"event plain CUSTOM bench::lat\n\n")
+    await sub.next_frame()
+    sender = await Client.open(port)
+    latencies: list[float] = []
+    for _ in range(samples):
+        await asyncio.sleep(0.002)
+        sent = time.perf_counter()
+        sender.writer.write(b"sendevent CUSTOM\nEvent-Subclass: bench::lat\n\n")
+        while True:
+            frame = await sub.next_frame()
+            if (frame.content_type or "").startswith("text/event"):
+                break
+        latencies.append(time.perf_counter() - sent)
+        await sender.next_frame()
+    latencies.sort()
+    p50 = statistics.median(latencies)
+    p99 = latencies[int(len(latencies) * 0.99) - 1]
+    return p50 * 1000, p99 * 1000
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+async def bench_idle(port: int, pid: int, count: int) -> tuple[float, int]:
+    base = rss_kib(pid)
+    clients = []
+    for index in range(count):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"auth ClueCon\n\n")
+        clients.append((reader, writer))
+        if index % 500 == 499:
+            await asyncio.sleep(0.05)
+    # Make sure every connection is authenticated and idle.
+    for reader, _ in clients:
+        data = b""
+        while data.count(b"\n\n") < 2:
+            chunk = await reader.read(4096)
+            if not chunk:
+                break
+            data += chunk
+    await asyncio.sleep(1.0)
+    held = 0
+    probe = await Client.open(port)
+    probe.writer.write(b"api echo alive\n\n")
+    await probe.next_frame()
+    after = rss_kib(pid)
+    for reader, writer in clients:
+        if not reader.at_eof():
+            held += 1
+        writer.close()
+    per_conn = (after - base) * 1024 / max(count, 1)
+    return per_conn, held
+
+
+def start_server(port: int, use_uvloop: bool) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "eslkit", "serve", "--listen-port", str(port), "--log-level", "WARNING"]
+    if use_uvloop:
+        cmd.append("--uvloop")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
+    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE)
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    port = free_port()
+    proc = start_server(port, args.uvloop)
+    try:
+        seconds = 1.0 if args.quick else 3.0
+        events = 20_000 if args.quick else 100_000
+        results: dict[str, str] = {}
+        results["api echo round trips/s (1 connection)"] = f"{await bench_api(port, seconds):,.0f}"
+        results["events/s, sendevent -> 1 subscriber"] = f"{await bench_events(port, 1, events):,.0f}"
+        results["events/s, sendevent -> 4 subscribers (aggregate)"] = (
+            f"{await bench_events(port, 4, events // 2):,.0f}"
+        )
+        p50, p99 = await bench_latency(port, 300 if args.quick else 2000)
+        results["idle event latency p50"] = f"{p50:.3f} ms"
+        results["idle event latency p99"] = f"{p99:.3f} ms"
+        idle = 1000 if args.quick else args.idle
+        per_conn, held = await bench_idle(port, proc.pid, idle)
+        results["memory per idle connection"] = f"{per_conn / 1024:.1f} KB"
+        results["idle connections held"] = f"{held:,} of {idle:,}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    loop_name = "uvloop" if args.uvloop else "asyncio"
+    print(f"eslkit serve ({loop_name}, Python {sys.version.split()[0]}) vs FreeSWITCH 1.11 mod_event_socket")
+    width = max(len(k) for k in results)
+    print(f"{'metric':<{width}}  {'eslkit':>18}  {'FreeSWITCH':>22}  {'target':>10}")
+    for key, value in results.items():
+        print(f"{key:<{width}}  {value:>18}  {FREESWITCH[key]:>22}  {TARGETS[key]:>10}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="short run (CI smoke)")
+    parser.add_argument("--uvloop", action="store_true", help="run the server on uvloop")
+    parser.add_argument("--idle", type=int, default=10_000, help="idle connections to hold")
+    args = parser.parse_args()
+    asyncio.run(main_async(args))
+
+
+if __name__ == "__main__":
+    main()
