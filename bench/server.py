@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from eslkit.protocol.frames import FrameReader  # noqa: E402
+from eslkit.protocol.frames import FrameReader
 
 FREESWITCH = {
     "api echo round trips/s (1 connection)": "8,800",

@@ -11,7 +11,7 @@ from eslkit.protocol import builders
 from eslkit.server.app import ServerOptions
 from eslkit.server.directory import EslUser
 from eslkit.server.listener import MAX_MISSED, MAX_QUEUE_LEN
-from tests.esl_wire import Closed, RawConnection, connect
+from tests.esl_wire import RawConnection, connect
 from tests.server_support import EslServer, start_test_server
 
 GOODBYE = builders.GOODBYE.encode()
