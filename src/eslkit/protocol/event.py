@@ -37,20 +37,34 @@ ARRAY_SEPARATOR = "|:"
 _ENC = "utf-8"
 _ERR = "surrogateescape"
 
-# name -> (b"\nName:", b"\nname:", b"name:", is Content-Length, b"Name:")
-_LOOKUP_KEYS: dict[str, tuple[bytes, bytes, bytes, bool, bytes]] = {}
+# name -> (pattern for a line after the first, pattern for the first line, its first
+# letter in both cases), or None when
+# the name needs the full parse (Content-Length, names the byte-level match cannot mirror).
+_LookupKeys = tuple[re.Pattern[bytes], re.Pattern[bytes], frozenset[int]]
+_LOOKUP_KEYS: dict[str, _LookupKeys | None] = {}
+
+# What follows the name on its line: ":" and the value (one space skipped), or nothing.
+_VALUE_TAIL = rb"(?::[ ]?([^\n]*)|(?=\n)|\Z)"
 
 
-def _lookup_keys(name: str) -> tuple[bytes, bytes, bytes, bool, bytes]:
-    lowered = name.lower().encode(_ENC, _ERR)
-    exact = name.encode(_ENC, _ERR) + b":"
-    keys = (
-        b"\n" + exact,
-        b"\n" + lowered + b":",
-        lowered + b":",
-        lowered == b"content-length",
-        exact,
-    )
+def _lookup_keys(name: str) -> _LookupKeys | None:
+    keys: _LookupKeys | None = None
+    lowered = name.lower()
+    if (
+        name
+        and name.isascii()
+        and lowered != "content-length"
+        and ":" not in name
+        and "\n" not in name
+    ):
+        escaped = re.escape(name.encode("ascii"))
+        keys = (
+            # The first line that is this header, or the blank line that ends the headers.
+            re.compile(rb"\n(?:(?i:" + escaped + rb")" + _VALUE_TAIL + rb"|(\n))"),
+            re.compile(rb"(?i:" + escaped + rb")" + _VALUE_TAIL),
+            # The first byte in either case: the first line is worth matching only then.
+            frozenset((name[0].lower() + name[0].upper()).encode("ascii")),
+        )
     if len(_LOOKUP_KEYS) < 1024:
         _LOOKUP_KEYS[name] = keys
     return keys
@@ -67,7 +81,7 @@ def _to_str(data: bytes) -> str:
 class Event:
     """A FreeSWITCH event: ordered headers (duplicates allowed) and an optional body."""
 
-    __slots__ = ("_body", "_cache", "_headers", "_index", "_lower", "_raw", "_raw_end")
+    __slots__ = ("_body", "_cache", "_headers", "_index", "_raw", "_raw_end")
 
     def __init__(
         self,
@@ -80,7 +94,6 @@ class Event:
         # Lazy plain source: the raw serialized bytes and the end of the header section.
         self._raw: bytes | None = None
         self._raw_end = 0
-        self._lower: bytes | None = None
         self._cache: dict[str, bytes] | None = None
 
     # ----------------------------------------------------------------- construction
@@ -90,7 +103,6 @@ class Event:
         event = cls.__new__(cls)
         event._headers = None
         event._index = None
-        event._lower = None
         event._cache = None
         event._body = None
         event._raw = data
@@ -180,69 +192,30 @@ class Event:
         """All headers in order, as ``(name, decoded value)`` pairs. Do not mutate."""
         return self._materialize()
 
-    def _lazy_get(self, name: str) -> str | None:
-        raw = self._raw
-        assert raw is not None
-        keys = _LOOKUP_KEYS.get(name) or _lookup_keys(name)
-        # Fast path: the exact spelling, then proof that it is the first match and lies in
-        # the header section. A body can only start after the generated
-        # "Content-Length: N" line, so when no such line precedes the match, the match is a
-        # header; and no other spelling of the name may come before it.
-        if raw.startswith(keys[4]):
-            start = len(keys[4])
-        else:
-            pos = raw.find(keys[0])
-            if pos <= 0:
-                return self._lazy_get_slow(keys)
-            before = raw[:pos].lower()
-            if (
-                keys[1] in before
-                or b"\ncontent-length: " in before
-                or before.startswith(keys[2])
-                or before.startswith(b"content-length: ")
-            ):
-                return self._lazy_get_slow(keys)
-            start = pos + len(keys[0])
-        stop = raw.find(b"\n", start)
-        value = raw[start:stop] if stop >= 0 else raw[start:]
-        if value[:1] == b" ":
-            value = value[1:]
-        if b"%" in value:
-            return url_decode(value.decode(_ENC, _ERR))
-        return value.decode(_ENC, _ERR)
-
-    def _lazy_get_slow(self, keys: tuple[bytes, bytes, bytes, bool, bytes]) -> str | None:
-        raw = self._raw
-        assert raw is not None
-        lowered = keys[1]
-        end = self._split_raw()
-        lower = self._lower
-        if lower is None:
-            lower = self._lower = raw[:end].lower()
-        if lower.startswith(keys[2]):
-            start = len(keys[2])
-        else:
-            pos = lower.find(lowered)
-            if pos < 0:
-                return None
-            start = pos + len(lowered)
-        stop = raw.find(b"\n", start, end)
-        if stop < 0:
-            stop = end
-        if raw[start : start + 1] == b" ":
-            start += 1
-        value = raw[start:stop]
-        if b"%" in value:
-            return url_decode(_to_str(value))
-        return _to_str(value)
-
     def get(self, name: str, default: str | None = None) -> str | None:
         """The first header called ``name`` (case-insensitive), or ``default``."""
         if self._headers is None:
-            keys = _LOOKUP_KEYS.get(name) or _lookup_keys(name)
-            if not keys[3]:
-                value = self._lazy_get(name)
-                return default if value is None else value
+            try:
+                keys = _LOOKUP_KEYS[name]
+            except KeyError:
+                keys = _lookup_keys(name)
+            if keys is not None:
+                # One scan of the raw bytes, no split and no decode of other headers. The
+                # pattern stops at the first line that is this header (any case) or at the
+                # blank line before the body, exactly as the full parse would decide.
+                raw = self._raw
+                assert raw is not None
+                match = keys[1].match(raw) if raw and raw[0] in keys[2] else None
+                if match is None:
+                    match = keys[0].search(raw)
+                    if match is None or match.lastindex == 2:
+                        return default
+                value = match[1]
+                if not value:
+                    return ""
+                if 0x25 in value:  # "%"; an int test is much cheaper than a bytes one
+                    return url_decode(value.decode(_ENC, _ERR))
+                return value.decode(_ENC, _ERR)
             # The generated Content-Length line before a body is not a header: parse fully.
             self._materialize()
         index = self._index
@@ -315,7 +288,6 @@ class Event:
         headers = self._materialize()
         self._raw = None
         self._raw_end = -1
-        self._lower = None
         self._index = None
         self._cache = None
         return headers

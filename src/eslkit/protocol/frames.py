@@ -30,7 +30,29 @@ _ENC = "utf-8"
 _ERR = "surrogateescape"
 
 _TERMINATOR_WITH_CR = re.compile(rb"\n\r*\n")
+# The head of an event frame (and of any frame with Content-Length first and at most a
+# Content-Type after it): what the client sees most, framed by one match.
+_EVENT_HEAD = re.compile(rb"Content-Length: ([0-9]+)\n(?:Content-Type: ([^\n\r]*)\n)?\n")
+_CONTENT_TYPES: dict[bytes, str] = {
+    name.encode(): name
+    for name in (
+        "text/event-plain",
+        "text/event-json",
+        "text/event-xml",
+        "api/response",
+        "command/reply",
+        "log/data",
+        "text/disconnect-notice",
+        "auth/request",
+        "text/rude-rejection",
+    )
+}
 _ATOI = re.compile(rb"[ \t\n\v\f\r]*([+-]?[0-9]*)")
+
+
+def _no_match(data: bytes, pos: int) -> None:
+    """Stands in for the event-head fast path when it must not be used."""
+    return None
 
 
 def _atoi(value: bytes) -> int:
@@ -50,7 +72,7 @@ class Frame:
     return the first match.
     """
 
-    __slots__ = ("_headers", "body", "head")
+    __slots__ = ("_ctype", "_headers", "body", "head")
 
     def __init__(
         self,
@@ -61,6 +83,8 @@ class Frame:
         self.head = head
         self.body = body
         self._headers = headers
+        # The Content-Type when the reader already saw it (event frames), else None.
+        self._ctype: str | None = None
 
     @property
     def headers(self) -> list[tuple[str, str]]:
@@ -89,6 +113,9 @@ class Frame:
     @property
     def content_type(self) -> str | None:
         """The ``Content-Type`` header. Event frames carry it second, so look it up."""
+        ctype = self._ctype
+        if ctype is not None:
+            return ctype
         head = self.head
         # Fast path for the frames the server writes.
         if head.startswith(b"Content-Type: "):
@@ -142,9 +169,7 @@ def split_command_block(block: bytes) -> list[tuple[str, str]]:
             if line:
                 name, sep, value = line.partition(b":")
                 if sep:
-                    headers.append(
-                        (name.decode(_ENC, _ERR), value.lstrip(b" ").decode(_ENC, _ERR))
-                    )
+                    headers.append((name.decode(_ENC, _ERR), value.lstrip(b" ").decode(_ENC, _ERR)))
         if nxt < 0:
             break
         cur = nxt
@@ -167,6 +192,7 @@ class FrameReader:
         "_buf",
         "_fresh",
         "_fresh_pos",
+        "_need",
         "_pending_head",
         "_pending_headers",
         "_pending_need",
@@ -187,82 +213,54 @@ class FrameReader:
         self.server_side = server_side
         self.max_header = max_header
         self.max_body = max_body
+        # Server side: one growing buffer, framed from _pos. Client side: the unframed bytes
+        # are either ``_fresh[_fresh_pos:]`` (framed in place, without a copy) or, while a
+        # frame too large for the bytes that arrive is being gathered, ``_buf``.
         self._buf = bytearray()
         self._pos = 0
-        # Bytes fed while nothing was buffered are framed in place, without a copy.
         self._fresh: bytes | None = None
         self._fresh_pos = 0
+        # Where the terminator search resumes, relative to the start of the unfinished frame.
         self._scan = 0
-        # A frame whose header block is complete but whose body has not fully arrived.
+        # Client side: the whole length of the unfinished frame, once its head is known.
+        # Server side: the length of the last of the pending bodies.
+        self._need = 0
+        # Server side: a frame whose header block is complete but whose body is not.
         self._pending_head: bytes | None = None
         self._pending_headers: list[tuple[str, str]] | None = None
         self._pending_need = 0
 
     def feed(self, data: bytes) -> None:
         """Add received bytes."""
-        if self._fresh is not None:
-            self._spill()
-        if not self.server_side and self._pending_head is None:
-            left = len(self._buf) - self._pos
-            if left == 0 or len(data) >= left:
-                # Frame in place; the copy of the partial frame is paid by the new bytes.
-                self._fresh = bytes(self._buf[self._pos :]) + data if left else bytes(data)
-                self._fresh_pos = 0
+        if self.server_side:
+            if self._pos and self._pos == len(self._buf):
                 self._buf.clear()
-                self._pos = self._scan = 0
-                return
-        if self._pos and self._pos == len(self._buf):
-            self._buf.clear()
-            self._scan -= self._pos
-            self._pos = 0
-        self._buf += data
-
-    def _spill(self) -> None:
-        """Move the unframed rest of the fresh bytes into the general buffer."""
+                self._scan -= self._pos
+                self._pos = 0
+            self._buf += data
+            return
+        if not data:
+            return
+        buf = self._buf
+        if buf:
+            buf += data
+            return
         fresh = self._fresh
-        assert fresh is not None
-        self._buf += memoryview(fresh)[self._fresh_pos :]
+        if fresh is None:
+            self._fresh = bytes(data)
+            self._fresh_pos = 0
+            return
+        pos = self._fresh_pos
+        if len(data) >= len(fresh) - pos:
+            # Frame in place; copying the partial frame is paid for by the new bytes.
+            self._fresh = (fresh[pos:] if pos else fresh) + data
+            self._fresh_pos = 0
+            return
+        # A frame larger than the pieces that arrive: gather it without quadratic copies.
+        buf += memoryview(fresh)[pos:]
+        buf += data
         self._fresh = None
         self._fresh_pos = 0
-
-    def _take_fresh(self, limit: int) -> list[Frame]:
-        """Frame whole LF-only frames straight from the fresh bytes (the common case)."""
-        fresh = self._fresh
-        assert fresh is not None
-        out: list[Frame] = []
-        append = out.append
-        pos = self._fresh_pos
-        size = len(fresh)
-        max_body = self.max_body
-        while len(out) < limit:
-            term = fresh.find(b"\n\n", pos)
-            if term < 0 or term - pos > 256 or fresh.find(b"\r", pos, term) >= 0:
-                break
-            if fresh.startswith(b"Content-Length: ", pos):
-                eol = fresh.find(b"\n", pos)
-                digits = fresh[pos + 16 : eol]
-                if eol == term or not digits.isdigit():
-                    break
-                length = int(digits)
-            elif fresh.startswith(b"Content-Type: ", pos) and fresh.find(b"ength", pos, term) < 0:
-                length = 0
-            else:
-                break
-            start = term + 2
-            if length == 0:
-                append(Frame(fresh[pos:term]))
-                pos = start
-                continue
-            if length > max_body or size - start < length:
-                break
-            append(Frame(fresh[pos:term], fresh[start : start + length]))
-            pos = start + length
-        if pos >= size:
-            self._fresh = None
-            self._fresh_pos = 0
-        else:
-            self._fresh_pos = pos
-        return out
 
     @property
     def buffered(self) -> int:
@@ -277,60 +275,165 @@ class FrameReader:
 
     def next_frame(self) -> Frame | None:
         """The next complete frame, or ``None`` until more bytes arrive."""
-        if self._fresh is not None:
-            taken = self._take_fresh(1)
-            if taken:
-                return taken[0]
-            if self._fresh is not None:
-                self._spill()
+        if not self.server_side:
+            taken = self._take(1)
+            return taken[0] if taken else None
         frame = self._next_frame()
-        if frame is None:
-            if self._pos:
-                self._compact()
-        elif not self.server_side and self._pending_head is None and self._pos < len(self._buf):
-            # Back to framing in place for the rest.
-            self._fresh = bytes(self._buf[self._pos :])
-            self._fresh_pos = 0
-            self._buf.clear()
-            self._pos = self._scan = 0
+        if frame is None and self._pos:
+            self._compact()
         return frame
 
+    def frames(self) -> list[Frame]:
+        """Every complete frame now buffered."""
+        if not self.server_side:
+            return self._take(-1)
+        out: list[Frame] = []
+        while True:
+            frame = self.next_frame()
+            if frame is None:
+                return out
+            out.append(frame)
+
+    # ------------------------------------------------------------------ client side
+    def _take(self, limit: int) -> list[Frame]:
+        """Frame up to ``limit`` (-1: all) frames of what the server writes."""
+        out: list[Frame] = []
+        if self._buf and not self._gather():
+            return out
+        fresh = self._fresh
+        if fresh is None:
+            return out
+        append = out.append
+        pos = self._fresh_pos
+        size = len(fresh)
+        max_body = self.max_body
+        scan = self._scan
+        self._scan = self._need = 0
+        # (A head limit below any event head would need the general path's check.)
+        event_head = _EVENT_HEAD.match if self.max_header >= 4096 else _no_match
+        while pos < size and limit:
+            match = event_head(fresh, pos)
+            if match is not None:
+                # The common case, in one match: Content-Length first, then Content-Type.
+                term_end = match.end()
+                length = int(match[1])
+                if length > max_body:
+                    self._client_content_length(fresh[pos : term_end - 2])  # raises
+                end = term_end + length
+                if end > size:
+                    self._need = end - pos
+                    break
+                frame = Frame(fresh[pos : term_end - 2], fresh[term_end:end] if length else None)
+                ctype = match[2]
+                if ctype is not None:
+                    frame._ctype = _CONTENT_TYPES.get(ctype) or ctype.decode(_ENC, _ERR)
+                append(frame)
+                pos = end
+                scan = 0
+                limit -= 1
+                continue
+            term = fresh.find(b"\n\n", pos, pos + 4096)
+            if term >= 0 and fresh.find(b"\r", pos, term) < 0:
+                term_end = term + 2
+                if term - pos > self.max_header:
+                    raise HeaderBlockTooLarge(term - pos, self.max_header)
+            else:
+                term, term_end = self._terminator(fresh, pos, size, scan)
+                if term < 0:
+                    break
+            length = self._client_content_length(fresh[pos:term])
+            if length:
+                end = term_end + length
+                if end > size:
+                    self._need = end - pos
+                    break
+                append(Frame(fresh[pos:term], fresh[term_end:end]))
+                pos = end
+            else:
+                append(Frame(fresh[pos:term]))
+                pos = term_end
+            scan = 0
+            limit -= 1
+        if pos >= size:
+            self._fresh = None
+            self._fresh_pos = 0
+        else:
+            self._fresh_pos = pos
+        return out
+
+    def _gather(self) -> bool:
+        """While gathering a large frame in ``_buf``: True (and back to framing in place)
+        once the whole frame is there."""
+        buf = self._buf
+        need = self._need
+        if not need:
+            term, term_end = self._terminator(buf, 0, len(buf), self._scan)
+            if term < 0:
+                return False
+            need = self._need = term_end + self._client_content_length(bytes(buf[:term]))
+        if len(buf) < need:
+            return False
+        self._fresh = bytes(buf)
+        self._fresh_pos = 0
+        buf.clear()
+        return True
+
+    def _terminator(
+        self, data: bytes | bytearray, start: int, end: int, scan: int
+    ) -> tuple[int, int]:
+        """The client-side terminator (``\\n``, CRs, ``\\n``) of the head at ``start``.
+
+        Returns ``(-1, -1)`` until it arrives, remembering where to resume. The head may be
+        at most ``max_header`` bytes and its terminator at most 64 bytes more, whatever the
+        split of the input.
+        """
+        match = _TERMINATOR_WITH_CR.search(data, start + scan)
+        limit = self.max_header
+        if match is not None:
+            term, term_end = match.span()
+            if term - start > limit or term_end - start > limit + 64:
+                raise HeaderBlockTooLarge(term - start, limit)
+            return term, term_end
+        # Resume at the trailing run of CR/LF bytes, which may begin a terminator.
+        tail = data[max(start + scan, end - 64) : end]
+        run = len(tail) - len(tail.rstrip(b"\r\n"))
+        resume = end - run if run < len(tail) else start + scan
+        self._scan = resume - start
+        if resume - start > limit or end - start > limit + 64:
+            raise HeaderBlockTooLarge(end - start, limit)
+        return -1, -1
+
+    def _client_content_length(self, head: bytes) -> int:
+        """The first ``Content-Length`` header (any case): spaces around digits, nothing else."""
+        lowered = head.lower()
+        if lowered.startswith(b"content-length:"):
+            start = 15
+        else:
+            pos = lowered.find(b"\ncontent-length:")
+            if pos < 0:
+                return 0
+            start = pos + 16
+        eol = head.find(b"\n", start)
+        raw = head[start : eol if eol >= 0 else len(head)]
+        text = raw.strip(b" ")
+        if not text.isdigit():
+            raise BadContentLength(raw.decode(_ENC, _ERR), "not a non-negative integer")
+        length = int(text)
+        if length > self.max_body:
+            raise BadContentLength(raw.decode(_ENC, _ERR), f"over the {self.max_body}-byte limit")
+        return length
+
+    # ------------------------------------------------------------------ server side
     def _next_frame(self) -> Frame | None:
         buf = self._buf
         if self._pending_head is not None:
             return self._finish_body()
         pos = self._pos
-        if not self.server_side:
-            # Fast path for what a server writes: LF only, Content-Length first or second.
-            term = buf.find(b"\n\n", pos)
-            if term >= 0 and term - pos <= self.max_header and buf.find(b"\r", pos, term) < 0:
-                head = bytes(buf[pos:term])
-                start = term + 2
-                if head.startswith(b"Content-Length: "):
-                    eol = head.find(b"\n")
-                    digits = head[16 : eol if eol >= 0 else len(head)]
-                    length = int(digits) if digits.isdigit() else self._client_content_length(head)
-                else:
-                    length = self._client_content_length(head)
-                if not length:
-                    self._pos = self._scan = start
-                    return Frame(head)
-                if length > self.max_body:
-                    self._client_content_length(head)  # raises
-                if len(buf) - start < length:
-                    self._pos = self._scan = start
-                    self._pending_head = head
-                    self._pending_headers = None
-                    self._pending_need = length
-                    return None
-                self._pos = self._scan = start + length
-                return Frame(head, bytes(buf[start : start + length]))
         end = len(buf)
-        if self.server_side:
-            # Leading CR/LF bytes before a packet are dropped.
-            while pos < end and buf[pos] in (0x0D, 0x0A):
-                pos += 1
-            self._pos = pos
+        # Leading CR/LF bytes before a packet are dropped.
+        while pos < end and buf[pos] in (0x0D, 0x0A):
+            pos += 1
+        self._pos = pos
         if pos >= end:
             return None
         scan = max(self._scan, pos)
@@ -354,71 +457,39 @@ class FrameReader:
                     while self._scan > pos and buf[self._scan - 1] in (0x0D, 0x0A):
                         self._scan -= 1
                     return None
-                if not self.server_side:
-                    raise HeaderBlockTooLarge(size, self.max_header)
                 # FreeSWITCH treats a block that reaches the limit as complete.
                 term = term_end = pos + self.max_header
             else:
                 term, term_end = match.start(), match.end()
         if term - pos > self.max_header:
-            if not self.server_side:
-                raise HeaderBlockTooLarge(term - pos, self.max_header)
             term = term_end = pos + self.max_header
         self._pos = term_end
         self._scan = term_end
-        if self.server_side:
-            # The server keeps the whole raw block, terminator included, as the command.
-            return self._server_frame(bytes(buf[pos:term_end]))
-        head = bytes(buf[pos:term])
-        length = self._client_content_length(head)
-        if length:
-            self._pending_head = head
-            self._pending_headers = None
-            self._pending_need = length
-            return self._finish_body()
-        return Frame(head)
+        # The server keeps the whole raw block, terminator included, as the command.
+        return self._server_frame(bytes(buf[pos:term_end]))
 
     def _server_frame(self, head: bytes) -> Frame | None:
         headers = split_command_block(head)
-        need = 0
+        need = last = 0
         for name, value in headers:
             if name.lower() == "content-length":
                 length = _atoi(value.encode(_ENC, _ERR))
-                if length < 0 or length > self.max_body:
-                    raise BadContentLength(value, "out of range")
-                need = length  # A later one reads another body, which replaces this one.
+                if length < 0:
+                    raise BadContentLength(value, "negative")
+                if length > self.max_body:
+                    raise BadContentLength(value, f"over the {self.max_body}-byte limit")
+                if length:
+                    # Each one reads its own body right away; a later body replaces the
+                    # earlier one, but both are consumed from the stream.
+                    need += length
+                    last = length
         if need:
             self._pending_head = head
             self._pending_headers = headers
             self._pending_need = need
+            self._need = last
             return self._finish_body()
         return Frame(head, None, headers)
-
-    def _client_content_length(self, head: bytes) -> int:
-        if head.startswith(b"Content-Length:"):
-            start = 15
-        else:
-            pos = head.find(b"\nContent-Length:")
-            if pos < 0:
-                lowered = head.lower()
-                if lowered.startswith(b"content-length:"):
-                    start = 15
-                else:
-                    pos = lowered.find(b"\ncontent-length:")
-                    if pos < 0:
-                        return 0
-                    start = pos + 16
-            else:
-                start = pos + 16
-        eol = head.find(b"\n", start)
-        raw = head[start : eol if eol >= 0 else len(head)]
-        text = raw.strip(b" ")
-        if not text.isdigit():
-            raise BadContentLength(raw.decode(_ENC, _ERR), "not a non-negative integer")
-        length = int(text)
-        if length > self.max_body:
-            raise BadContentLength(raw.decode(_ENC, _ERR), f"over the {self.max_body}-byte limit")
-        return length
 
     def _finish_body(self) -> Frame | None:
         buf = self._buf
@@ -426,18 +497,17 @@ class FrameReader:
         pos = self._pos
         if len(buf) - pos < need:
             return None
-        body = bytes(buf[pos : pos + need])
+        body = bytes(buf[pos + need - self._need : pos + need])
         self._pos = self._scan = pos + need
         head = self._pending_head
         assert head is not None
         headers = self._pending_headers
         self._pending_head = None
         self._pending_headers = None
-        if self.server_side:
-            # FreeSWITCH keeps the body as a C string.
-            nul = body.find(b"\x00")
-            if nul >= 0:
-                body = body[:nul]
+        # FreeSWITCH keeps the body as a C string.
+        nul = body.find(b"\x00")
+        if nul >= 0:
+            body = body[:nul]
         return Frame(head, body, headers)
 
     def _compact(self) -> None:
@@ -445,14 +515,3 @@ class FrameReader:
             del self._buf[: self._pos]
             self._scan = max(0, self._scan - self._pos)
             self._pos = 0
-
-    def frames(self) -> list[Frame]:
-        """Every complete frame now buffered."""
-        out: list[Frame] = []
-        while True:
-            if self._fresh is not None:
-                out += self._take_fresh(1 << 62)
-            frame = self.next_frame()
-            if frame is None:
-                return out
-            out.append(frame)
