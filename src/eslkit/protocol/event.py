@@ -294,7 +294,19 @@ class Event:
 
     def add_header(self, name: str, value: str) -> None:
         """Append a header (duplicates allowed)."""
-        self._mutable().append((name, value))
+        headers = self._headers
+        if (
+            headers is None
+            or self._raw is not None
+            or self._cache is not None
+            or self._index is not None
+        ):
+            headers = self._mutable()
+        headers.append((name, value))
+
+    def extend_headers(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Append several headers at once."""
+        self._mutable().extend(pairs)
 
     def prepend_header(self, name: str, value: str) -> None:
         """Insert a header at the top."""

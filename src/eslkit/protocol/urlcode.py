@@ -31,9 +31,22 @@ def _encode_char(match: re.Match[str]) -> str:
     return cached
 
 
+_ENCODED_CACHE: dict[str, str] = {}
+_ENCODED_CACHE_LIMIT = 8192
+
+
 def url_encode(value: str) -> str:
     """Encode ``value`` exactly as FreeSWITCH's ``switch_url_encode`` does."""
-    return _NEEDS_ENCODING.sub(_encode_char, value)
+    cached = _ENCODED_CACHE.get(value)
+    if cached is not None:
+        return cached
+    encoded = _NEEDS_ENCODING.sub(_encode_char, value)
+    if len(value) <= 128:
+        # Header values repeat a lot (host names, dates within a second, states).
+        if len(_ENCODED_CACHE) >= _ENCODED_CACHE_LIMIT:
+            _ENCODED_CACHE.clear()
+        _ENCODED_CACHE[value] = encoded
+    return encoded
 
 
 def url_decode(value: str) -> str:

@@ -100,20 +100,28 @@ class EventBus:
         ident = self.identity
         micros = time.time_ns() // 1000
         local, gmt = self._dates(micros)
-        add = event.add_header
-        add("Event-Name", event_name)
-        add_header(event, "Core-UUID", ident.core_uuid)
-        add_header(event, "FreeSWITCH-Hostname", ident.hostname)
-        add_header(event, "FreeSWITCH-Switchname", ident.switchname)
-        add_header(event, "FreeSWITCH-IPv4", ident.ipv4)
-        add_header(event, "FreeSWITCH-IPv6", ident.ipv6)
-        add("Event-Date-Local", local)
-        add("Event-Date-GMT", gmt)
-        add("Event-Date-Timestamp", str(micros))
-        add_header(event, "Event-Calling-File", calling.file)
-        add_header(event, "Event-Calling-Function", calling.function)
-        add("Event-Calling-Line-Number", str(calling.line))
-        add("Event-Sequence", str(self.sequence))
+        pairs = [("Event-Name", event_name)]
+        # Empty values are never added (switch_event_add_header_string).
+        if ident.core_uuid:
+            pairs.append(("Core-UUID", ident.core_uuid))
+        if ident.hostname:
+            pairs.append(("FreeSWITCH-Hostname", ident.hostname))
+        if ident.switchname:
+            pairs.append(("FreeSWITCH-Switchname", ident.switchname))
+        if ident.ipv4:
+            pairs.append(("FreeSWITCH-IPv4", ident.ipv4))
+        if ident.ipv6:
+            pairs.append(("FreeSWITCH-IPv6", ident.ipv6))
+        pairs.append(("Event-Date-Local", local))
+        pairs.append(("Event-Date-GMT", gmt))
+        pairs.append(("Event-Date-Timestamp", str(micros)))
+        if calling.file:
+            pairs.append(("Event-Calling-File", calling.file))
+        if calling.function:
+            pairs.append(("Event-Calling-Function", calling.function))
+        pairs.append(("Event-Calling-Line-Number", str(calling.line)))
+        pairs.append(("Event-Sequence", str(self.sequence)))
+        event.extend_headers(pairs)
 
     def new_event(
         self, event_type: EventType, calling: CallingSite, subclass: str | None = None
