@@ -319,6 +319,10 @@ class Switch:
         self._jobs: set[asyncio.Task[None]] = set()
         self._stopper: asyncio.Task[None] | None = None
         self._seed_globals()
+        from eslkit.switch.sessions import SessionManager
+
+        #: The channel layer (installs ``hooks`` and the channel API commands).
+        self.sessions = SessionManager(self)
 
     def _seed_globals(self) -> None:
         cfg = self.config
@@ -640,8 +644,8 @@ class Switch:
     ) -> str:
         """``switch_event_expand_headers``: expand ``text`` against ``event``'s headers.
 
-        Unknown names fall back to global variables; with a ``session`` (and no channel-data
-        hook to put its variables on the event), ``variable_<name>`` reads the channel.
+        Unknown names fall back to global variables; with a ``session`` whose data is not on
+        the event, ``variable_<name>`` reads the channel.
         """
 
         def lookup(name: str) -> str | None:
@@ -649,7 +653,7 @@ class Switch:
                 found = event.get(name)
                 if found is not None:
                     return found
-            if session is not None and self.hooks.channel_data is None:
+            if session is not None:
                 if name.startswith("variable_"):
                     return session.get_variable(name[9:])
                 if name == "Unique-ID":

@@ -1,0 +1,247 @@
+"""Channel API commands (mod_commands): originate and uuid_*, with FreeSWITCH's outputs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from eslkit.protocol.names import HangupCause, hangup_cause_from_string
+from eslkit.protocol.urlcode import url_encode
+from eslkit.switch import channel_events as ce
+from eslkit.switch.api import ApiCall, ApiRegistry
+from eslkit.switch.dialstring import OriginateUsageError, parse_originate_args
+from eslkit.switch.expand import separate_string, split_var_assignments
+
+if TYPE_CHECKING:
+    from eslkit.switch.channel import Channel
+    from eslkit.switch.sessions import SessionManager
+
+__all__ = ["commands"]
+
+commands = ApiRegistry()
+
+NO_CHANNEL = "-ERR No such channel!\n"
+
+
+def _manager(call: ApiCall) -> SessionManager:
+    return call.switch.sessions
+
+
+def _find(call: ApiCall, uuid: str) -> Channel | None:
+    return _manager(call).find_session(uuid)
+
+
+@commands.command("originate", "Originate a call", "<call url> <exten>|&<application_name>(<app_args>) [<dialplan>] [<context>] [<cid_name>] [<cid_num>] [<timeout_sec>]")
+async def originate_cmd(call: ApiCall) -> None:
+    """``+OK <uuid>`` / ``-ERR <CAUSE>`` / usage."""
+    from eslkit.switch.originate import originate, start_after_originate
+
+    try:
+        args = parse_originate_args(call.arg)
+    except OriginateUsageError as exc:
+        call.write(str(exc))
+        return
+    result = await originate(
+        _manager(call), args.url, timeout=args.timeout, cid_name=args.cid_name, cid_num=args.cid_num
+    )
+    channel = result.channel
+    if channel is None:
+        call.write(f"-ERR {result.cause.name}\n")
+        return
+    start_after_originate(
+        channel,
+        application=args.application,
+        app_args=args.app_args,
+        exten=args.exten,
+        dialplan=args.dialplan,
+        context=args.context,
+    )
+    call.write(f"+OK {channel.uuid}\n")
+
+
+@commands.command("uuid_exists", "Check if a uuid exists", "<uuid>")
+def uuid_exists(call: ApiCall) -> None:
+    """``true`` / ``false``."""
+    call.write("true" if call.arg and _find(call, call.arg) is not None else "false")
+
+
+@commands.command("uuid_getvar", "Get a variable from a channel", "<uuid> <var>")
+def uuid_getvar(call: ApiCall) -> None:
+    """The value, ``_undef_``, or an error."""
+    argv = separate_string(call.arg, " ", 3) if call.arg else []
+    if len(argv) < 2 or not argv[0] or not argv[1]:
+        call.write("-USAGE: <uuid> <var>\n")
+        return
+    channel = _find(call, argv[0])
+    if channel is None:
+        call.write(NO_CHANNEL)
+        return
+    name = argv[1]
+    value: str | None
+    if name.endswith("]") and "[" in name:
+        base, _, idx = name[:-1].partition("[")
+        raw = channel.get_variable(base)
+        value = None
+        if raw is not None:
+            items = raw[7:].split("|:") if raw.startswith("ARRAY::") else [raw]
+            index = int(idx) if idx.isdigit() else -1
+            value = items[index] if 0 <= index < len(items) else None
+    else:
+        value = channel.lookup(name)
+    call.write(value if value is not None else "_undef_")
+
+
+@commands.command("uuid_setvar", "Set a variable", "<uuid> <var> [value]")
+def uuid_setvar(call: ApiCall) -> None:
+    """``+OK`` and the usual errors."""
+    argv = separate_string(call.arg, " ", 3) if call.arg else []
+    if len(argv) < 2 or not argv[0]:
+        call.write("-USAGE: <uuid> <var> [value]\n")
+        return
+    channel = _find(call, argv[0])
+    if channel is None:
+        call.write(NO_CHANNEL)
+        return
+    if not argv[1]:
+        call.write("-ERR No variable specified\n")
+        return
+    channel.set_variable(argv[1], argv[2] if len(argv) > 2 else None)
+    call.write("+OK\n")
+
+
+@commands.command("uuid_setvar_multi", "Set multiple variables", "<uuid> <var>=<value>;<var>=<value>...")
+def uuid_setvar_multi(call: ApiCall) -> None:
+    """``+OK``; an unknown channel gets the error and then the usage (FreeSWITCH falls through)."""
+    usage = "-USAGE: <uuid> <var>=<value>;<var>=<value>...\n"
+    argv = separate_string(call.arg, " ", 2) if call.arg else []
+    if len(argv) != 2 or not argv[0]:
+        call.write(usage)
+        return
+    channel = _find(call, argv[0])
+    if channel is None:
+        call.write(NO_CHANNEL)
+        call.write(usage)
+        return
+    for name, value in split_var_assignments(argv[1]):
+        if name:
+            channel.set_variable(name, value)
+    call.write("+OK\n")
+
+
+@commands.command("uuid_kill", "Kill channel", "<uuid> [cause]")
+def uuid_kill(call: ApiCall) -> None:
+    """Hang up (NORMAL_CLEARING by default)."""
+    argv = separate_string(call.arg, " ", 2) if call.arg else []
+    if not argv or not argv[0]:
+        call.write("-USAGE: <uuid> [cause]\n")
+        return
+    channel = _find(call, argv[0])
+    if channel is None:
+        call.write(NO_CHANNEL)
+        return
+    cause = hangup_cause_from_string(argv[1]) if len(argv) > 1 else HangupCause.NORMAL_CLEARING
+    channel.hangup(cause)
+    call.write("+OK\n")
+
+
+@commands.command("uuid_answer", "answer", "<uuid>")
+def uuid_answer(call: ApiCall) -> None:
+    """``+OK`` or ``-ERROR``."""
+    channel = _find(call, call.arg) if call.arg else None
+    call.write("+OK\n" if channel is not None and channel.answer() else "-ERROR\n")
+
+
+@commands.command("uuid_park", "Park channel", "<uuid>")
+def uuid_park(call: ApiCall) -> None:
+    """Park the channel (its applications stop)."""
+    channel = _find(call, call.arg) if call.arg else None
+    if channel is None:
+        call.write(NO_CHANNEL)
+        return
+    _manager(call).runner.replan(channel, [("park", "")])
+    call.write("+OK\n")
+
+
+@commands.command("uuid_transfer", "Transfer a session", "<uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]")
+def uuid_transfer(call: ApiCall) -> None:
+    """``switch_ivr_session_transfer``."""
+    argv = separate_string(call.arg, " ", 5) if call.arg else []
+    usage = "-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n"
+    if len(argv) < 2:
+        call.write(usage)
+        return
+    channel = _find(call, argv[0])
+    if channel is None:
+        call.write(NO_CHANNEL)
+        return
+    rest = argv[1:]
+    targets = [channel]
+    if rest[0] in ("-bleg", "-both"):
+        other = channel.other
+        targets = [other] if rest[0] == "-bleg" and other else ([channel, other] if other else [channel])
+        rest = rest[1:]
+        if not rest:
+            call.write(usage)
+            return
+    for target in targets:
+        if target is None or not target.ready:
+            call.write("-ERR\n")
+            return
+        _manager(call).runner.transfer(target, rest[0], rest[1] if len(rest) > 1 else "XML", rest[2] if len(rest) > 2 else "default")
+    call.write("+OK\n")
+
+
+@commands.command("uuid_dump", "Dump session vars", "<uuid> [format]")
+def uuid_dump(call: ApiCall) -> None:
+    """A CHANNEL_DATA event: txt (URL-encoded plain), plain (raw values), json, xml."""
+    argv = separate_string(call.arg, " ", 2) if call.arg else []
+    if not argv or not argv[0]:
+        call.write("-USAGE: <uuid> [format]\n")
+        return
+    channel = _find(call, argv[0])
+    if channel is None:
+        call.write(NO_CHANNEL)
+        return
+    event = ce.channel_data_event(channel)
+    fmt = argv[1].lower() if len(argv) > 1 else "txt"
+    if fmt == "json":
+        call.write(event.to_json().decode("utf-8", "surrogateescape"))
+    elif fmt == "xml":
+        call.write(event.to_xml().decode("utf-8", "surrogateescape"))
+    elif fmt == "plain":
+        call.write("".join(f"{k}: [{v}]\n" for k, v in event.headers))
+    else:
+        call.write("".join(f"{k}: {url_encode(v)}\n" for k, v in event.headers))
+
+
+@commands.command("uuid_hold", "Place a channel on hold", "[off|toggle] <uuid> [<display>]")
+def uuid_hold(call: ApiCall) -> None:
+    """Hold/unhold: call state HELD/ACTIVE."""
+    from eslkit.switch.channel import CallState
+
+    argv = separate_string(call.arg, " ", 3) if call.arg else []
+    mode = "on"
+    if argv and argv[0] in ("off", "toggle"):
+        mode = argv.pop(0)
+    channel = _find(call, argv[0]) if argv else None
+    if channel is None or not channel.answered or not channel.ready:
+        call.write("-ERR Operation failed\n")
+        return
+    held = channel.call_state == CallState.HELD
+    hold = not held if mode == "toggle" else mode == "on"
+    channel.set_call_state(CallState.HELD if hold else CallState.ACTIVE)
+    call.write("+OK Success\n")
+
+
+@commands.command("uuid_break", "Break out of media sent to channel", "<uuid> [all]")
+def uuid_break(call: ApiCall) -> None:
+    """Interrupt the running application."""
+    argv = separate_string(call.arg, " ", 2) if call.arg else []
+    if not argv or not argv[0]:
+        call.write("-USAGE: <uuid> [all]\n")
+        return
+    channel = _find(call, argv[0])
+    if channel is None:
+        call.write(NO_CHANNEL)
+        return
+    channel.interrupt(all_=len(argv) > 1 and argv[1] == "all")
+    call.write("+OK\n")

@@ -1,0 +1,182 @@
+"""Dialplan applications: the registry, and what an application gets to work with.
+
+Adding an application is one decorated coroutine in any module imported by
+:func:`load_builtin_applications`::
+
+    from eslkit.switch.apps import AppContext, application
+
+    @application("beep", "Say beep")
+    async def beep(ctx: AppContext, data: str) -> None:
+        if not await ctx.sleep(1.0):      # interruptible, on the scaled clock
+            return                        # uuid_break or hang-up
+        ctx.channel.set_variable("beeped", "true")
+
+``data`` is the application's argument, already ``${}``-expanded. The session task fires
+CHANNEL_EXECUTE before and CHANNEL_EXECUTE_COMPLETE after (``Application-Response`` is the
+``current_application_response`` variable; :meth:`AppContext.set_response` sets it).
+An application that raises is reported to the switch and counts as completed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from eslkit.switch.channel import Channel
+
+if TYPE_CHECKING:
+    from eslkit.switch.core import Switch
+
+__all__ = [
+    "BUILTIN_MODULES",
+    "AppContext",
+    "Application",
+    "ApplicationFunction",
+    "application",
+    "get_application",
+    "load_builtin_applications",
+    "registered_applications",
+]
+
+#: Modules of ``eslkit.switch.apps`` holding built-in applications (other engineers append).
+BUILTIN_MODULES: list[str] = ["basic"]
+
+
+class AppContext:
+    """What a running application sees: its channel, the switch, and session helpers."""
+
+    __slots__ = ("application", "channel", "data", "runner", "switch")
+
+    def __init__(self, channel: Channel, application: str, data: str, runner: AppRunner) -> None:
+        self.channel = channel
+        self.switch: Switch = channel.switch
+        self.application = application
+        self.data = data
+        self.runner = runner
+
+    async def sleep(self, seconds: float, *, process_messages: bool = True) -> bool:
+        """Wait ``seconds`` of switch time (``switch_ivr_sleep``).
+
+        Returns True when the time ran out, False when interrupted early by ``uuid_break``
+        or a hang-up. With ``process_messages`` queued private messages (sendmsg) and
+        session events are handled meanwhile, as FreeSWITCH's sleep does."""
+        return await self.runner.sleep(self.channel, seconds, process_messages)
+
+    async def park(self) -> None:
+        """``switch_ivr_park``: CHANNEL_PARK, then handle private messages and session
+        events until hang-up, a transfer, or :meth:`unpark`; then CHANNEL_UNPARK."""
+        await self.runner.park(self.channel)
+
+    def unpark(self) -> None:
+        """Make a running :meth:`park` return (``CF_PARK`` cleared), like the socket app's
+        ``exit``/``resume``."""
+        self.channel.flags.discard("CF_PARK")
+        self.channel.interrupt()
+
+    async def execute(self, application: str, data: str = "", *, event_uuid: str | None = None) -> bool:
+        """Run another application on this channel now (``switch_core_session_execute_
+        application``), with its own EXECUTE/EXECUTE_COMPLETE. False if it is unknown."""
+        return await self.runner.execute(self.channel, application, data, event_uuid=event_uuid)
+
+    def set_response(self, text: str | None) -> None:
+        """Set ``current_application_response`` (EXECUTE_COMPLETE's Application-Response)."""
+        self.channel.set_variable("current_application_response", text)
+
+    def transfer(self, destination: str, dialplan: str = "XML", context: str = "default") -> None:
+        """``switch_ivr_session_transfer``: hunt ``destination`` again in ``context``; the
+        current application list is abandoned after this application returns."""
+        self.runner.transfer(self.channel, destination, dialplan, context)
+
+    @property
+    def interrupted(self) -> bool:
+        """True once the channel is hung up (apps should return promptly)."""
+        return not self.channel.ready
+
+
+class AppRunner:
+    """What the session task offers applications (implemented by :mod:`execution`)."""
+
+    async def sleep(self, channel: Channel, seconds: float, process_messages: bool) -> bool:
+        """See :meth:`AppContext.sleep`."""
+        raise NotImplementedError
+
+    async def park(self, channel: Channel) -> None:
+        """See :meth:`AppContext.park`."""
+        raise NotImplementedError
+
+    async def execute(self, channel: Channel, application: str, data: str, *, event_uuid: str | None) -> bool:
+        """See :meth:`AppContext.execute`."""
+        raise NotImplementedError
+
+    def transfer(self, channel: Channel, destination: str, dialplan: str, context: str) -> None:
+        """See :meth:`AppContext.transfer`."""
+        raise NotImplementedError
+
+
+ApplicationFunction = Callable[[AppContext, str], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    """A registered dialplan application."""
+
+    name: str
+    function: ApplicationFunction
+    description: str = ""
+    syntax: str = ""
+
+
+_REGISTRY: dict[str, Application] = {}
+_loaded = False
+
+
+def application(name: str, description: str = "", syntax: str = "") -> Callable[[ApplicationFunction], ApplicationFunction]:
+    """Register the decorated coroutine as dialplan application ``name`` (a later
+    registration of the same name replaces the earlier)."""
+
+    def register(function: ApplicationFunction) -> ApplicationFunction:
+        _REGISTRY[name] = Application(name, function, description, syntax)
+        return function
+
+    return register
+
+
+def load_builtin_applications() -> None:
+    """Import every module in :data:`BUILTIN_MODULES` once (idempotent)."""
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for module in BUILTIN_MODULES:
+        with contextlib.suppress(ModuleNotFoundError):
+            importlib.import_module(f"eslkit.switch.apps.{module}")
+
+
+def get_application(name: str) -> Application | None:
+    """The application called ``name`` (case-sensitive, as FreeSWITCH), or None."""
+    if not _loaded:
+        load_builtin_applications()
+    return _REGISTRY.get(name)
+
+
+def registered_applications() -> list[Application]:
+    """Every registered application, sorted by name."""
+    if not _loaded:
+        load_builtin_applications()
+    return sorted(_REGISTRY.values(), key=lambda app: app.name)
+
+
+async def interruptible_wait(channel: Channel, seconds: float) -> bool:
+    """Wait ``seconds`` of switch time unless interrupted or hung up; True if it ran out."""
+    if not channel.ready:
+        return False
+    brk = channel.break_event()
+    try:
+        await asyncio.wait_for(brk.wait(), channel.switch.clock.real_delay(seconds))
+    except TimeoutError:
+        return channel.ready
+    return False

@@ -1,0 +1,180 @@
+"""mod_dptools' basic applications: answer, park, sleep, set, hangup, transfer, ..."""
+
+from __future__ import annotations
+
+from eslkit.protocol.names import EventType, HangupCause, hangup_cause_from_string
+from eslkit.switch import channel_events as ce
+from eslkit.switch.apps import AppContext, application
+from eslkit.switch.expand import c_atoi, parse_set_assignment, separate_string, split_multiset
+from eslkit.switch.interface import CallingSite
+
+__all__: list[str] = []
+
+_LOG_LEVELS = {"CONSOLE": 0, "ALERT": 1, "CRIT": 2, "ERR": 3, "WARNING": 4, "NOTICE": 5, "INFO": 6, "DEBUG": 7}
+_CUSTOM_SITE = CallingSite("mod_dptools.c", "event_function", 1)
+
+
+@application("answer", "Answer the call")
+async def answer(ctx: AppContext, data: str) -> None:
+    """Answer."""
+    ctx.channel.answer()
+
+
+@application("pre_answer", "Pre-Answer the call")
+async def pre_answer(ctx: AppContext, data: str) -> None:
+    """Early media."""
+    ctx.channel.pre_answer()
+
+
+@application("ring_ready", "Indicate Ring_Ready")
+async def ring_ready(ctx: AppContext, data: str) -> None:
+    """Ringing."""
+    ctx.channel.ring_ready()
+
+
+@application("hangup", "Hangup the current channel", "[<cause>]")
+async def hangup(ctx: AppContext, data: str) -> None:
+    """Hang up with ``data`` as the cause (NORMAL_CLEARING by default)."""
+    ctx.channel.hangup(hangup_cause_from_string(data) if data else HangupCause.NORMAL_CLEARING)
+
+
+@application("park", "Park")
+async def park(ctx: AppContext, data: str) -> None:
+    """Park until hang-up or transfer."""
+    await ctx.park()
+
+
+@application("sleep", "Pause a channel", "<pausetime>")
+async def sleep(ctx: AppContext, data: str) -> None:
+    """Sleep ``data`` milliseconds (interruptible)."""
+    ms = c_atoi(data)
+    if ms > 0:
+        await ctx.sleep(ms / 1000.0)
+
+
+@application("set", "Set a channel variable", "<varname>=<value>")
+async def set_(ctx: AppContext, data: str) -> None:
+    """Set (or, without a value, unset) a variable."""
+    name, value = parse_set_assignment(data)
+    if name:
+        ctx.channel.set_variable(name, value)
+
+
+@application("export", "Set and export a channel variable for the channel calling the application", "<varname>=<value>")
+async def export(ctx: AppContext, data: str) -> None:
+    """Set here and on the other leg."""
+    name, value = parse_set_assignment(data)
+    if name:
+        ctx.channel.set_variable(name, value)
+        ctx.channel.set_variable_partner(name, value)
+
+
+@application("unset", "Unset a channel variable", "<varname>")
+async def unset(ctx: AppContext, data: str) -> None:
+    """Unset a variable."""
+    if data:
+        ctx.channel.set_variable(data, None)
+
+
+@application("multiset", "Set many channel variables", "[^^<delim>]<varname>=<value> <var2>=<val2>")
+async def multiset(ctx: AppContext, data: str) -> None:
+    """Set several variables."""
+    for name, value in split_multiset(data):
+        if name:
+            ctx.channel.set_variable(name, value)
+
+
+@application("info", "Display Call Info")
+async def info(ctx: AppContext, data: str) -> None:
+    """Log the channel data at INFO."""
+    event = ce.channel_data_event(ctx.channel)
+    text = "".join(f"{k}: [{v}]\n" for k, v in event.headers)
+    ctx.switch.log(6, f"CHANNEL_DATA:\n{text}", file="mod_dptools.c", function="info_function", line=1, session_uuid=ctx.channel.uuid)
+
+
+@application("log", "Logs to the logger", "<log_level> <log_string>")
+async def log(ctx: AppContext, data: str) -> None:
+    """Log ``data`` (level first, DEBUG when it is not a level)."""
+    level_text, _, message = data.partition(" ")
+    level = _LOG_LEVELS.get(level_text.upper())
+    if level is None:
+        level, message = 7, data
+    ctx.switch.log(level, f"{message}\n", file="mod_dptools.c", function="log_function", line=1, session_uuid=ctx.channel.uuid)
+
+
+@application("event", "Fire an event", "<header>=<value>[,<header>=<value>]")
+async def event(ctx: AppContext, data: str) -> None:
+    """Fire a CUSTOM (or ``Event-Name``) event with the channel's data."""
+    headers = [parse_set_assignment(item) for item in separate_string(data, ",")]
+    name = next((v for k, v in headers if k.lower() == "event-name" and v), "CUSTOM")
+    subclass = next((v for k, v in headers if k.lower() == "event-subclass" and v), None)
+    try:
+        event_type = EventType[name.upper()]
+    except KeyError:
+        event_type = EventType.CUSTOM
+    new = ctx.switch.new_event(event_type, _CUSTOM_SITE, subclass)
+    ctx.channel.event_set_data(new)
+    for key, value in headers:
+        if key and value and key.lower() not in ("event-name", "event-subclass"):
+            new.add_header(key, value)
+    ctx.switch.fire(new)
+
+
+@application("echo", "Echo audio")
+async def echo(ctx: AppContext, data: str) -> None:
+    """Echo: hold the call like park does, without CHANNEL_PARK."""
+    while ctx.channel.ready:
+        if not await ctx.sleep(3600):
+            if not ctx.channel.ready:
+                return
+            break
+
+
+@application("transfer", "Transfer a channel", "<exten> [<dialplan> <context>]")
+async def transfer(ctx: AppContext, data: str) -> None:
+    """Transfer to ``exten`` in ``context``."""
+    argv = separate_string(data, " ", 4) if data else []
+    if not argv:
+        return
+    ctx.transfer(argv[0], argv[1] if len(argv) > 1 else "XML", argv[2] if len(argv) > 2 else "default")
+
+
+@application("sched_hangup", "Schedule a hangup in the future", "[+]<time> [<cause>]")
+async def sched_hangup(ctx: AppContext, data: str) -> None:
+    """Hang up after (``+N``) or at (epoch ``N``) a time, switch clock."""
+    argv = separate_string(data, " ", 3) if data else []
+    if not argv:
+        return
+    delay = _when(ctx, argv[0])
+    cause = hangup_cause_from_string(argv[1]) if len(argv) > 1 else HangupCause.ALLOTTED_TIMEOUT
+    channel = ctx.channel
+
+    async def later() -> None:
+        await channel.wait_for(lambda ch: not ch.ready, delay)
+        channel.hangup(cause)
+
+    ctx.switch.spawn(later())
+
+
+@application("sched_transfer", "Schedule a transfer in the future", "[+]<time> <extension> <dialplan> <context>")
+async def sched_transfer(ctx: AppContext, data: str) -> None:
+    """Transfer after (``+N``) or at (epoch ``N``) a time."""
+    argv = separate_string(data, " ", 5) if data else []
+    if len(argv) < 2:
+        return
+    delay = _when(ctx, argv[0])
+    channel = ctx.channel
+    runner = ctx.runner
+
+    async def later() -> None:
+        if await channel.wait_for(lambda ch: not ch.ready, delay):
+            return
+        runner.transfer(channel, argv[1], argv[2] if len(argv) > 2 else "XML", argv[3] if len(argv) > 3 else "default")
+
+    ctx.switch.spawn(later())
+
+
+def _when(ctx: AppContext, text: str) -> float:
+    if text.startswith("+"):
+        return float(max(0, c_atoi(text[1:])))
+    return max(0.0, c_atoi(text) - ctx.switch.clock.epoch())

@@ -1,0 +1,396 @@
+"""Channel events with FreeSWITCH's exact header sets and order.
+
+``event_set_data`` mirrors ``switch_channel_event_set_data``: the basic data
+(``switch_channel_event_set_basic_data``), the caller profile as ``Caller-*``
+(``switch_caller_profile_event_set_data``), ``Other-Type`` + ``Other-Leg-*``, and the
+``variable_*`` headers only on the event types ``switch_channel_event_set_extended_data``
+lists (or with verbose events). The per-type specifics of conformance Finding 11 are here
+too (CHANNEL_CALLSTATE, CHANNEL_HANGUP_COMPLETE, CALL_UPDATE, CHANNEL_UUID, CODEC).
+
+Headers are built as lists of pairs and appended in one go: no serialization happens here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from eslkit.protocol.event import Event
+from eslkit.protocol.names import EventType
+from eslkit.switch.interface import CallingSite
+
+if TYPE_CHECKING:
+    from eslkit.switch.channel import CallerProfile, CallState, Channel, Dtmf
+
+__all__ = [
+    "ANSWER_SITE",
+    "CALLSTATE_SITE",
+    "CALL_UPDATE_SITE",
+    "CHANNEL_DATA_SITE",
+    "CREATE_SITE",
+    "DESTROY_SITE",
+    "EXECUTE_COMPLETE_SITE",
+    "EXECUTE_SITE",
+    "HANGUP_COMPLETE_SITE",
+    "HANGUP_SITE",
+    "ORIGINATE_SITE",
+    "OUTGOING_SITE",
+    "PARK_SITE",
+    "PROGRESS_MEDIA_SITE",
+    "PROGRESS_SITE",
+    "READ_CODEC_SITE",
+    "STATE_SITE",
+    "UNPARK_SITE",
+    "UUID_SITE",
+    "VARIABLE_EVENT_TYPES",
+    "WRITE_CODEC_SITE",
+    "basic_data",
+    "channel_data_event",
+    "event_set_data",
+    "fire_callstate",
+    "fire_channel_event",
+    "fire_channel_state",
+    "fire_dtmf",
+    "profile_headers",
+    "variable_headers",
+]
+
+STATE_SITE = CallingSite("switch_channel.c", "switch_channel_perform_set_running_state", 2409)
+CALLSTATE_SITE = CallingSite("switch_channel.c", "switch_channel_perform_set_callstate", 302)
+ANSWER_SITE = CallingSite("switch_channel.c", "switch_channel_perform_mark_answered", 3848)
+PROGRESS_SITE = CallingSite("switch_channel.c", "switch_channel_perform_mark_ring_ready_value", 3507)
+PROGRESS_MEDIA_SITE = CallingSite("switch_channel.c", "switch_channel_perform_mark_pre_answered", 3562)
+HANGUP_SITE = CallingSite("switch_channel.c", "switch_channel_perform_hangup", 3447)
+CALL_UPDATE_SITE = CallingSite("switch_channel.c", "switch_channel_flip_cid", 3279)
+DTMF_SITE = CallingSite("switch_channel.c", "switch_channel_queue_dtmf", 678)
+EXECUTE_SITE = CallingSite("switch_core_session.c", "switch_core_session_exec", 2949)
+EXECUTE_COMPLETE_SITE = CallingSite("switch_core_session.c", "switch_core_session_exec", 2972)
+DESTROY_SITE = CallingSite("switch_core_session.c", "switch_core_session_perform_destroy", 1588)
+UUID_SITE = CallingSite("switch_core_session.c", "switch_core_session_set_uuid", 2056)
+OUTGOING_SITE = CallingSite("switch_core_session.c", "switch_core_session_outgoing_channel", 768)
+CREATE_SITE = CallingSite("switch_core_state_machine.c", "switch_core_session_run", 626)
+ORIGINATE_SITE = CallingSite("switch_core_state_machine.c", "switch_core_session_run", 632)
+HANGUP_COMPLETE_SITE = CallingSite("switch_core_state_machine.c", "switch_core_session_reporting_state", 943)
+PARK_SITE = CallingSite("switch_ivr.c", "switch_ivr_park", 1002)
+UNPARK_SITE = CallingSite("switch_ivr.c", "switch_ivr_park", 1213)
+READ_CODEC_SITE = CallingSite("switch_core_codec.c", "switch_core_session_set_read_codec", 300)
+WRITE_CODEC_SITE = CallingSite("switch_core_codec.c", "switch_core_session_set_write_codec", 471)
+CHANNEL_DATA_SITE = CallingSite("mod_commands.c", "uuid_dump_function", 5969)
+
+#: Event types that carry ``variable_*`` headers (switch_channel_event_set_extended_data).
+VARIABLE_EVENT_TYPES = frozenset(
+    {
+        "CHANNEL_CREATE", "CHANNEL_ORIGINATE", "CHANNEL_UUID", "CHANNEL_ANSWER", "CHANNEL_PARK",
+        "CHANNEL_UNPARK", "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE", "CHANNEL_PROGRESS",
+        "CHANNEL_PROGRESS_MEDIA", "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE", "REQUEST_PARAMS",
+        "CHANNEL_DATA", "CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "CHANNEL_DESTROY",
+        "SESSION_HEARTBEAT", "API", "RECORD_START", "RECORD_STOP", "PLAYBACK_START",
+        "PLAYBACK_STOP", "CALL_UPDATE", "MEDIA_BUG_START", "MEDIA_BUG_STOP", "CHANNEL_HOLD",
+        "CHANNEL_UNHOLD", "TEXT", "CUSTOM",
+    }
+)  # fmt: skip
+
+Pairs = list[tuple[str, str]]
+
+
+def _extend(event: Event, pairs: Iterable[tuple[str, str]]) -> None:
+    add = event.add_header
+    for name, value in pairs:
+        add(name, value)
+
+
+def profile_headers(profile: CallerProfile, prefix: str, out: Pairs) -> None:
+    """``switch_caller_profile_event_set_data``: ``<prefix>-*`` headers, empty ones omitted."""
+    p = prefix + "-"
+    for name, value in (
+        ("Direction", profile.direction.value),
+        ("Logical-Direction", profile.logical_direction.value),
+        ("Username", profile.username),
+        ("Dialplan", profile.dialplan),
+        ("Caller-ID-Name", profile.caller_id_name),
+        ("Caller-ID-Number", profile.caller_id_number),
+        ("Orig-Caller-ID-Name", profile.orig_caller_id_name),
+        ("Orig-Caller-ID-Number", profile.orig_caller_id_number),
+        ("Callee-ID-Name", profile.callee_id_name),
+        ("Callee-ID-Number", profile.callee_id_number),
+        ("Network-Addr", profile.network_addr),
+        ("ANI", profile.ani),
+        ("ANI-II", profile.aniii),
+        ("Destination-Number", profile.destination_number),
+        ("Unique-ID", profile.uuid),
+        ("Source", profile.source),
+        ("Transfer-Source", profile.transfer_source),
+        ("Context", profile.context),
+        ("RDNIS", profile.rdnis),
+        ("Channel-Name", profile.chan_name),
+        ("Profile-Index", profile.profile_index),
+    ):
+        if value:
+            out.append((p + name, value))
+    t = profile.times
+    out.extend(
+        (
+            (p + "Profile-Created-Time", str(t.profile_created)),
+            (p + "Channel-Created-Time", str(t.created)),
+            (p + "Channel-Answered-Time", str(t.answered)),
+            (p + "Channel-Progress-Time", str(t.progress)),
+            (p + "Channel-Progress-Media-Time", str(t.progress_media)),
+            (p + "Channel-Hangup-Time", str(t.hungup)),
+            (p + "Channel-Transfer-Time", str(t.transferred)),
+            (p + "Channel-Resurrect-Time", str(t.resurrected)),
+            (p + "Channel-Bridged-Time", str(t.bridged)),
+            (p + "Channel-Last-Hold", str(t.last_hold)),
+            (p + "Channel-Hold-Accum", str(t.hold_accum)),
+            (p + "Screen-Bit", "true" if profile.screen_bit else "false"),
+            (p + "Privacy-Hide-Name", "true" if profile.privacy_hide_name else "false"),
+            (p + "Privacy-Hide-Number", "true" if profile.privacy_hide_number else "false"),
+        )
+    )
+
+
+def basic_data(channel: Channel, out: Pairs) -> None:
+    """``switch_channel_event_set_basic_data`` into ``out``."""
+    variables = channel.variables
+    direction = channel.direction.value
+    out.append(("Channel-State", channel.running_state.name))
+    out.append(("Channel-Call-State", channel.call_state.name))
+    out.append(("Channel-State-Number", str(int(channel.state))))
+    out.append(("Channel-Name", channel.name))
+    out.append(("Unique-ID", channel.uuid))
+    if channel.external_id:
+        out.append(("Session-External-ID", channel.external_id))
+    out.append(("Call-Direction", direction))
+    out.append(("Presence-Call-Direction", direction))
+    out.append(("Channel-HIT-Dialplan", "true" if channel.hit_dialplan else "false"))
+    value = variables.get("presence_id")
+    if value:
+        out.append(("Channel-Presence-ID", value))
+    value = variables.get("presence_data")
+    if value:
+        out.append(("Channel-Presence-Data", value))
+    value = variables.get("presence_data_cols")
+    if value:
+        out.append(("Presence-Data-Cols", value))
+    out.append(("Channel-Call-UUID", variables.get("call_uuid") or channel.uuid))
+    out.append(("Answer-State", channel.answer_state))
+    if channel.hangup_cause is not None:
+        out.append(("Hangup-Cause", channel.hangup_cause.name))
+    codec = channel.read_codec
+    if codec is not None:
+        out.append(("Channel-Read-Codec-Name", codec.name))
+        out.append(("Channel-Read-Codec-Rate", str(codec.rate)))
+        out.append(("Channel-Read-Codec-Bit-Rate", str(codec.bit_rate)))
+    codec = channel.write_codec
+    if codec is not None:
+        out.append(("Channel-Write-Codec-Name", codec.name))
+        out.append(("Channel-Write-Codec-Rate", str(codec.rate)))
+        out.append(("Channel-Write-Codec-Bit-Rate", str(codec.bit_rate)))
+    profile = channel.caller_profile
+    if profile is not None:
+        profile_headers(profile, "Caller", out)
+        other = channel.other
+        if other is not None and other.caller_profile is not None and channel.other_type:
+            out.append(("Other-Type", channel.other_type))
+            profile_headers(other.caller_profile, "Other-Leg", out)
+
+
+def variable_headers(channel: Channel, out: Pairs) -> None:
+    """The ``variable_*`` headers, in the channel's variable order."""
+    out.extend([("variable_" + name, value) for name, value in channel.variables.items()])
+
+
+def event_set_data(channel: Channel, event: Event, event_name: str | None = None) -> None:
+    """``switch_channel_event_set_data``: basic data, then variables where they belong."""
+    out: Pairs = []
+    basic_data(channel, out)
+    name = event_name if event_name is not None else (event.get("Event-Name") or "")
+    if channel.verbose_events or channel.switch.verbose_events or name in VARIABLE_EVENT_TYPES:
+        variable_headers(channel, out)
+    _extend(event, out)
+
+
+def fire_channel_event(channel: Channel, event_type: EventType, calling: CallingSite, extra: Pairs | None = None) -> Event:
+    """Create, fill (channel data, then ``extra``) and fire a channel event."""
+    event = channel.switch.new_event(event_type, calling)
+    event_set_data(channel, event, event_type.name)
+    if extra:
+        _extend(event, extra)
+    channel.switch.fire(event)
+    return event
+
+
+def fire_channel_state(channel: Channel) -> None:
+    """CHANNEL_STATE for the running state just entered (no variables)."""
+    fire_channel_event(channel, EventType.CHANNEL_STATE, STATE_SITE)
+
+
+def fire_callstate(channel: Channel, old: CallState) -> None:
+    """CHANNEL_CALLSTATE: ``Original-Channel-Call-State`` and ``Channel-Call-State-Number``
+    come before the channel data (Finding 11)."""
+    event = channel.switch.new_event(EventType.CHANNEL_CALLSTATE, CALLSTATE_SITE)
+    event.add_header("Original-Channel-Call-State", old.name)
+    event.add_header("Channel-Call-State-Number", str(int(channel.call_state)))
+    event_set_data(channel, event, "CHANNEL_CALLSTATE")
+    channel.switch.fire(event)
+
+
+def fire_hangup_complete(channel: Channel) -> None:
+    """CHANNEL_HANGUP_COMPLETE: ``Hangup-Cause`` first, then the channel data (which has
+    it again)."""
+    event = channel.switch.new_event(EventType.CHANNEL_HANGUP_COMPLETE, HANGUP_COMPLETE_SITE)
+    cause = channel.hangup_cause
+    if cause is not None:
+        event.add_header("Hangup-Cause", cause.name)
+    event_set_data(channel, event, "CHANNEL_HANGUP_COMPLETE")
+    channel.switch.fire(event)
+
+
+def fire_call_update(channel: Channel, direction: str = "RECV") -> None:
+    """CALL_UPDATE: ``Direction`` first (Finding 11)."""
+    event = channel.switch.new_event(EventType.CALL_UPDATE, CALL_UPDATE_SITE)
+    event.add_header("Direction", direction)
+    event_set_data(channel, event, "CALL_UPDATE")
+    channel.switch.fire(event)
+
+
+def fire_channel_uuid(channel: Channel, old_uuid: str) -> None:
+    """CHANNEL_UUID: ``Old-Unique-ID`` first (Finding 11)."""
+    event = channel.switch.new_event(EventType.CHANNEL_UUID, UUID_SITE)
+    event.add_header("Old-Unique-ID", old_uuid)
+    event_set_data(channel, event, "CHANNEL_UUID")
+    channel.switch.fire(event)
+
+
+def fire_codec(channel: Channel, write: bool) -> None:
+    """CODEC after setting the read or write codec, with the lower-case repeats of
+    Finding 11 (``channel-read-codec-*``; the write one's odd ``Channel-Write-codec-bit-rate``)."""
+    site = WRITE_CODEC_SITE if write else READ_CODEC_SITE
+    event = channel.switch.new_event(EventType.CODEC, site)
+    out: Pairs = []
+    basic_data(channel, out)
+    codec = channel.write_codec if write else channel.read_codec
+    if codec is not None:
+        if write:
+            out.append(("Channel-Write-Codec-Name", codec.name))
+            out.append(("Channel-Write-Codec-Rate", str(codec.rate)))
+            out.append(("Channel-Write-codec-bit-rate", str(codec.bit_rate)))
+        else:
+            out.append(("channel-read-codec-name", codec.name))
+            out.append(("channel-read-codec-rate", str(codec.rate)))
+            out.append(("channel-read-codec-bit-rate", str(codec.bit_rate)))
+    _extend(event, out)
+    channel.switch.fire(event)
+
+
+def fire_execute(
+    channel: Channel,
+    complete: bool,
+    application: str,
+    data: str,
+    app_uuid: str,
+    app_uuid_name: str | None = None,
+) -> None:
+    """CHANNEL_EXECUTE / CHANNEL_EXECUTE_COMPLETE: channel data, then ``Application``,
+    ``Application-Data`` (when not empty), ``Application-Response`` (COMPLETE only),
+    ``Application-UUID`` and ``Application-UUID-Name`` (when given)."""
+    event_type = EventType.CHANNEL_EXECUTE_COMPLETE if complete else EventType.CHANNEL_EXECUTE
+    extra: Pairs = [("Application", application)]
+    if data:
+        extra.append(("Application-Data", data))
+    if complete:
+        extra.append(("Application-Response", channel.variables.get("current_application_response") or "_none_"))
+    extra.append(("Application-UUID", app_uuid))
+    if app_uuid_name:
+        extra.append(("Application-UUID-Name", app_uuid_name))
+    fire_channel_event(channel, event_type, EXECUTE_COMPLETE_SITE if complete else EXECUTE_SITE, extra)
+
+
+def fire_dtmf(channel: Channel, dtmf: Dtmf, source: str) -> None:
+    """DTMF: channel data, ``DTMF-Digit``, ``DTMF-Duration``, ``DTMF-Source``."""
+    fire_channel_event(
+        channel,
+        EventType.DTMF,
+        DTMF_SITE,
+        [("DTMF-Digit", dtmf.digit), ("DTMF-Duration", str(dtmf.duration)), ("DTMF-Source", source)],
+    )
+
+
+def channel_data_event(channel: Channel, calling: CallingSite = CHANNEL_DATA_SITE) -> Event:
+    """A CHANNEL_DATA event for ``uuid_dump`` and the outbound connect reply (not fired)."""
+    event = channel.switch.new_event(EventType.CHANNEL_DATA, calling)
+    event_set_data(channel, event, "CHANNEL_DATA")
+    return event
+
+
+def stamp_times(channel: Channel) -> None:
+    """Set the billing variables of CHANNEL_HANGUP_COMPLETE (``switch_channel_set_timestamps``)."""
+    profile = channel.caller_profile
+    if profile is None:
+        return
+    t = profile.times
+    end = t.hungup or channel.switch.clock.wall_us()
+    setv = channel.set_variable
+    if "last_app" not in channel.variables and channel.variables.get("current_application"):
+        pass
+    setv("digits_dialed", channel.variables.get("digits_dialed") or "none")
+
+    def stamp(us: int) -> str:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(us // 1_000_000))
+
+    setv("start_stamp", stamp(t.created))
+    setv("profile_start_stamp", stamp(t.profile_created))
+    if t.answered:
+        setv("answer_stamp", stamp(t.answered))
+    if t.progress:
+        setv("progress_stamp", stamp(t.progress))
+    if t.progress_media:
+        setv("progress_media_stamp", stamp(t.progress_media))
+    setv("end_stamp", stamp(end))
+    for name, us in (
+        ("start", t.created),
+        ("profile_start", t.profile_created),
+        ("answer", t.answered),
+        ("bridge", t.bridged),
+        ("last_hold", t.last_hold),
+    ):
+        channel.variables[f"{name}_epoch"] = str(us // 1_000_000)
+        channel.variables[f"{name}_uepoch"] = str(us)
+    channel.variables["hold_accum_seconds"] = str(t.hold_accum // 1_000_000)
+    channel.variables["hold_accum_usec"] = str(t.hold_accum)
+    channel.variables["hold_accum_ms"] = str(t.hold_accum // 1000)
+    for name, us in (
+        ("resurrect", t.resurrected),
+        ("progress", t.progress),
+        ("progress_media", t.progress_media),
+        ("end", end),
+    ):
+        channel.variables[f"{name}_epoch"] = str(us // 1_000_000)
+        channel.variables[f"{name}_uepoch"] = str(us)
+    last_app = channel.variables.get("current_application")
+    if last_app:
+        setv("last_app", last_app)
+        last_arg = channel.variables.get("current_application_data")
+        if last_arg:
+            setv("last_arg", last_arg)
+    name, number = profile.caller_id_name, profile.caller_id_number
+    setv("caller_id", f'"{name}" <{number}>' if name and name != number else number)
+    created = t.created
+    answered = t.answered
+    progress = t.progress
+    progress_media = t.progress_media
+    uduration = end - created
+    billusec = end - answered if answered else 0
+    progressusec = progress - created if progress else 0
+    answerusec = answered - created if answered else 0
+    waitusec = answerusec
+    progress_mediausec = progress_media - created if progress_media else 0
+    for unit, div in (("sec", 1_000_000), ("msec", 1000), ("usec", 1)):
+        dur_name = {"sec": "duration", "msec": "mduration", "usec": "uduration"}[unit]
+        channel.variables[dur_name] = str(uduration // div)
+        channel.variables[f"bill{unit}"] = str(billusec // div)
+        channel.variables[f"progress{unit}"] = str(progressusec // div)
+        channel.variables[f"answer{unit}"] = str(answerusec // div)
+        channel.variables[f"wait{unit}"] = str(waitusec // div)
+        channel.variables[f"progress_media{unit}"] = str(progress_mediausec // div)
+        channel.variables[f"flow_bill{unit}"] = str(billusec // div)

@@ -1,0 +1,128 @@
+"""Endpoints (``switch_endpoint_interface_t``): what creates outgoing channels.
+
+An endpoint turns the target of a dial string leg (``null/1234``: endpoint ``null``, target
+``1234``) into a new outbound channel, or refuses with a hangup cause. Its hooks run inside
+the channel's session task. Register one with :func:`register_endpoint`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from eslkit.protocol.names import ChannelState, HangupCause
+
+if TYPE_CHECKING:
+    from eslkit.switch.channel import Channel
+    from eslkit.switch.sessions import SessionManager
+
+__all__ = ["Endpoint", "OutgoingRequest", "endpoint_registry", "make_outbound", "register_endpoint"]
+
+
+@dataclass(slots=True)
+class OutgoingRequest:
+    """One leg to create: its target, variables (global then per-leg), caller id, uuid."""
+
+    endpoint: str
+    target: str
+    variables: dict[str, str] = field(default_factory=dict)
+    uuid: str | None = None
+    cid_name: str = ""
+    cid_num: str = "0000000000"
+    #: The originate's context/dialplan hints (loopback uses its own from the target).
+    dialplan: str = "XML"
+    context: str = "default"
+
+
+class Endpoint:
+    """Base endpoint: override :meth:`outgoing` and the hooks you need."""
+
+    name = ""
+
+    def outgoing(self, manager: SessionManager, request: OutgoingRequest) -> Channel | HangupCause:
+        """Create the outbound channel (not started yet), or a cause to fail with."""
+        return HangupCause.CHAN_NOT_IMPLEMENTED
+
+    def on_init(self, channel: Channel) -> None:
+        """CS_INIT, before CHANNEL_CREATE."""
+
+    def on_created(self, channel: Channel) -> None:
+        """Right after CHANNEL_CREATE/CHANNEL_ORIGINATE (start remote-party behaviour)."""
+
+    def on_hangup(self, channel: Channel) -> None:
+        """CS_HANGUP entered."""
+
+    def on_reporting(self, channel: Channel) -> None:
+        """CS_REPORTING, before CHANNEL_HANGUP_COMPLETE."""
+
+    def on_destroy(self, channel: Channel) -> None:
+        """After CHANNEL_DESTROY."""
+
+
+_ENDPOINTS: dict[str, Endpoint] = {}
+
+
+def register_endpoint(endpoint: Endpoint) -> Endpoint:
+    """Make ``endpoint`` available under its name."""
+    _ENDPOINTS[endpoint.name] = endpoint
+    return endpoint
+
+
+def endpoint_registry() -> dict[str, Endpoint]:
+    """Every registered endpoint by name (built-ins loaded on first use)."""
+    if not _ENDPOINTS:
+        from eslkit.switch.endpoints import error, loopback, null, sim, user
+
+        for module in (error, loopback, null, sim, user):
+            register_endpoint(module.ENDPOINT)
+    return _ENDPOINTS
+
+
+def make_outbound(
+    manager: SessionManager,
+    endpoint: Endpoint,
+    name: str,
+    request: OutgoingRequest,
+    *,
+    destination: str | None = None,
+    context: str | None = None,
+    callee_number: str | None = None,
+    initial_name: str | None = None,
+) -> Channel:
+    """A new outbound channel as ``switch_core_session_outgoing_channel`` leaves it:
+    CODEC events, the caller profile, CS_INIT, the origination uuid (CHANNEL_UUID), and the
+    dial string's variables. The caller fires CHANNEL_OUTGOING and starts it."""
+    from eslkit.switch.channel import CallerProfile, Direction
+
+    channel = manager.new_channel(
+        name=initial_name or name, direction=Direction.OUTBOUND, endpoint=endpoint, rename_to=name
+    )
+    now = manager.switch.clock.wall_us()
+    profile = CallerProfile(
+        direction=Direction.OUTBOUND,
+        logical_direction=Direction.OUTBOUND,
+        dialplan="xml",
+        caller_id_name=request.cid_name,
+        caller_id_number=request.cid_num,
+        orig_caller_id_name=request.cid_name,
+        orig_caller_id_number=request.cid_num,
+        callee_id_name="Outbound Call",
+        callee_id_number=callee_number if callee_number is not None else request.target,
+        ani=request.cid_num,
+        destination_number=destination if destination is not None else request.target,
+        uuid=channel.uuid,
+        source=f"mod_{endpoint.name}",
+        context=context or request.context or "default",
+        chan_name=name,
+    )
+    profile.times.profile_created = now
+    profile.times.created = now
+    channel.caller_profile = profile
+    channel.created_us = now
+    channel.state = ChannelState.CS_INIT
+    channel.flags.add("CF_ORIGINATING")
+    if request.uuid and request.uuid != channel.uuid:
+        manager.change_uuid(channel, request.uuid)
+    for var, value in request.variables.items():
+        channel.set_variable(var, value)
+    return channel

@@ -1,0 +1,157 @@
+"""``originate``: create outbound legs from a dial string and wait for one to answer.
+
+``,`` legs ring together (the first to answer wins, the others hang up LOSE_RACE); ``|``
+groups are tried in turn. ``originate_timeout`` (or the API's timeout argument) is counted
+in whole epoch seconds like ``switch_ivr_originate`` (Finding 13): the call fails with
+NO_ANSWER between ``timeout - 1`` and ``timeout`` seconds after it started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from eslkit.protocol.names import ChannelState, EventType, HangupCause
+from eslkit.switch import channel_events as ce
+from eslkit.switch.channel import Channel, ChannelChange
+from eslkit.switch.dialstring import DialStringError, parse_dial_string
+from eslkit.switch.endpoints import OutgoingRequest
+from eslkit.switch.expand import c_atoi
+
+if TYPE_CHECKING:
+    from eslkit.switch.sessions import SessionManager
+
+__all__ = ["OriginateResult", "originate", "start_after_originate"]
+
+
+@dataclass(frozen=True, slots=True)
+class OriginateResult:
+    """The answered channel, or the cause of failure."""
+
+    channel: Channel | None
+    cause: HangupCause
+
+
+async def originate(
+    manager: SessionManager,
+    dial_string: str,
+    *,
+    timeout: int = 60,
+    cid_name: str | None = None,
+    cid_num: str | None = None,
+) -> OriginateResult:
+    """Originate ``dial_string``; on success the winning leg is answered and left in
+    CS_CONSUME_MEDIA (see :func:`start_after_originate`)."""
+    try:
+        parsed = parse_dial_string(dial_string)
+    except DialStringError:
+        return OriginateResult(None, HangupCause.INVALID_URL)
+    cause = HangupCause.NORMAL_CLEARING
+    for group in parsed.groups:
+        legs: list[Channel] = []
+        group_timeout = timeout
+        for leg in group:
+            variables = dict(parsed.global_vars)
+            variables.update(leg.variables)
+            if "originate_timeout" in variables:
+                group_timeout = c_atoi(variables["originate_timeout"])
+            if "leg_timeout" in leg.variables:
+                group_timeout = c_atoi(leg.variables["leg_timeout"])
+            request = OutgoingRequest(
+                endpoint=leg.endpoint,
+                target=leg.target or "",
+                variables=variables,
+                uuid=variables.get("origination_uuid"),
+                cid_name=variables.get("origination_caller_id_name") or cid_name or "",
+                cid_num=variables.get("origination_caller_id_number") or cid_num or "0000000000",
+            )
+            made = manager.outgoing(request)
+            if isinstance(made, HangupCause):
+                cause = made
+                continue
+            made.set_variable("originate_early_media", "true")
+            made.set_variable("originate_endpoint", leg.endpoint)
+            ce.fire_channel_event(made, EventType.CHANNEL_OUTGOING, ce.OUTGOING_SITE)
+            legs.append(made)
+        if not legs:
+            continue
+        for leg_channel in legs:
+            manager.start(leg_channel)
+        winner, cause = await _race(manager, legs, group_timeout)
+        if winner is not None:
+            return OriginateResult(winner, HangupCause.SUCCESS)
+    return OriginateResult(None, cause)
+
+
+async def _race(manager: SessionManager, legs: list[Channel], timeout: int) -> tuple[Channel | None, HangupCause]:
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+    clock = manager.switch.clock
+
+    def check(_channel: Channel | None = None, _change: ChannelChange | None = None) -> None:
+        if done.done():
+            return
+        if any(leg.answered and leg.ready for leg in legs) or all(not leg.ready for leg in legs):
+            done.set_result(None)
+
+    removers = [leg.add_listener(check) for leg in legs]
+    try:
+        check()
+        start = math.floor(clock.epoch())
+        wait = max(0.0, (start + max(1, timeout)) - clock.epoch())
+        try:
+            await asyncio.wait_for(asyncio.shield(done), clock.real_delay(wait))
+        except TimeoutError:
+            pass
+    finally:
+        for remove in removers:
+            remove()
+    winner = next((leg for leg in legs if leg.answered and leg.ready), None)
+    if winner is not None:
+        for leg in legs:
+            if leg is not winner:
+                leg.hangup(HangupCause.LOSE_RACE)
+        return winner, HangupCause.SUCCESS
+    causes = [leg.hangup_cause for leg in legs if leg.hangup_cause is not None]
+    if len(causes) == len(legs):
+        return None, causes[-1]
+    for leg in legs:
+        leg.hangup(HangupCause.NO_ANSWER if leg.ready else leg.hangup_cause or HangupCause.NO_ANSWER)
+    return None, HangupCause.NO_ANSWER
+
+
+def start_after_originate(
+    channel: Channel,
+    *,
+    application: str | None,
+    app_args: str | None,
+    exten: str,
+    dialplan: str,
+    context: str,
+) -> None:
+    """What the ``originate`` API does with the answered leg: flip the caller id
+    (CALL_UPDATE), then run ``&app(args)`` or transfer to ``exten``."""
+    profile = channel.profile()
+    old_name, old_num = profile.caller_id_name, profile.caller_id_number
+    profile.caller_id_name, profile.caller_id_number = profile.callee_id_name, profile.callee_id_number
+    profile.callee_id_name, profile.callee_id_number = old_name, old_num
+    if old_name:
+        channel.set_variable("pre_transfer_caller_id_name", old_name)
+    if old_num:
+        channel.set_variable("pre_transfer_caller_id_number", old_num)
+    channel.set_variable("channel_cid_flipped", "yes")
+    channel.hit_dialplan = True
+    ce.fire_call_update(channel)
+    channel.flags.discard("CF_ORIGINATING")
+    if not channel.ready:
+        return
+    if application is not None:
+        channel.plan = [(application, app_args or "")]
+        channel.set_state(ChannelState.CS_EXECUTE)
+    else:
+        profile.destination_number = exten
+        profile.dialplan = dialplan
+        profile.context = context
+        channel.set_state(ChannelState.CS_ROUTING)

@@ -1,0 +1,294 @@
+"""The session registry: creates, starts, finds and counts channels; plugs into the core.
+
+``SessionManager(switch)`` installs the :class:`~eslkit.switch.core.SwitchHooks` of the
+channel layer (find_session, session_stats, show_rows, hupall, channel_data) and registers
+the channel API commands (originate, uuid_*).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from eslkit.protocol.event import Event
+from eslkit.protocol.names import HangupCause
+from eslkit.switch import channel_events as ce
+from eslkit.switch.channel import CallerProfile, Channel, Codec, Direction
+from eslkit.switch.dialplan import Dialplan
+from eslkit.switch.interface import SessionHandle
+
+if TYPE_CHECKING:
+    from eslkit.switch.core import SessionStats, Switch
+    from eslkit.switch.endpoints import Endpoint, OutgoingRequest
+
+__all__ = ["CALLS_COLUMNS", "CHANNELS_COLUMNS", "SessionManager"]
+
+CHANNELS_COLUMNS = (
+    "uuid,direction,created,created_epoch,name,state,cid_name,cid_num,ip_addr,dest,application,"
+    "application_data,dialplan,context,read_codec,read_rate,read_bit_rate,write_codec,write_rate,"
+    "write_bit_rate,secure,hostname,presence_id,presence_data,accountcode,callstate,callee_name,"
+    "callee_num,callee_direction,call_uuid,sent_callee_name,sent_callee_num,initial_cid_name,"
+    "initial_cid_num,initial_ip_addr,initial_dest,initial_dialplan,initial_context"
+).split(",")
+CALLS_COLUMNS = (
+    "uuid,direction,created,created_epoch,name,state,cid_name,cid_num,ip_addr,dest,presence_id,"
+    "presence_data,accountcode,callstate,callee_name,callee_num,callee_direction,call_uuid,hostname,"
+    "sent_callee_name,sent_callee_num,b_uuid,b_direction,b_created,b_created_epoch,b_name,b_state,"
+    "b_cid_name,b_cid_num,b_ip_addr,b_dest,b_presence_id,b_presence_data,b_accountcode,b_callstate,"
+    "b_callee_name,b_callee_num,b_callee_direction,b_sent_callee_name,b_sent_callee_num,"
+    "call_created_epoch"
+).split(",")
+
+
+class SessionManager:
+    """All live channels of one switch, and the factory for new ones."""
+
+    def __init__(self, switch: Switch, dialplan: Dialplan | None = None) -> None:
+        from eslkit.switch.execution import SessionRunner
+
+        self.switch = switch
+        self.dialplan = dialplan if dialplan is not None else Dialplan.default()
+        self.channels: dict[str, Channel] = {}
+        self.runner = SessionRunner(self)
+        self.since_startup = 0
+        self.peak = 0
+        self._peak_window: deque[tuple[float, int]] = deque(maxlen=4096)
+        self._created_times: deque[float] = deque(maxlen=100_000)
+        self._sps_peak = 0
+        self._endpoints: dict[str, Endpoint] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        hooks = switch.hooks
+        hooks.find_session = self.find_session
+        hooks.session_stats = self.stats
+        hooks.show_rows = self.show_rows
+        hooks.hupall = self.hupall
+        hooks.channel_data = self.channel_data
+        from eslkit.switch.apis.channel_commands import commands
+
+        switch.api.registry.include(commands)
+
+    # ------------------------------------------------------------------ lookup
+    def find_session(self, uuid: str) -> Channel | None:
+        """A live channel by UUID (until CS_DESTROY)."""
+        return self.channels.get(uuid)
+
+    def get(self, uuid: str) -> Channel | None:
+        """Alias of :meth:`find_session`."""
+        return self.channels.get(uuid)
+
+    def endpoint_of(self, channel: Channel) -> Endpoint | None:
+        """The endpoint that created ``channel``."""
+        return self._endpoints.get(channel.uuid)
+
+    def channel_data(self, session: SessionHandle, event: Event) -> None:
+        """SwitchHooks.channel_data: append the channel's data to ``event``."""
+        channel = self.channels.get(session.uuid)
+        if channel is not None:
+            ce.event_set_data(channel, event)
+
+    # ------------------------------------------------------------------ creation
+    def new_channel(
+        self,
+        *,
+        name: str,
+        direction: Direction,
+        endpoint: Endpoint | None,
+        profile: CallerProfile | None = None,
+        codec: Codec | None = None,
+        rename_to: str | None = None,
+    ) -> Channel:
+        """A registered channel with FreeSWITCH's first variables and its CODEC events.
+
+        Outbound: direction, is_outbound, session_id, read/write codec, channel_name,
+        uuid, call_uuid. Not started: call :meth:`start` (after the endpoint set it up)."""
+        channel = Channel(self.switch, name=name, direction=direction, endpoint=endpoint.name if endpoint else "")
+        self.since_startup += 1
+        channel.session_id = self.since_startup
+        channel.set_variable("direction", direction.value)
+        if direction is Direction.OUTBOUND:
+            channel.set_variable("is_outbound", "true")
+            channel.set_variable("session_id", str(channel.session_id))
+        else:
+            channel.set_variable("uuid", channel.uuid)
+            channel.set_variable("call_uuid", channel.uuid)
+            channel.set_variable("session_id", str(channel.session_id))
+            channel.set_variable("channel_name", name)
+        self.set_codecs(channel, codec or Codec())
+        if rename_to:
+            channel.name = rename_to
+        if direction is Direction.OUTBOUND:
+            channel.set_variable("channel_name", channel.name)
+            channel.set_variable("uuid", channel.uuid)
+            channel.set_variable("call_uuid", channel.uuid)
+        if profile is not None:
+            channel.caller_profile = profile
+        self.channels[channel.uuid] = channel
+        if endpoint is not None:
+            self._endpoints[channel.uuid] = endpoint
+        count = len(self.channels)
+        if count > self.peak:
+            self.peak = count
+        now = time.monotonic()
+        self._peak_window.append((now, count))
+        self._created_times.append(now)
+        return channel
+
+    def set_codecs(self, channel: Channel, codec: Codec) -> None:
+        """Set the read then the write codec, each with its variables and CODEC event."""
+        channel.read_codec = Codec(codec.name, codec.rate, codec.bit_rate)
+        if channel.direction is Direction.OUTBOUND:
+            channel.set_variable("read_codec", codec.name)
+            channel.set_variable("read_rate", str(codec.rate))
+        ce.fire_codec(channel, write=False)
+        channel.write_codec = Codec(codec.name, codec.rate, codec.bit_rate)
+        if channel.direction is Direction.OUTBOUND:
+            channel.set_variable("write_codec", codec.name)
+            channel.set_variable("write_rate", str(codec.rate))
+        else:
+            channel.set_variable("read_codec", codec.name)
+            channel.set_variable("read_rate", str(codec.rate))
+            channel.set_variable("write_codec", codec.name)
+            channel.set_variable("write_rate", str(codec.rate))
+        ce.fire_codec(channel, write=True)
+
+    def rename(self, channel: Channel, name: str) -> None:
+        """``switch_channel_set_name``: the name and ``channel_name``."""
+        channel.name = name
+        channel.set_variable("channel_name", name)
+        if channel.caller_profile is not None:
+            channel.caller_profile.chan_name = name
+
+    def change_uuid(self, channel: Channel, new_uuid: str) -> bool:
+        """``switch_core_session_set_uuid``: rekey and fire CHANNEL_UUID. False if taken."""
+        if new_uuid in self.channels:
+            return False
+        old = channel.uuid
+        self.channels.pop(old, None)
+        endpoint = self._endpoints.pop(old, None)
+        channel.uuid = new_uuid
+        self.channels[new_uuid] = channel
+        if endpoint is not None:
+            self._endpoints[new_uuid] = endpoint
+        channel.set_variable("uuid", new_uuid)
+        channel.set_variable("call_uuid", new_uuid)
+        if channel.caller_profile is not None:
+            channel.caller_profile.uuid = new_uuid
+        ce.fire_channel_uuid(channel, old)
+        return True
+
+    def start(self, channel: Channel) -> None:
+        """Launch the channel's session task (``switch_core_session_thread_launch``)."""
+        task = self.switch.spawn(self.runner.run_session(channel))
+        self._tasks[channel.uuid] = task
+
+    def remove(self, channel: Channel) -> None:
+        """Forget a destroyed channel."""
+        if self.channels.get(channel.uuid) is channel:
+            del self.channels[channel.uuid]
+        self._tasks.pop(channel.uuid, None)
+
+    def outgoing(self, request: OutgoingRequest) -> Channel | HangupCause:
+        """Create an outgoing channel through the request's endpoint."""
+        from eslkit.switch.endpoints import endpoint_registry
+
+        endpoint = endpoint_registry().get(request.endpoint)
+        if endpoint is None:
+            return HangupCause.CHAN_NOT_IMPLEMENTED
+        if self.switch.no_new_sessions or self.switch.no_new_outbound:
+            return HangupCause.SYSTEM_SHUTDOWN
+        if len(self.channels) >= self.switch.max_sessions:
+            return HangupCause.SWITCH_CONGESTION
+        return endpoint.outgoing(self, request)
+
+    # ------------------------------------------------------------------ hooks
+    def stats(self) -> SessionStats:
+        """Counters for ``status`` and HEARTBEAT."""
+        from eslkit.switch.core import SessionStats
+
+        now = time.monotonic()
+        while self._peak_window and now - self._peak_window[0][0] > 300:
+            self._peak_window.popleft()
+        fivemin = max((c for _, c in self._peak_window), default=len(self.channels))
+        last_sec = sum(1 for t in self._created_times if now - t <= 1.0)
+        self._sps_peak = max(self._sps_peak, last_sec)
+        return SessionStats(
+            count=len(self.channels),
+            since_startup=self.since_startup,
+            peak=self.peak,
+            peak_fivemin=max(fivemin, len(self.channels)),
+            sps_last=last_sec,
+            sps_peak=self._sps_peak,
+            sps_peak_fivemin=self._sps_peak,
+        )
+
+    def hupall(self, cause: HangupCause, pairs: Sequence[tuple[str, str]]) -> None:
+        """Hang up every channel (matching all var/value pairs) with ``cause``."""
+        for channel in list(self.channels.values()):
+            if all(channel.get_variable(var) == value for var, value in pairs):
+                channel.hangup(cause)
+
+    def show_rows(self, table: str) -> tuple[Sequence[str], Sequence[Sequence[str]]]:
+        """``show channels`` / ``show calls`` rows, oldest first."""
+        hostname = self.switch.config.hostname
+        channels = sorted(self.channels.values(), key=lambda ch: ch.created_us)
+        if table in ("calls", "detailed_calls", "bridged_calls", "detailed_bridged_calls"):
+            rows = [self._call_row(ch, hostname) for ch in channels if ch.direction is Direction.INBOUND or ch.other is None]
+            return CALLS_COLUMNS, rows
+        if table == "channels":
+            return CHANNELS_COLUMNS, [self._channel_row(ch, hostname) for ch in channels]
+        return CHANNELS_COLUMNS, []
+
+    @staticmethod
+    def _created(channel: Channel) -> tuple[str, str]:
+        seconds = channel.created_us // 1_000_000
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds)), str(seconds)
+
+    def _channel_row(self, ch: Channel, hostname: str) -> list[str]:
+        p = ch.profile()
+        created, epoch = self._created(ch)
+        rc = ch.read_codec or Codec("", 0, 0)
+        wc = ch.write_codec or Codec("", 0, 0)
+        v = ch.variables.get
+        return [
+            ch.uuid, ch.direction.value, created, epoch, ch.name, ch.running_state.name,
+            p.caller_id_name, p.caller_id_number, p.network_addr, p.destination_number,
+            ch.current_application, ch.current_application_data, p.dialplan, p.context,
+            rc.name, str(rc.rate or ""), str(rc.bit_rate or ""), wc.name, str(wc.rate or ""),
+            str(wc.bit_rate or ""), "", hostname, v("presence_id") or "", v("presence_data") or "",
+            v("accountcode") or "", ch.call_state.name, p.callee_id_name, p.callee_id_number,
+            "SEND" if ch.direction is Direction.OUTBOUND else "", v("call_uuid") or ch.uuid, "", "",
+            p.caller_id_name, p.caller_id_number, p.network_addr, p.destination_number, p.dialplan,
+            p.context,
+        ]  # fmt: skip
+
+    def _call_row(self, ch: Channel, hostname: str) -> list[str]:
+        p = ch.profile()
+        created, epoch = self._created(ch)
+        v = ch.variables.get
+        row = [
+            ch.uuid, ch.direction.value, created, epoch, ch.name, ch.running_state.name,
+            p.caller_id_name, p.caller_id_number, p.network_addr, p.destination_number,
+            v("presence_id") or "", v("presence_data") or "", v("accountcode") or "",
+            ch.call_state.name, p.callee_id_name, p.callee_id_number,
+            "SEND" if ch.direction is Direction.OUTBOUND else "", v("call_uuid") or ch.uuid,
+            hostname, "", "",
+        ]  # fmt: skip
+        other = ch.other
+        if other is not None:
+            op = other.profile()
+            ocreated, oepoch = self._created(other)
+            ov = other.variables.get
+            row += [
+                other.uuid, other.direction.value, ocreated, oepoch, other.name,
+                other.running_state.name, op.caller_id_name, op.caller_id_number, op.network_addr,
+                op.destination_number, ov("presence_id") or "", ov("presence_data") or "",
+                ov("accountcode") or "", other.call_state.name, op.callee_id_name,
+                op.callee_id_number, "", "", "",
+            ]  # fmt: skip
+        else:
+            row += [""] * 19
+        row.append(epoch)
+        return row
