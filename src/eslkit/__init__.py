@@ -6,6 +6,43 @@ client (inbound and outbound modes) that works against eslkit and a real FreeSWI
 
 from __future__ import annotations
 
+from eslkit.client import (
+    AuthenticationError,
+    ChannelHangup,
+    CommandError,
+    Disconnected,
+    ESLError,
+    EventOverflow,
+    NotFullSocket,
+    PermissionDenied,
+    Reconnect,
+    Subscription,
+    Timeout,
+    UnsafeValue,
+    connect,
+    is_gap,
+    serve_outbound,
+)
+from eslkit.protocol.event import Event
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = [
+    "AuthenticationError",
+    "ChannelHangup",
+    "CommandError",
+    "Disconnected",
+    "ESLError",
+    "Event",
+    "EventOverflow",
+    "NotFullSocket",
+    "PermissionDenied",
+    "Reconnect",
+    "Subscription",
+    "Timeout",
+    "UnsafeValue",
+    "__version__",
+    "connect",
+    "is_gap",
+    "serve_outbound",
+]

@@ -1,4 +1,5 @@
-from eslkit.cli.main import main
 import sys
+
+from eslkit.cli.main import main
 
 sys.exit(main())
