@@ -27,7 +27,7 @@ from json.encoder import encode_basestring as _encode_json_string
 from typing import Literal
 
 from eslkit.protocol.errors import EventFormatError
-from eslkit.protocol.urlcode import url_decode, url_encode
+from eslkit.protocol.urlcode import url_decode, url_encode, url_encode_many
 
 EventFormat = Literal["plain", "json", "xml"]
 
@@ -81,7 +81,7 @@ def _to_str(data: bytes) -> str:
 class Event:
     """A FreeSWITCH event: ordered headers (duplicates allowed) and an optional body."""
 
-    __slots__ = ("_body", "_cache", "_headers", "_index", "_raw", "_raw_end")
+    __slots__ = ("_body", "_cache", "_headers", "_index", "_raw", "_raw_end", "_scanned")
 
     def __init__(
         self,
@@ -91,6 +91,7 @@ class Event:
         self._headers: list[tuple[str, str]] | None = list(headers)
         self._body: str | None = body
         self._index: dict[str, str] | None = None
+        self._scanned = 0
         # Lazy plain source: the raw serialized bytes and the end of the header section.
         self._raw: bytes | None = None
         self._raw_end = 0
@@ -103,6 +104,7 @@ class Event:
         event = cls.__new__(cls)
         event._headers = None
         event._index = None
+        event._scanned = 0
         event._cache = None
         event._body = None
         event._raw = data
@@ -220,8 +222,18 @@ class Event:
             self._materialize()
         index = self._index
         if index is None:
+            headers = self._materialize()
+            lowered = name.lower()
+            if self._scanned < 2:
+                # A fresh event is usually asked for one or two headers (Event-Name,
+                # Unique-ID, a filter): a scan is cheaper than building the index.
+                self._scanned += 1
+                for key, value in headers:
+                    if key == name or key.lower() == lowered:
+                        return value
+                return default
             index = {}
-            for key, value in self._materialize():
+            for key, value in headers:
                 index.setdefault(key.lower(), value)
             self._index = index
         found = index.get(name.lower())
@@ -289,6 +301,7 @@ class Event:
         self._raw = None
         self._raw_end = -1
         self._index = None
+        self._scanned = 0
         self._cache = None
         return headers
 
@@ -338,13 +351,15 @@ class Event:
             cached = cache.get("plain")
             if cached is not None:
                 return cached
-        parts: list[str] = []
-        append = parts.append
-        for name, value in self._materialize():
-            encoded = url_encode(value)
-            append(f"{name}: {encoded or '_undef_'}\n")
+        headers = self._materialize()
+        encoded = url_encode_many([value for _, value in headers])
+        text = "".join(
+            [
+                f"{name}: {value or '_undef_'}\n"
+                for (name, _), value in zip(headers, encoded, strict=True)
+            ]
+        )
         body = self.body
-        text = "".join(parts)
         if body:
             raw_body = _to_bytes(body)
             data = _to_bytes(text) + b"Content-Length: %d\n\n" % len(raw_body) + raw_body

@@ -95,9 +95,7 @@ Pairs = list[tuple[str, str]]
 
 
 def _extend(event: Event, pairs: Iterable[tuple[str, str]]) -> None:
-    add = event.add_header
-    for name, value in pairs:
-        add(name, value)
+    event.extend_headers(pairs)
 
 
 def profile_headers(profile: CallerProfile, prefix: str, out: Pairs) -> None:
