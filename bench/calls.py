@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from server import Client, free_port, rss_kib, start_server  # noqa: E402
+from server import Client, free_port, rss_kib, start_server
 
 FREESWITCH_CALLS = 765
 FREESWITCH_EVENTS_PER_CALL = 23

@@ -27,7 +27,7 @@ from json.encoder import encode_basestring as _encode_json_string
 from typing import Literal
 
 from eslkit.protocol.errors import EventFormatError
-from eslkit.protocol.urlcode import url_decode, url_encode, url_encode_many
+from eslkit.protocol.urlcode import url_decode, url_encode
 
 EventFormat = Literal["plain", "json", "xml"]
 
@@ -41,6 +41,9 @@ _ERR = "surrogateescape"
 # letter in both cases), or None when
 # the name needs the full parse (Content-Length, names the byte-level match cannot mirror).
 _LookupKeys = tuple[re.Pattern[bytes], re.Pattern[bytes], frozenset[int]]
+_LINE_CACHE: dict[tuple[str, str], str] = {}
+_LINE_CACHE_LIMIT = 16384
+
 _LOOKUP_KEYS: dict[str, _LookupKeys | None] = {}
 
 # What follows the name on its line: ":" and the value (one space skipped), or nothing.
@@ -351,14 +354,21 @@ class Event:
             cached = cache.get("plain")
             if cached is not None:
                 return cached
-        headers = self._materialize()
-        encoded = url_encode_many([value for _, value in headers])
-        text = "".join(
-            [
-                f"{name}: {value or '_undef_'}\n"
-                for (name, _), value in zip(headers, encoded, strict=True)
-            ]
-        )
+        # Most header lines repeat from event to event (a channel's profile and variables,
+        # the switch's identity), so encoded lines are cached per (name, value).
+        cache_get = _LINE_CACHE.get
+        lines: list[str] = []
+        append = lines.append
+        for pair in self._materialize():
+            line = cache_get(pair)
+            if line is None:
+                line = f"{pair[0]}: {url_encode(pair[1]) or '_undef_'}\n"
+                if len(pair[1]) <= 256:
+                    if len(_LINE_CACHE) >= _LINE_CACHE_LIMIT:
+                        _LINE_CACHE.clear()
+                    _LINE_CACHE[pair] = line
+            append(line)
+        text = "".join(lines)
         body = self.body
         if body:
             raw_body = _to_bytes(body)

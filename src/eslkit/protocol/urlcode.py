@@ -59,18 +59,12 @@ def url_decode(value: str) -> str:
     return unquote(value, errors="surrogateescape")
 
 
-# ASCII characters that are always encoded (``%`` is handled by the slow path because of
-# its pass-through rule; NUL is the separator of the bulk path and never a header byte).
-_ASCII_TABLE: dict[int, str] = {
-    code: f"%{code:02X}"
-    for code in range(1, 128)
-    if code < 0x20 or code == 0x7F or chr(code) in "\r\n #&+:;<=>?@[\\]^`{|}\""
-}
-
-
 def url_encode_many(values: list[str]) -> list[str]:
-    """:func:`url_encode` of every value, in one pass when they are plain ASCII."""
-    joined = "\x00".join(values)
-    if "%" not in joined and joined.isascii() and joined.count("\x00") == len(values) - 1:
-        return joined.translate(_ASCII_TABLE).split("\x00")
-    return [url_encode(value) for value in values]
+    """:func:`url_encode` of every value (cached per value: header values repeat a lot)."""
+    cache = _ENCODED_CACHE
+    out: list[str] = []
+    append = out.append
+    for value in values:
+        cached = cache.get(value)
+        append(cached if cached is not None else url_encode(value))
+    return out

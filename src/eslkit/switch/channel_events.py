@@ -98,51 +98,105 @@ def _extend(event: Event, pairs: Iterable[tuple[str, str]]) -> None:
     event.extend_headers(pairs)
 
 
+_PROFILE_FIELDS = (
+    "Direction",
+    "Logical-Direction",
+    "Username",
+    "Dialplan",
+    "Caller-ID-Name",
+    "Caller-ID-Number",
+    "Orig-Caller-ID-Name",
+    "Orig-Caller-ID-Number",
+    "Callee-ID-Name",
+    "Callee-ID-Number",
+    "Network-Addr",
+    "ANI",
+    "ANI-II",
+    "Destination-Number",
+    "Unique-ID",
+    "Source",
+    "Transfer-Source",
+    "Context",
+    "RDNIS",
+    "Channel-Name",
+    "Profile-Index",
+)
+_PROFILE_TIMES = (
+    "Profile-Created-Time",
+    "Channel-Created-Time",
+    "Channel-Answered-Time",
+    "Channel-Progress-Time",
+    "Channel-Progress-Media-Time",
+    "Channel-Hangup-Time",
+    "Channel-Transfer-Time",
+    "Channel-Resurrect-Time",
+    "Channel-Bridged-Time",
+    "Channel-Last-Hold",
+    "Channel-Hold-Accum",
+    "Screen-Bit",
+    "Privacy-Hide-Name",
+    "Privacy-Hide-Number",
+)
+_PREFIXED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+
+def _prefixed(prefix: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    names = _PREFIXED.get(prefix)
+    if names is None:
+        p = prefix + "-"
+        names = (tuple(p + n for n in _PROFILE_FIELDS), tuple(p + n for n in _PROFILE_TIMES))
+        _PREFIXED[prefix] = names
+    return names
+
+
 def profile_headers(profile: CallerProfile, prefix: str, out: Pairs) -> None:
     """``switch_caller_profile_event_set_data``: ``<prefix>-*`` headers, empty ones omitted."""
-    p = prefix + "-"
-    for name, value in (
-        ("Direction", profile.direction.value),
-        ("Logical-Direction", profile.logical_direction.value),
-        ("Username", profile.username),
-        ("Dialplan", profile.dialplan),
-        ("Caller-ID-Name", profile.caller_id_name),
-        ("Caller-ID-Number", profile.caller_id_number),
-        ("Orig-Caller-ID-Name", profile.orig_caller_id_name),
-        ("Orig-Caller-ID-Number", profile.orig_caller_id_number),
-        ("Callee-ID-Name", profile.callee_id_name),
-        ("Callee-ID-Number", profile.callee_id_number),
-        ("Network-Addr", profile.network_addr),
-        ("ANI", profile.ani),
-        ("ANI-II", profile.aniii),
-        ("Destination-Number", profile.destination_number),
-        ("Unique-ID", profile.uuid),
-        ("Source", profile.source),
-        ("Transfer-Source", profile.transfer_source),
-        ("Context", profile.context),
-        ("RDNIS", profile.rdnis),
-        ("Channel-Name", profile.chan_name),
-        ("Profile-Index", profile.profile_index),
-    ):
-        if value:
-            out.append((p + name, value))
+    field_names, time_names = _prefixed(prefix)
+    values = (
+        profile.direction.value,
+        profile.logical_direction.value,
+        profile.username,
+        profile.dialplan,
+        profile.caller_id_name,
+        profile.caller_id_number,
+        profile.orig_caller_id_name,
+        profile.orig_caller_id_number,
+        profile.callee_id_name,
+        profile.callee_id_number,
+        profile.network_addr,
+        profile.ani,
+        profile.aniii,
+        profile.destination_number,
+        profile.uuid,
+        profile.source,
+        profile.transfer_source,
+        profile.context,
+        profile.rdnis,
+        profile.chan_name,
+        profile.profile_index,
+    )
+    out.extend([pair for pair in zip(field_names, values, strict=True) if pair[1]])
     t = profile.times
     out.extend(
-        (
-            (p + "Profile-Created-Time", str(t.profile_created)),
-            (p + "Channel-Created-Time", str(t.created)),
-            (p + "Channel-Answered-Time", str(t.answered)),
-            (p + "Channel-Progress-Time", str(t.progress)),
-            (p + "Channel-Progress-Media-Time", str(t.progress_media)),
-            (p + "Channel-Hangup-Time", str(t.hungup)),
-            (p + "Channel-Transfer-Time", str(t.transferred)),
-            (p + "Channel-Resurrect-Time", str(t.resurrected)),
-            (p + "Channel-Bridged-Time", str(t.bridged)),
-            (p + "Channel-Last-Hold", str(t.last_hold)),
-            (p + "Channel-Hold-Accum", str(t.hold_accum)),
-            (p + "Screen-Bit", "true" if profile.screen_bit else "false"),
-            (p + "Privacy-Hide-Name", "true" if profile.privacy_hide_name else "false"),
-            (p + "Privacy-Hide-Number", "true" if profile.privacy_hide_number else "false"),
+        zip(
+            time_names,
+            (
+                str(t.profile_created),
+                str(t.created),
+                str(t.answered),
+                str(t.progress),
+                str(t.progress_media),
+                str(t.hungup),
+                str(t.transferred),
+                str(t.resurrected),
+                str(t.bridged),
+                str(t.last_hold),
+                str(t.hold_accum),
+                "true" if profile.screen_bit else "false",
+                "true" if profile.privacy_hide_name else "false",
+                "true" if profile.privacy_hide_number else "false",
+            ),
+            strict=True,
         )
     )
 

@@ -13,9 +13,10 @@ __all__ = ["builtin_registry"]
 
 def builtin_registry() -> ApiRegistry:
     """A fresh registry holding every built-in command."""
-    from eslkit.switch.apis import core_commands, show
+    from eslkit.switch.apis import core_commands, media_commands, show
 
     registry = ApiRegistry()
     registry.include(core_commands.commands)
     registry.include(show.commands)
+    registry.include(media_commands.commands)
     return registry

@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 #: Modules of ``eslkit.switch.apps`` holding built-in applications (other engineers append).
-BUILTIN_MODULES: list[str] = ["basic"]
+BUILTIN_MODULES: list[str] = ["basic", "media", "bridge"]
 
 
 class AppContext:

@@ -1,0 +1,144 @@
+"""bridge and uuid_bridge on real simulated calls (scaled clock)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from eslkit.protocol.event import Event
+from eslkit.switch.core import Switch, SwitchConfig
+
+A = "c0ffee00-0000-4000-8000-0000000000b1"
+B = "c0ffee00-0000-4000-8000-0000000000b2"
+
+
+@pytest.fixture
+async def switch() -> AsyncIterator[Switch]:
+    sw = Switch(SwitchConfig.recording())
+    sw.clock = type(sw.clock)(50.0)
+    await sw.start()
+    try:
+        yield sw
+    finally:
+        await sw.stop()
+    assert sw.errors == []
+
+
+async def api(sw: Switch, cmd: str, arg: str = "") -> str:
+    return (await asyncio.wait_for(sw.execute_api(cmd, arg), 10)).output
+
+
+def collect(sw: Switch) -> list[Event]:
+    events: list[Event] = []
+    sw.subscribe_events(events.append)
+    return events
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    async def poll() -> None:
+        while not predicate():
+            await asyncio.sleep(0.005)
+
+    await asyncio.wait_for(poll(), timeout)
+
+
+def of(events: list[Event], name: str, uuid: str | None = None) -> list[Event]:
+    return [e for e in events if e.get("Event-Name") == name and (uuid is None or e.get("Unique-ID") == uuid)]
+
+
+async def test_bridge_success_events_and_hangup_after_bridge(switch: Switch) -> None:
+    events = collect(switch)
+    dial = f"{{origination_uuid={A},hangup_after_bridge=true}}null/1 &bridge(sim/answer;wait:1;hangup:USER_BUSY)"
+    assert await api(switch, "originate", dial) == f"+OK {A}\n"
+    await until(lambda: bool(of(events, "CHANNEL_DESTROY", A)))
+    bridge = of(events, "CHANNEL_BRIDGE")[0]
+    peer = bridge.get("Bridge-B-Unique-ID") or ""
+    names = [h for h, _ in bridge.headers]
+    at = names.index("Bridge-A-Unique-ID")
+    assert names[at : at + 3] == ["Bridge-A-Unique-ID", "Bridge-B-Unique-ID", "Channel-State"]
+    assert bridge.get("Bridge-A-Unique-ID") == A == bridge.get("Unique-ID")
+    assert bridge.get("Other-Type") == "originatee" and bridge.get("Other-Leg-Unique-ID") == peer
+    unbridge = of(events, "CHANNEL_UNBRIDGE")[0]
+    assert unbridge.get("Bridge-B-Unique-ID") == peer
+    assert events.index(bridge) < events.index(unbridge)
+    complete = of(events, "CHANNEL_HANGUP_COMPLETE", A)[0]
+    assert complete.get("Hangup-Cause") == "USER_BUSY"
+    assert complete.get("variable_last_bridge_hangup_cause") == "USER_BUSY"
+    assert complete.get("variable_last_bridge_to") == peer
+    assert complete.get("variable_DIALSTATUS") == "SUCCESS"
+    peer_data = of(events, "CHANNEL_HANGUP_COMPLETE", peer)[0]
+    assert peer_data.get("variable_originating_leg_uuid") == A
+    assert peer_data.get("Other-Type") == "originator"
+
+
+async def test_bridge_continues_without_hangup_after_bridge(switch: Switch) -> None:
+    events = collect(switch)
+    dial = f"{{origination_uuid={A}}}null/1 &bridge(sim/answer;wait:0.5;hangup:USER_BUSY)"
+    await api(switch, "originate", dial)
+    await until(lambda: bool(of(events, "CHANNEL_DESTROY", A)))
+    assert of(events, "CHANNEL_HANGUP_COMPLETE", A)[0].get("Hangup-Cause") == "NORMAL_CLEARING"
+
+
+async def test_bridge_failures_and_continue_on_fail(switch: Switch) -> None:
+    events = collect(switch)
+    await api(switch, "originate", f"{{origination_uuid={A}}}null/1 &bridge(error/USER_BUSY)")
+    await until(lambda: bool(of(events, "CHANNEL_DESTROY", A)))
+    done = of(events, "CHANNEL_HANGUP_COMPLETE", A)[0]
+    assert done.get("Hangup-Cause") == "USER_BUSY"
+    assert done.get("variable_originate_failed_cause") == "USER_BUSY" and done.get("variable_DIALSTATUS") == "BUSY"
+    assert not of(events, "CHANNEL_BRIDGE")
+
+    events.clear()
+    await api(switch, "originate", f"{{origination_uuid={A},continue_on_fail=true}}null/1 &bridge(error/USER_BUSY)")
+    await until(lambda: bool(of(events, "CHANNEL_DESTROY", A)))
+    assert of(events, "CHANNEL_HANGUP_COMPLETE", A)[0].get("Hangup-Cause") == "NORMAL_CLEARING"
+
+    events.clear()
+    await api(switch, "originate", f"{{origination_uuid={A},call_timeout=2}}null/1 &bridge(sim/ring)")
+    await until(lambda: bool(of(events, "CHANNEL_DESTROY", A)))
+    done = of(events, "CHANNEL_HANGUP_COMPLETE", A)[0]
+    assert done.get("variable_originate_failed_cause") == "NO_ANSWER" and done.get("variable_DIALSTATUS") == "NOANSWER"
+    assert done.get("Hangup-Cause") == "NORMAL_CLEARING"  # NO_ANSWER always continues
+
+
+async def test_caller_hangup_cancels_peer(switch: Switch) -> None:
+    events = collect(switch)
+    await api(switch, "originate", f"{{origination_uuid={A}}}null/1 &bridge(sim/ring)")
+    await until(lambda: any(e.get("variable_originating_leg_uuid") == A for e in of(events, "CHANNEL_PROGRESS")))
+    assert await api(switch, "uuid_kill", A) == "+OK\n"
+    await until(lambda: any(e.get("variable_originating_leg_uuid") == A for e in of(events, "CHANNEL_DESTROY")))
+    peer_done = next(e for e in of(events, "CHANNEL_HANGUP_COMPLETE") if e.get("variable_originating_leg_uuid") == A)
+    assert peer_done.get("Hangup-Cause") == "ORIGINATOR_CANCEL"
+
+
+async def test_uuid_bridge(switch: Switch) -> None:
+    events = collect(switch)
+    await api(switch, "originate", f"{{origination_uuid={A}}}null/1 &park")
+    await api(switch, "originate", f"{{origination_uuid={B}}}null/2 &park")
+    assert await api(switch, "uuid_bridge", f"{A} {B}") == f"+OK {B}\n"
+    await until(lambda: bool(of(events, "CHANNEL_BRIDGE")))
+    execs = [e for e in of(events, "CHANNEL_EXECUTE") if e.get("Application") == "uuid_bridge"]
+    assert [(e.get("Unique-ID"), e.get("Application-Data")) for e in execs] == [(A, B), (B, A)]
+    assert await api(switch, "uuid_getvar", f"{A} bridge_to") == B
+    assert await api(switch, "uuid_kill", B) == "+OK\n"
+    await until(lambda: bool(of(events, "CHANNEL_DESTROY", A)))
+    assert of(events, "CHANNEL_UNBRIDGE")[0].get("Bridge-A-Unique-ID") == A
+    assert of(events, "CHANNEL_HANGUP_COMPLETE", A)[0].get("Hangup-Cause") == "NORMAL_CLEARING"
+    assert await api(switch, "uuid_bridge", f"{A} {B}") == "-ERR Invalid uuid\n"
+    assert await api(switch, "uuid_bridge", A) == "-USAGE: <uuid> <other_uuid>\n"
+
+
+async def test_uuid_bridge_fallback_and_park_after_bridge(switch: Switch) -> None:
+    events = collect(switch)
+    await api(switch, "originate", f"{{origination_uuid={A},park_after_bridge=true}}null/1 &park")
+    await api(switch, "originate", f"{{origination_uuid={B}}}null/2 &park")
+    assert await api(switch, "uuid_bridge", f"{A} nope {B}") == f"+OK {B}\n"
+    await until(lambda: bool(of(events, "CHANNEL_BRIDGE")))
+    await api(switch, "uuid_kill", B)
+    await until(lambda: bool(of(events, "CHANNEL_UNBRIDGE")))
+    await until(lambda: len(of(events, "CHANNEL_PARK", A)) >= 2)
+    assert await api(switch, "uuid_exists", A) == "true"
+    await api(switch, "uuid_kill", A)
+    await until(lambda: bool(of(events, "CHANNEL_DESTROY", A)))
