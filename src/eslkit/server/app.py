@@ -113,7 +113,12 @@ class EventSocketServer:
         self.sendmsg_hook: (
             Callable[[Listener, SessionHandle | None, object], Awaitable[str | None]] | None
         ) = None
-        self.session_event_hook: Callable[[str, Event, int, str | None], None] | None = None
+        #: sendevent to a live session: True when queued there (else it is fired).
+        self.session_event_hook: Callable[[str, Event, int, str | None], bool] | None = None
+        #: ``switch_channel_get_variable``: variable, caller-profile field, then global.
+        self.getvar_hook: Callable[[SessionHandle, str], str | None] | None = None
+        #: True when an event must not reach a listener that holds a session (Finding 5).
+        self.event_block_hook: Callable[[Listener, Event], bool] | None = None
         self.session_check_hook: Callable[[Listener], float | None] | None = None
         self.teardown_hook: Callable[[Listener], None] | None = None
         self.outbound_run_hook: Callable[[Listener], Awaitable[None]] | None = None
@@ -148,6 +153,10 @@ class EventSocketServer:
             lambda: Listener(self), sock=sock, backlog=self.options.backlog
         )
         self._servers.append(server)
+        if self.outbound_run_hook is None:
+            from eslkit.server.sessions import install
+
+            install(self)
         self._unsubscribe.append(self.switch.subscribe_events(self._on_event))
         self._unsubscribe.append(self.switch.subscribe_logs(self._on_log))
 
@@ -219,12 +228,15 @@ class EventSocketServer:
         else:
             event_type, subclass = _event_type_of(event)
         delivered: Event | None = None
+        block = self.event_block_hook
         for listener in self.listeners:
             if (
                 listener.events_enabled
                 and listener.running
                 and listener.subscription.accepts(event, event_type, subclass)
             ):
+                if block is not None and listener.session is not None and block(listener, event):
+                    continue
                 if delivered is None:
                     delivered = delivery_copy(event, subclass)
                 listener.enqueue_event(delivered)

@@ -149,8 +149,12 @@ async def cmd_getvar(listener: Listener, command: Command) -> Reply:
     line = strip_cr(command.raw)
     _, space, name = line.partition(" ")
     value = ""
-    if space and listener.session is not None:
-        value = listener.session.get_variable(name) or ""
+    session = listener.session
+    if space and session is not None:
+        hook = listener.server.getvar_hook
+        found = hook(session, name) if hook is not None else session.get_variable(name)
+        # The reply buffer holds 511 bytes.
+        value = (found or "").encode("utf-8", "surrogateescape")[:511].decode("utf-8", "ignore")
     return value
 
 
@@ -255,8 +259,7 @@ async def cmd_sendevent(listener: Listener, command: Command) -> Reply:
     target = event.get("unique-id")
     if target is not None and server.switch.find_session(target) is not None:
         hook = server.session_event_hook
-        if hook is not None:
-            hook(target, event, event_type, subclass)
+        if hook is not None and hook(target, event, event_type, subclass):
             return f"+OK {event_uuid}"
     type_name = EventType(event_type).name
     server.fire(event, event_type, subclass, type_name, SENDEVENT_SITE)

@@ -1,0 +1,421 @@
+"""The event socket's session side: a listener that controls a channel.
+
+A listener gets a session in two ways: outbound mode (the ``socket`` application, see
+:mod:`eslkit.server.outbound`) or inbound ``myevents <uuid>``. :class:`SessionSupport`
+implements everything that then differs from a channel-free connection (spec §4.1, §5.4,
+§5.5, §5.9, §6): the ``connect`` reply, ``divert_events``, ``sendmsg`` (run inline or
+queued to the channel), ``sendevent`` to a live session, the hang-up/linger checks of the
+read loop with their notices, and the channel's fate when the socket closes.
+
+It works on the simulated switch's :class:`~eslkit.switch.channel.Channel`; the server
+only calls it through the hooks of :class:`~eslkit.server.app.EventSocketServer`, which
+:func:`install` sets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from eslkit.protocol import builders
+from eslkit.protocol.command import Command, strip_cr
+from eslkit.protocol.event import Event
+from eslkit.protocol.names import ChannelState, EventType, HangupCause, hangup_cause_from_string
+from eslkit.switch import channel_events as ce
+from eslkit.switch.channel import Channel, ChannelChange
+from eslkit.switch.expand import c_atoi
+from eslkit.switch.interface import CallingSite, SessionHandle
+
+if TYPE_CHECKING:
+    from eslkit.server.app import EventSocketServer
+    from eslkit.server.listener import Listener
+    from eslkit.switch.core import Switch
+    from eslkit.switch.execution import SessionRunner
+
+__all__ = ["CONNECT_SITE", "ControlState", "SessionSupport", "install", "parse_event"]
+
+log = logging.getLogger("eslkit.server")
+
+#: The outbound ``connect`` reply's calling site (conformance README, rule 5).
+CONNECT_SITE = CallingSite("mod_event_socket.c", "parse_command", 2029)
+#: ``loops``: an iteration faster than this ends the loop (switch_ivr_parse_event).
+FAST_LOOP_SECONDS = 0.5
+#: Upper bound on ``loops`` (FreeSWITCH has none; a negative value repeats "forever").
+MAX_LOOPS = 100_000
+#: How many queued private events the async socket app handles after its park.
+MAX_TRAILING_MESSAGES = 1000
+
+_TRUE_WORDS = frozenset(("yes", "on", "true", "t", "enabled", "active", "allow"))
+_DESTROYED = int(ChannelState.CS_DESTROY)
+
+
+def switch_true(value: str | None) -> bool:
+    """``switch_true``: yes/on/true/t/enabled/active/allow or a non-zero number."""
+    if not value:
+        return False
+    lowered = value.strip().lower()
+    if lowered in _TRUE_WORDS:
+        return True
+    return c_atoi(lowered) != 0
+
+
+@dataclass
+class ControlState:
+    """What a session-holding listener tracks besides the listener's own flags."""
+
+    channel: Channel
+    #: ``LFLAG_HANDLE_DISCO``: the hang-up was noticed (once).
+    handled_disco: bool = False
+    #: Whole epoch second after which a lingering listener closes (None: never).
+    linger_until: int | None = None
+    #: The async socket app waits on this for ``connect`` or the listener's end.
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    finished: bool = False
+    unsubscribe: Callable[[], None] | None = None
+
+
+class SessionSupport:
+    """The channel-layer half of mod_event_socket, installed on one server."""
+
+    def __init__(self, server: EventSocketServer, switch: Switch) -> None:
+        self.server = server
+        self.switch = switch
+        self.states: dict[int, ControlState] = {}
+
+    # ------------------------------------------------------------------ helpers
+    def channel_of(self, session: SessionHandle | None) -> Channel | None:
+        """The simulated channel behind a session handle (None if it is not one)."""
+        if isinstance(session, Channel):
+            return session
+        if session is None:
+            return None
+        found = self.switch.sessions.find_session(session.uuid)
+        return found
+
+    def state_of(self, listener: Listener) -> ControlState | None:
+        """The control state of ``listener`` (None when it holds no channel)."""
+        return self.states.get(id(listener))
+
+    @property
+    def runner(self) -> SessionRunner:
+        """The switch's session runner (executes applications)."""
+        return self.switch.sessions.runner
+
+    # ------------------------------------------------------------------ attach
+    def attach(self, listener: Listener, session: SessionHandle) -> None:
+        """Lock ``session`` to ``listener`` (outbound start, inbound ``myevents <uuid>``)."""
+        channel = self.channel_of(session)
+        if channel is None or id(listener) in self.states:
+            return
+        state = ControlState(channel)
+
+        def on_change(ch: Channel, change: ChannelChange) -> None:
+            if change in (ChannelChange.HANGUP, ChannelChange.DESTROY, ChannelChange.STATE):
+                state.changed.set()
+                listener.wake()
+
+        state.unsubscribe = channel.add_listener(on_change)
+        self.states[id(listener)] = state
+
+    def blocks(self, listener: Listener, event: Event) -> bool:
+        """True for the controlled channel's events once it is being destroyed: the
+        listener's session lock keeps FreeSWITCH from destroying it while the socket is
+        open, so CHANNEL_DESTROY never reaches the controlling listener (Finding 5)."""
+        state = self.states.get(id(listener))
+        if state is None:
+            return False
+        channel = state.channel
+        return int(channel.state) >= _DESTROYED and event.get("Unique-ID") == channel.uuid
+
+    def get_variable(self, session: SessionHandle, name: str) -> str | None:
+        """``getvar``: a channel variable, else a caller-profile field, else a global."""
+        channel = self.channel_of(session)
+        if channel is None:
+            return session.get_variable(name)
+        if not name:
+            return None
+        found = channel.lookup(name)
+        return found if found is not None else self.switch.get_global(name)
+
+    # ------------------------------------------------------------------ connect
+    def connect_reply(self, listener: Listener) -> bytes:
+        """The outbound ``connect`` reply: a bare CHANNEL_DATA serialization (spec §6.3)."""
+        state = self.state_of(listener)
+        if state is None:
+            return b""
+        channel = state.channel
+        event = self.switch.new_event(EventType.CHANNEL_DATA, CONNECT_SITE)
+        pairs: list[tuple[str, str]] = []
+        if channel.caller_profile is not None:
+            ce.profile_headers(channel.caller_profile, "Channel", pairs)
+        data = Event([], None)
+        ce.event_set_data(channel, data, "CHANNEL_DATA")
+        pairs.extend(data.headers)
+        pairs.extend(
+            (
+                ("Content-Type", "command/reply"),
+                ("Reply-Text", "+OK\n"),
+                ("Socket-Mode", "async" if listener.async_mode else "static"),
+                ("Control", "full" if listener.full else "single-channel"),
+            )
+        )
+        for name, value in pairs:
+            # CHANNEL_DATA keeps header names unique: a repeated name moves to the end.
+            event.set_header(name, value)
+        state.changed.set()
+        return event.to_plain()
+
+    # ------------------------------------------------------------------ divert
+    def set_divert(self, listener: Listener, on: bool) -> None:
+        """``divert_events on|off``: the channel's CF_DIVERT_EVENTS flag."""
+        state = self.state_of(listener)
+        if state is None:
+            return
+        channel = state.channel
+        if on:
+            channel.flags.add("CF_DIVERT_EVENTS")
+
+            def divert(event: Event) -> bool:
+                if not listener.running or channel.state >= ChannelState.CS_HANGUP:
+                    return False
+                if len(listener.events) >= self.server.options.max_queue:
+                    return False
+                listener.enqueue_event(event)
+                return True
+
+            channel.event_diverter = divert
+        else:
+            channel.flags.discard("CF_DIVERT_EVENTS")
+            channel.event_diverter = None
+
+    def pull_diverted(self, listener: Listener) -> None:
+        """Move waiting session events into the listener queue (read loop, spec §5.5)."""
+        state = self.state_of(listener)
+        if state is None:
+            return
+        channel = state.channel
+        if channel.state >= ChannelState.CS_HANGUP or "CF_DIVERT_EVENTS" not in channel.flags:
+            return
+        limit = self.server.options.max_queue
+        while len(listener.events) < limit:
+            event = channel.pop_session_event()
+            if event is None:
+                break
+            listener.events.append(event)
+
+    def queue_session_event(
+        self, uuid: str, event: Event, event_type: int, subclass: str | None
+    ) -> bool:
+        """``sendevent`` with the ``Unique-ID`` of a live session: queue it there (§5.9)."""
+        channel = self.switch.sessions.find_session(uuid)
+        return channel is not None and channel.queue_session_event(event)
+
+    # ------------------------------------------------------------------ sendmsg
+    async def sendmsg(
+        self, listener: Listener, session: SessionHandle | None, command: object
+    ) -> str | None:
+        """``sendmsg``: run inline (sync, own session) or queue as a private event."""
+        assert isinstance(command, Command)
+        message = sendmsg_event(command)
+        if session is None:
+            state = self.state_of(listener)
+            if state is None:
+                return "+OK"
+            channel = state.channel
+            if listener.async_mode or switch_true(command.header("async")):
+                return self._queue(listener, channel, message)
+            await parse_event(self.runner, channel, message)
+            return "+OK"
+        target = self.channel_of(session)
+        if target is None:
+            return f"-ERR invalid session id [{session.uuid}]"
+        return self._queue(listener, target, message)
+
+    @staticmethod
+    def _queue(listener: Listener, channel: Channel, message: Event) -> str | None:
+        if channel.queue_private_message(message):
+            return "+OK"
+        # "-ERR memory error" is never sent: FreeSWITCH stops the listener instead.
+        listener.running = False
+        return None
+
+    # ------------------------------------------------------------------ hang-up / linger
+    def check(self, listener: Listener) -> float | None:
+        """The read loop's hang-up and linger checks (spec §6.5): None when nothing is
+        pending, else the longest wait before checking again (0: end the listener now)."""
+        state = self.state_of(listener)
+        if state is None:
+            return None
+        channel = state.channel
+        now = self.server.clock()
+        if state.handled_disco:
+            if state.linger_until is None:
+                return None
+            if math.floor(now) > state.linger_until:
+                log.debug("linger timeout, closing socket")
+                return 0
+            return state.linger_until + 1 - now
+        if not channel.is_hungup():
+            return None
+        state.handled_disco = True
+        if not listener.linger:
+            return 0
+        seconds = int(listener.linger_timeout)
+        listener.write(builders.linger_notice(channel.uuid, channel.name, seconds))
+        if seconds == -1:
+            return None
+        state.linger_until = math.floor(now) + seconds
+        return state.linger_until + 1 - now
+
+    # ------------------------------------------------------------------ teardown
+    def teardown(self, listener: Listener) -> None:
+        """After the read loop: resume (CS_RESET), release the channel (spec §6.6)."""
+        state = self.states.pop(id(listener), None)
+        if state is None:
+            return
+        channel = state.channel
+        if state.unsubscribe is not None:
+            state.unsubscribe()
+        if channel.event_diverter is not None and "CF_DIVERT_EVENTS" in channel.flags:
+            channel.event_diverter = None
+        if resume_wanted(listener.resume, channel):
+            channel.set_state(ChannelState.CS_RESET)
+        # Clearing CF_CONTROLLED ends a park the channel is in (switch_ivr_park's loop).
+        if "CF_PARK" in channel.flags:
+            channel.flags.discard("CF_PARK")
+            channel.interrupt()
+        state.finished = True
+        state.changed.set()
+
+
+def resume_wanted(resume: bool, channel: Channel) -> bool:
+    """The resume condition of listener_run/socket_function: asked for (command or
+    ``socket_resume``) and the channel is not hibernating, redirecting, transferring or
+    resetting."""
+    if channel.state == ChannelState.CS_HIBERNATE:
+        return False
+    if channel.flags & {"CF_REDIRECT", "CF_TRANSFER", "CF_RESET"}:
+        return False
+    return resume or switch_true(channel.get_variable("socket_resume"))
+
+
+def sendmsg_event(command: Command) -> Event:
+    """The event a ``sendmsg`` packet becomes (its ``Command`` header as FreeSWITCH leaves
+    it: cut at the line end when a target follows, else the whole raw block)."""
+    raw = command.raw
+    rest = raw[7:].lstrip(" ")
+    line = raw if rest[:1] in ("\r", "\n") else strip_cr(raw)
+    headers = [("Command", line)]
+    headers.extend((name, value) for name, value in command.headers if value)
+    return Event(headers, command.body_text)
+
+
+async def parse_event(runner: SessionRunner, channel: Channel, message: Event) -> None:
+    """``switch_ivr_parse_event``: act on one sendmsg (spec §6.4).
+
+    ``call-command`` is compared case-sensitively; ``execute`` honours ``loops`` (stopping
+    after any iteration shorter than 0.5 s), the ``content-type: text/plain`` body as the
+    argument, ``event-uuid``/``event-uuid-name``; ``hangup`` takes a cause name or number;
+    ``unicast`` and ``nomedia`` are accepted without media; ``xferext`` runs the
+    ``application`` headers as a new extension.
+    """
+    command = message.get("call-command")
+    switch = channel.switch
+    if not command:
+        switch.log(
+            3, "Invalid Command!\n", file="switch_ivr.c", function="switch_ivr_parse_event",
+            line=527, session_uuid=channel.uuid,
+        )  # fmt: skip
+        return
+    event_lock = switch_true(message.get("event-lock"))
+    if event_lock:
+        channel.flags.add("CF_EVENT_LOCK")
+    try:
+        if command == "execute":
+            await _execute(runner, channel, message)
+        elif command == "hangup":
+            cause_text = message.get("hangup-cause")
+            cause = hangup_cause_from_string(cause_text) if cause_text else HangupCause.NORMAL_CLEARING
+            channel.hangup(cause)
+        elif command == "xferext":
+            plan: list[tuple[str, str]] = []
+            for name, value in message.headers:
+                if name.lower() == "application":
+                    app, _, data = value.partition(" ")
+                    plan.append((app, data))
+            runner.replan(channel, plan)
+        # "unicast" and "nomedia" need media the simulated switch does not carry.
+    finally:
+        if event_lock:
+            channel.flags.discard("CF_EVENT_LOCK")
+
+
+async def _execute(runner: SessionRunner, channel: Channel, message: Event) -> None:
+    app = message.get("execute-app-name")
+    if not app:
+        return
+    arg = message.get("execute-app-arg")
+    content_type = message.get("content-type")
+    if not arg and content_type and content_type.lower() == "text/plain":
+        arg = message.body
+    loops_text = message.get("loops")
+    loops = c_atoi(loops_text) if loops_text is not None else 1
+    loops = min(loops, MAX_LOOPS)
+    scale = channel.switch.clock.scale
+    count = 0
+    while count < loops or (loops < 0 and count < MAX_LOOPS):
+        channel.set_variable("current_loop", str(count + 1))
+        channel.set_variable("total_loops", str(loops))
+        before = time.monotonic()
+        ok = await runner.execute(
+            channel,
+            app,
+            arg or "",
+            event_uuid=message.get("event-uuid"),
+            event_uuid_name=message.get("event-uuid-name"),
+        )
+        if not ok or not channel.ready:
+            break
+        if (time.monotonic() - before) * scale < FAST_LOOP_SECONDS:
+            break
+        count += 1
+    channel.set_variable("current_loop", None)
+    channel.set_variable("total_loops", None)
+
+
+def install(server: EventSocketServer) -> SessionSupport | None:
+    """Give ``server`` its session side when its switch has channels; registers the
+    ``socket`` application for it too. Returns the installed support (None: no channels)."""
+    from eslkit.switch.core import Switch
+
+    switch = server.switch
+    if not isinstance(switch, Switch):
+        return None
+    from eslkit.server import outbound
+
+    support = SessionSupport(server, switch)
+    server.connect_hook = support.connect_reply
+    server.attach_hook = support.attach
+    server.divert_hook = support.pull_diverted
+    server.divert_flag_hook = support.set_divert
+    server.sendmsg_hook = support.sendmsg
+    server.session_event_hook = support.queue_session_event
+    server.session_check_hook = support.check
+    server.teardown_hook = support.teardown
+    server.event_block_hook = support.blocks
+    server.getvar_hook = support.get_variable
+    server.outbound_run_hook = outbound.run_outbound
+    # The queued path (park loop) must follow switch_ivr_parse_event too; see the report.
+    runner = switch.sessions.runner
+
+    async def runner_parse_event(channel: Channel, message: Event) -> None:
+        await parse_event(runner, channel, message)
+
+    setattr(runner, "parse_event", runner_parse_event)  # noqa: B010
+    outbound.register(server, support)
+    return support

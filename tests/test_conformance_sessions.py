@@ -1,0 +1,80 @@
+"""Replays the recorded transcripts that need a controlled session (outbound mode, myevents,
+divert_events, sendmsg, shutdown) against eslkit serve with the simulated switch's channels.
+
+Each case gets a fresh switch and server configured like the recording, and the outbound
+cases a free five-digit port for the dialplan's ``sock_<port>`` extensions to connect to.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from eslkit.switch.core import SwitchConfig
+from tests.conformance.harness import case_names, load_case, run_case
+from tests.server_support import start_test_server
+
+#: Channel cases owned by the channel layer's own tests.
+_ELSEWHERE = ("call_", "api_originate_")
+SESSION_CASES = [
+    name
+    for name in case_names(needs_channels=True)
+    if not name.startswith(_ELSEWHERE)
+]
+LONG = set(case_names(long=True))
+
+#: Cases that fail on a channel-layer detail outside the event socket (strict: an XPASS
+#: fails, so the mark goes when the switch side is fixed).
+CHANNEL_LAYER_GAPS = {
+    "divert_events_sendevent": "execution.process_queues fires a queued session event "
+    "without its type, so event_set_data omits the variable_* headers CUSTOM carries",
+    "out_exit_resume_sync": "CS_RESET does not re-set call_uuid "
+    "(switch_core_standard_on_reset), so the variable order differs",
+    "sendmsg_targets": "the answered channel's park loop handles a private message at once "
+    "instead of on its next 20 ms media frame, so PRIVATE_COMMAND overtakes the next reply",
+}
+
+
+def free_five_digit_port() -> int:
+    """A loopback port that is free now and has five digits (the dialplan needs sock_NNNNN)."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if 10000 <= port <= 65535:
+            return port
+    raise RuntimeError("no free five-digit port")
+
+
+def _marks(name: str) -> list[pytest.MarkDecorator]:
+    marks = [pytest.mark.slow] if name in LONG else []
+    if name in CHANNEL_LAYER_GAPS:
+        marks.append(pytest.mark.xfail(strict=True, reason=CHANNEL_LAYER_GAPS[name]))
+    return marks
+
+
+def _params(names: list[str]) -> list[object]:
+    return [pytest.param(name, marks=_marks(name), id=name) for name in names]
+
+
+def test_session_cases_selected() -> None:
+    assert "out_connect_async_full" in SESSION_CASES
+    assert "shutdown_notice" in SESSION_CASES
+    assert not any(name.startswith(_ELSEWHERE) for name in SESSION_CASES)
+
+
+@pytest.mark.parametrize("name", _params(SESSION_CASES))
+async def test_session_case(name: str) -> None:
+    case = load_case(name)
+    running = await start_test_server(switch=SwitchConfig.recording())
+    try:
+        await run_case(
+            case,
+            "127.0.0.1",
+            running.port,
+            outbound_port=free_five_digit_port() if case.mode == "outbound" else None,
+            stop_switch=running.stop,
+        )
+    finally:
+        await running.stop()
