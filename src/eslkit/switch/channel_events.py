@@ -247,9 +247,20 @@ def basic_data(channel: Channel, out: Pairs) -> None:
             profile_headers(other.caller_profile, "Other-Leg", out)
 
 
+_VARIABLE_NAMES: dict[str, str] = {}
+
+
 def variable_headers(channel: Channel, out: Pairs) -> None:
     """The ``variable_*`` headers, in the channel's variable order."""
-    out.extend([("variable_" + name, value) for name, value in channel.variables.items()])
+    variables = channel.variables
+    names = list(map(_VARIABLE_NAMES.get, variables))
+    if None in names:
+        if len(_VARIABLE_NAMES) > 8192:
+            _VARIABLE_NAMES.clear()
+        for name in variables:
+            _VARIABLE_NAMES.setdefault(name, "variable_" + name)
+        names = list(map(_VARIABLE_NAMES.__getitem__, variables))
+    out.extend(zip(names, variables.values()))  # type: ignore[arg-type]
 
 
 def event_set_data(channel: Channel, event: Event, event_name: str | None = None) -> None:
