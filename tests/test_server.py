@@ -329,3 +329,32 @@ async def test_log_lines_reach_log_listeners(esl_server: EslServer) -> None:
     assert (frame.body or b"").endswith(b"eslkit-test-line\n")
     assert await conn.reply("nolog") == "+OK no longer logging"
     assert await conn.reply("nolog") == "-ERR not loging"
+
+
+async def test_getvar_values_never_break_the_framing(esl_server: EslServer) -> None:
+    control = await connect(esl_server.host, esl_server.port)
+    reply = await control.api("originate null/1234 &park()")
+    assert reply.startswith("+OK ")
+    uuid = reply.split()[1]
+    # A variable with a newline (say, from a remote party) and one that starts with "~".
+    body = b"evil=line one\nInjected: yes"
+    await control.send(
+        f"sendmsg {uuid}\ncall-command: execute\nexecute-app-name: set\n"
+        f"content-type: text/plain\ncontent-length: {len(body)}\n\n".encode() + body
+    )
+    assert (await control.frame()).get("Reply-Text") == "+OK"
+    for _ in range(50):
+        if await control.api(f"uuid_getvar {uuid} evil") != "_undef_":
+            break
+        await asyncio.sleep(0.02)
+    assert await control.api(f"uuid_getvar {uuid} evil") == "line one\nInjected: yes"
+    assert await control.api(f"uuid_setvar {uuid} tilde ~Reply-Text: fake") == "+OK\n"
+    owner = await connect(esl_server.host, esl_server.port)
+    assert await owner.reply(f"myevents {uuid}") == "+OK Events Enabled"
+    assert await owner.reply("getvar evil") == "line one"
+    assert await owner.reply("getvar tilde") == "~Reply-Text: fake"
+    # The next command still gets its own reply: nothing was glued or injected.
+    assert await owner.reply("getvar no_such_variable") == "-ERR command not found"
+    await control.api(f"uuid_setvar {uuid} multi first")
+    assert await owner.reply("getvar multi") == "first"
+    await control.api(f"uuid_kill {uuid}")

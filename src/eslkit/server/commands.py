@@ -155,6 +155,16 @@ async def cmd_getvar(listener: Listener, command: Command) -> Reply:
         found = hook(session, name) if hook is not None else session.get_variable(name)
         # The reply buffer holds 511 bytes.
         value = (found or "").encode("utf-8", "surrogateescape")[:511].decode("utf-8", "ignore")
+    # Deviation (docs/deviations.md): FreeSWITCH writes the value raw, so a newline in it
+    # ends the reply early and injects lines, and a leading "~" switches to the raw reply
+    # form. A channel variable can come from a remote party, so eslkit cuts the value at
+    # its first CR/LF and never sends a getvar value in the raw form.
+    cut = min((i for i in (value.find("\r"), value.find("\n")) if i >= 0), default=-1)
+    if cut >= 0:
+        value = value[:cut]
+    if value.startswith("~"):
+        listener.send_reply_text(value)
+        return None
     return value
 
 

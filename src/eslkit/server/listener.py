@@ -163,6 +163,11 @@ class Listener(asyncio.Protocol):
             if transport is not None and not self._closed and not transport.is_closing():
                 transport.write(b"".join(pending))
 
+    def send_reply_text(self, text: str) -> None:
+        """Write ``Reply-Text: <text>`` even when the text starts with ``~``."""
+        data = builders.cap_reply(text)
+        self.write_reply(b"Content-Type: command/reply\nReply-Text: " + data + b"\n\n")
+
     def send_reply(self, reply: str) -> None:
         """Write a command reply (the ``~`` raw form when it starts with ``~``)."""
         self.write_reply(builders.command_reply(reply))
