@@ -351,7 +351,8 @@ async def test_getvar_values_never_break_the_framing(esl_server: EslServer) -> N
     assert await control.api(f"uuid_setvar {uuid} tilde ~Reply-Text: fake") == "+OK\n"
     owner = await connect(esl_server.host, esl_server.port)
     assert await owner.reply(f"myevents {uuid}") == "+OK Events Enabled"
-    assert await owner.reply("getvar evil") == "line one"
+    frame = await owner.command("getvar evil")
+    assert frame.headers == [("Content-Type", "command/reply"), ("Reply-Text", "line one")]
     assert await owner.reply("getvar tilde") == "~Reply-Text: fake"
     # The next command still gets its own reply: nothing was glued or injected.
     assert await owner.reply("getvar no_such_variable") == "-ERR command not found"
