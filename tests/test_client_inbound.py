@@ -391,3 +391,25 @@ async def test_send_returns_the_reply_frame() -> None:
         assert switch.peers[0].commands[-1].raw == "filter\nX-Header: v\n\n"
         with pytest.raises(eslkit.CommandError):
             await conn.command("bogus")
+
+
+@run()
+async def test_event_stream_get_after_a_timeout_still_works() -> None:
+    async def script(peer: Peer) -> None:
+        await handshake(peer)
+        await peer.read_command()  # event plain ALL
+        peer.reply("+OK event listener enabled plain")
+        await peer.read_command()  # api: the moment to send the event
+        peer.api("go")
+        peer.event(make_event("CUSTOM", Event_Subclass="x::y", Seq="1"))
+        await peer.expect_eof()
+
+    async with FakeESL(script) as fake, eslkit.connect(port=fake.port) as conn:
+        await conn.subscribe("ALL")
+        stream = conn.events()
+        with pytest.raises(eslkit.Timeout):
+            await stream.get(0.05)
+        with pytest.raises(eslkit.Timeout):
+            await stream.get(0.05)
+        assert await conn.api("now") == "go"
+        assert (await stream.get(5)).get("Seq") == "1"

@@ -131,7 +131,9 @@ class EventStream:
                 waiter = self._waiter = asyncio.get_running_loop().create_future()
             try:
                 async with asyncio.timeout(timeout):
-                    await waiter
+                    # Shielded: a timed-out get() must not cancel the shared waiter, or the
+                    # next get() would find it cancelled.
+                    await asyncio.shield(waiter)
             except TimeoutError:
                 raise Timeout(f"no event within {timeout} s") from None
 
