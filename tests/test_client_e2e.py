@@ -38,15 +38,6 @@ async def test_api_bgapi_errors_and_events_against_the_server() -> None:
         await running.stop()
 
 
-def _has_socket_app() -> bool:
-    from eslkit.switch.apps import get_application
-
-    return get_application("socket") is not None
-
-
-@pytest.mark.skipif(
-    not _has_socket_app(), reason="the server's socket application is not there yet"
-)
 @run(60)
 async def test_outbound_call_from_the_server_to_serve_outbound() -> None:
     running = await server_support.start_test_server()
