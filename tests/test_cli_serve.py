@@ -1,0 +1,159 @@
+"""``eslkit serve`` as a user runs it: a real process, real signals, real config files."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from eslkit.protocol import builders
+from tests.esl_wire import RawConnection, connect
+
+SHUTDOWN = builders.SHUTTING_DOWN.encode()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def serve(*args: str) -> subprocess.Popen[str]:
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    return subprocess.Popen(
+        [sys.executable, "-m", "eslkit", "serve", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def wait_listening(port: int, proc: subprocess.Popen[str], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited: {proc.communicate()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("server did not start")
+
+
+def finish(proc: subprocess.Popen[str]) -> tuple[int, str]:
+    """Wait for a server that is expected to exit by itself."""
+    try:
+        _, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+        raise AssertionError(f"server did not exit: {err}") from None
+    return proc.returncode, err
+
+
+def stop(proc: subprocess.Popen[str]) -> tuple[int, str]:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        _, err = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+    return proc.returncode, err
+
+
+async def test_serve_answers_and_sigterm_sends_the_shutdown_notice() -> None:
+    port = free_port()
+    proc = serve("--listen-port", str(port), "--password", "s3cret")
+    try:
+        await asyncio.to_thread(wait_listening, port, proc)
+        conn = await RawConnection.open("127.0.0.1", port)
+        await conn.login("s3cret")
+        assert await conn.api("echo hello") == "hello"
+        # fs_cli's form: the whole line through the console executor.
+        await conn.send("api echo a;;echo b\nconsole_execute: true\n\n")
+        assert (await conn.frame()).body == b"ab"
+        proc.send_signal(signal.SIGTERM)
+        frames = await conn.closed(timeout=20)
+        assert frames[-1].body == SHUTDOWN
+    finally:
+        code, err = await asyncio.to_thread(stop, proc)
+    assert code == 0
+    assert f"listening on 127.0.0.1:{port}" in err
+
+
+async def test_sigint_also_stops_cleanly() -> None:
+    port = free_port()
+    proc = serve("--listen-port", str(port))
+    await asyncio.to_thread(wait_listening, port, proc)
+    conn = await connect("127.0.0.1", port)
+    proc.send_signal(signal.SIGINT)
+    frames = await conn.closed(timeout=20)
+    assert frames[-1].body == SHUTDOWN
+    code, _ = await asyncio.to_thread(stop, proc)
+    assert code == 0
+
+
+def test_bind_failure_exits_non_zero_with_a_message() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        proc = serve("--listen-port", str(port))
+        code, err = finish(proc)
+    assert code != 0
+    assert f"Could not listen on 127.0.0.1:{port}" in err
+
+
+def test_broken_config_names_file_and_line(tmp_path: Path) -> None:
+    conf = tmp_path / "autoload_configs"
+    conf.mkdir()
+    (conf / "event_socket.conf.xml").write_text(
+        '<configuration name="event_socket.conf">\n  <settings>\n'
+        '    <param name="listen-port" value="8021"\n  </settings>\n</configuration>\n'
+    )
+    proc = serve("--conf-dir", str(tmp_path))
+    code, err = finish(proc)
+    assert code != 0
+    assert "event_socket.conf.xml:" in err
+    assert "configuration error" in err
+
+
+async def test_conf_dir_sets_port_password_and_acl(tmp_path: Path) -> None:
+    port = free_port()
+    conf = tmp_path / "autoload_configs"
+    conf.mkdir()
+    (conf / "event_socket.conf.xml").write_text(
+        '<configuration name="event_socket.conf" description="Socket Client">\n'
+        "  <settings>\n"
+        '    <param name="nat-map" value="false"/>\n'
+        '    <param name="listen-ip" value="127.0.0.1"/>\n'
+        f'    <param name="listen-port" value="{port}"/>\n'
+        '    <param name="password" value="fromfile"/>\n'
+        '    <param name="apply-inbound-acl" value="lan"/>\n'
+        "  </settings>\n</configuration>\n"
+    )
+    (conf / "acl.conf.xml").write_text(
+        '<configuration name="acl.conf" description="Network Lists">\n'
+        "  <network-lists>\n"
+        '    <list name="lan" default="deny">\n'
+        '      <node type="allow" cidr="127.0.0.0/8"/>\n'
+        "    </list>\n"
+        "  </network-lists>\n</configuration>\n"
+    )
+    proc = serve("--conf-dir", str(tmp_path))
+    try:
+        await asyncio.to_thread(wait_listening, port, proc)
+        conn = await RawConnection.open("127.0.0.1", port)
+        await conn.login("fromfile")
+        assert await conn.api("echo from the file") == "from the file"
+    finally:
+        code, _ = await asyncio.to_thread(stop, proc)
+    assert code == 0
