@@ -31,7 +31,7 @@ from peers import Peers, load_peers
 
 from eslkit.protocol import Event, FrameReader
 
-CONFORMANCE_DIR = Path(os.environ.get("ESLKIT_CONFORMANCE_DIR", "/work/shared/conformance"))
+CONFORMANCE_DIR = Path(os.environ.get("ESLKIT_CONFORMANCE_DIR") or Path(__file__).resolve().parents[1].parent / "shared" / "conformance")
 EVENT_FILE = CONFORMANCE_DIR / "events" / "channel_execute_complete.plain"
 CHUNK = 64 * 1024
 EXPECTED_UUID = "65404400-8239-417b-91a9-bcd7759621bc"

@@ -33,7 +33,7 @@ from eslkit.protocol import (
 from eslkit.protocol.event import EventFormat
 
 PASSWORD = "ClueCon"
-CASES = Path("/work/shared/conformance/cases")
+CASES = (Path(__file__).resolve().parents[1].parent / "shared" / "conformance" / "cases")
 T = TypeVar("T")
 
 

@@ -19,7 +19,7 @@ from eslkit.protocol import (
     HeaderBlockTooLarge,
 )
 
-CONFORMANCE = Path(os.environ.get("ESLKIT_CONFORMANCE_DIR", "/work/shared/conformance"))
+CONFORMANCE = Path(os.environ.get("ESLKIT_CONFORMANCE_DIR") or Path(__file__).resolve().parents[1].parent / "shared" / "conformance")
 
 FrameTuple = tuple[bytes, bytes | None, list[tuple[str, str]]]
 

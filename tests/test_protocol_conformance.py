@@ -28,7 +28,7 @@ from eslkit.protocol import (
     log_frame,
 )
 
-CONFORMANCE = Path(os.environ.get("ESLKIT_CONFORMANCE_DIR", "/work/shared/conformance"))
+CONFORMANCE = Path(os.environ.get("ESLKIT_CONFORMANCE_DIR") or Path(__file__).resolve().parents[1].parent / "shared" / "conformance")
 CASES = sorted(p.stem for p in (CONFORMANCE / "cases").glob("*.json"))
 EVENT_FORMATS = {"text/event-plain": "plain", "text/event-json": "json", "text/event-xml": "xml"}
 

@@ -19,7 +19,7 @@ from eslkit.switch.api import ApiCall, ApiCommand, ApiRegistry
 from eslkit.switch.core import SessionStats, Switch, SwitchConfig
 from eslkit.switch.interface import ApiResult, LogRecord
 
-CONFORMANCE_DIR = Path(os.environ.get("ESLKIT_CONFORMANCE_DIR", "/work/shared/conformance"))
+CONFORMANCE_DIR = Path(os.environ.get("ESLKIT_CONFORMANCE_DIR") or Path(__file__).resolve().parents[1].parent / "shared" / "conformance")
 T = TypeVar("T")
 UUID_RE = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 

@@ -21,7 +21,7 @@ from eslkit.switch.core import Switch, SwitchConfig, uptime_text
 from eslkit.switch.interface import CallingSite, LogRecord, SwitchInterface
 from eslkit.switch.logging import format_log_text, level_name, parse_level
 
-CONFORMANCE_DIR = Path(os.environ.get("ESLKIT_CONFORMANCE_DIR", "/work/shared/conformance"))
+CONFORMANCE_DIR = Path(os.environ.get("ESLKIT_CONFORMANCE_DIR") or Path(__file__).resolve().parents[1].parent / "shared" / "conformance")
 SITE = CallingSite("test.c", "test_function", 42)
 T = TypeVar("T")
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from eslkit.protocol import url_decode, url_encode
 
-CONFORMANCE = Path(os.environ.get("ESLKIT_CONFORMANCE_DIR", "/work/shared/conformance"))
+CONFORMANCE = Path(os.environ.get("ESLKIT_CONFORMANCE_DIR") or Path(__file__).resolve().parents[1].parent / "shared" / "conformance")
 
 UNRESERVED = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!$'()*,-./_~"
 ENCODED = '\r\n #%&+:;<=>?@[\\]^`{|}"'

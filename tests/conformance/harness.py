@@ -46,7 +46,7 @@ __all__ = [
     "run_case",
 ]
 
-CONFORMANCE_DIR = Path(os.environ.get("ESLKIT_CONFORMANCE_DIR", "/work/shared/conformance"))
+CONFORMANCE_DIR = Path(os.environ.get("ESLKIT_CONFORMANCE_DIR") or Path(__file__).resolve().parents[2].parent / "shared" / "conformance")
 RECORDED_PORT = 18084
 BASE_TIMEOUT = 10.0  # seconds added to every recorded gap when waiting for frames
 
