@@ -138,7 +138,8 @@ class EventSocketServer:
         except OSError as exc:
             raise BindError(f"Cannot get information about IP address {host}: {exc}") from None
         family, _, _, _, address = infos[0]
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # proto=IPPROTO_TCP: asyncio only turns on TCP_NODELAY for sockets that say so.
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if family == socket.AF_INET6 and host == "::":
