@@ -20,6 +20,9 @@ def build_parser() -> argparse.ArgumentParser:
     from eslkit.cli import serve
 
     serve.add_parser(subparsers)
+    from eslkit.cli import console
+
+    console.add_parser(subparsers)
     return parser
 
 
