@@ -413,8 +413,11 @@ class Console:
         self.out.write(format_log(frame, self.color))
 
     async def _print_events(self, stream: EventStream) -> None:
-        async for event in stream:
-            self.out.write(format_event(event))
+        try:
+            async for event in stream:
+                self.out.write(format_event(event))
+        except ESLError:
+            return  # the disconnect itself is reported by _watch
 
     async def _watch(self, conn: InboundConnection) -> None:
         await conn.wait_closed()
