@@ -9,6 +9,7 @@ import pytest
 
 from eslkit.protocol.event import Event
 from eslkit.protocol.names import ChannelState
+from eslkit.switch.channel import Channel
 from eslkit.switch.core import Switch, SwitchConfig
 
 UUID = "c0ffee00-0000-4000-8000-0000000000bb"
@@ -95,3 +96,124 @@ async def test_uuid_break_interrupts_sleep(switch: Switch) -> None:
     # sleep returns early; the plan then ends and the channel hangs up NORMAL_CLEARING.
     assert await channel.wait_destroyed(10)
     assert channel.hangup_cause is not None and channel.hangup_cause.name == "NORMAL_CLEARING"
+
+
+def _executions(switch: Switch, uuid: str) -> list[str]:
+    """A live list of "EXECUTE app" / "COMPLETE app" entries for one channel."""
+    seen: list[str] = []
+
+    def on_event(event: Event) -> None:
+        if event.get("Unique-ID") != uuid:
+            return
+        name = event.get("Event-Name")
+        if name == "CHANNEL_EXECUTE":
+            seen.append(f"EXECUTE {event.get('Application')}")
+        elif name == "CHANNEL_EXECUTE_COMPLETE":
+            seen.append(f"COMPLETE {event.get('Application')}")
+        elif name == "PRIVATE_COMMAND":
+            seen.append(f"PRIVATE_COMMAND {event.get('execute-app-arg')}")
+
+    switch.subscribe_events(on_event)
+    return seen
+
+
+def _execute(app: str, arg: str, *extra: tuple[str, str]) -> Event:
+    return Event([("call-command", "execute"), ("execute-app-name", app), ("execute-app-arg", arg), *extra])
+
+
+async def _answered_park(switch: Switch) -> Channel:
+    assert await api(switch, "originate", f"{{origination_uuid={UUID}}}loopback/1000/default &park") == f"+OK {UUID}\n"
+    channel = switch.sessions.find_session(UUID)
+    assert channel is not None
+    assert await channel.wait_for(lambda ch: "CF_PARK" in ch.flags, 10)
+    return channel
+
+
+async def test_uuid_break_before_a_wait_is_kept_until_checked(switch: Switch) -> None:
+    channel = await _answered_park(switch)
+    runner = switch.sessions.runner
+    # Nothing waits on the break (the channel is parked): it stays pending, like CF_BREAK.
+    assert await api(switch, "uuid_break", UUID) == "+OK\n"
+    assert await asyncio.wait_for(runner.sleep(channel, 600, False), 10) is False
+    # Checked once: the next wait runs its course.
+    assert await asyncio.wait_for(runner.sleep(channel, 0.01, False), 10) is True
+    # Starting an application clears a pending break (switch_core_session_exec).
+    channel.interrupt()
+    channel.clear_break()
+    assert await asyncio.wait_for(runner.sleep(channel, 0.01, True), 10) is True
+    assert await api(switch, "uuid_kill", UUID) == "+OK\n"
+    assert await channel.wait_destroyed(10)
+
+
+@pytest.mark.parametrize("locked", [True, False])
+async def test_event_lock_holds_queued_messages_until_the_command_is_done(switch: Switch, locked: bool) -> None:
+    channel = await _answered_park(switch)
+    seen = _executions(switch, UUID)
+    lock = [("event-lock", "true")] if locked else []
+    # Both arrive in the same frame: the sleep handles private messages while it runs
+    # unless the first message holds the queue with event-lock.
+    assert channel.queue_private_message(_execute("sleep", "200", *lock))
+    assert channel.queue_private_message(_execute("set", "lk=1"))
+    assert await channel.wait_for(lambda ch: len([s for s in seen if s.startswith("PRIVATE")]) == 2, 10)
+    if locked:
+        assert seen == [
+            "EXECUTE sleep", "COMPLETE sleep", "PRIVATE_COMMAND 200",
+            "EXECUTE set", "COMPLETE set", "PRIVATE_COMMAND lk=1",
+        ]  # fmt: skip
+    else:
+        assert seen == [
+            "EXECUTE sleep", "EXECUTE set", "COMPLETE set", "PRIVATE_COMMAND lk=1",
+            "COMPLETE sleep", "PRIVATE_COMMAND 200",
+        ]  # fmt: skip
+    assert "CF_EVENT_LOCK" not in channel.flags
+    assert await api(switch, "uuid_kill", UUID) == "+OK\n"
+    assert await channel.wait_destroyed(10)
+
+
+async def test_unanswered_park_parses_one_message_per_frame_silently(switch: Switch) -> None:
+    """switch_ivr_park without media: after its 20 ms yield it parses one private message
+    directly (no PRIVATE_COMMAND, Finding 1); switch_ivr_parse_all_events then takes the
+    rest, each with its PRIVATE_COMMAND."""
+    originate = asyncio.ensure_future(switch.execute_api("originate", "loopback/1001/default &park"))
+    try:
+        assert await asyncio.wait_for(_wait_named(switch, "loopback/1001-b"), 10)
+        b_leg = next(ch for ch in switch.sessions.channels.values() if ch.name == "loopback/1001-b")
+        assert await b_leg.wait_for(lambda ch: "CF_PARK" in ch.flags, 10)
+        assert not b_leg.answered
+        seen = _executions(switch, b_leg.uuid)
+        assert b_leg.queue_private_message(_execute("set", "one=1"))
+        assert b_leg.queue_private_message(_execute("set", "two=2"))
+        assert await b_leg.wait_for(lambda ch: ch.get_variable("two") == "2", 10)
+        assert seen == [
+            "EXECUTE set", "COMPLETE set",
+            "EXECUTE set", "COMPLETE set", "PRIVATE_COMMAND two=2",
+        ]  # fmt: skip
+        b_leg.hangup()
+        assert await b_leg.wait_destroyed(10)
+    finally:
+        await asyncio.wait_for(originate, 10)
+
+
+async def _wait_named(switch: Switch, name: str) -> bool:
+    while not any(ch.name == name for ch in switch.sessions.channels.values()):
+        await asyncio.sleep(0.005)
+    return True
+
+
+async def test_cs_reset_resets_call_uuid_and_still_parses_messages(switch: Switch) -> None:
+    channel = await _answered_park(switch)
+    seen = _executions(switch, UUID)
+    channel.set_variable("call_uuid", "someone-else")
+    channel.set_variable("after", "x")
+    channel.set_state(ChannelState.CS_RESET)
+    assert await channel.wait_for_state(ChannelState.CS_RESET, 10)
+    # switch_core_standard_on_reset: call_uuid is set again, so it moves to the end.
+    assert channel.get_variable("call_uuid") == UUID
+    assert list(channel.variables)[-1] == "call_uuid"
+    # The sleeping session thread still runs switch_ivr_parse_all_events when woken.
+    assert channel.queue_private_message(_execute("set", "in_reset=1"))
+    assert await channel.wait_for(lambda ch: ch.get_variable("in_reset") == "1", 10)
+    assert await channel.wait_for(lambda ch: "PRIVATE_COMMAND in_reset=1" in seen, 10)
+    assert channel.running_state == ChannelState.CS_RESET
+    assert await api(switch, "uuid_kill", UUID) == "+OK\n"
+    assert await channel.wait_destroyed(10)

@@ -24,17 +24,6 @@ SESSION_CASES = [
 ]
 LONG = set(case_names(long=True))
 
-#: Cases that fail on a channel-layer detail outside the event socket (strict: an XPASS
-#: fails, so the mark goes when the switch side is fixed).
-CHANNEL_LAYER_GAPS = {
-    "divert_events_sendevent": "execution.process_queues fires a queued session event "
-    "without its type, so event_set_data omits the variable_* headers CUSTOM carries",
-    "out_exit_resume_sync": "CS_RESET does not re-set call_uuid "
-    "(switch_core_standard_on_reset), so the variable order differs",
-    "sendmsg_targets": "the answered channel's park loop handles a private message at once "
-    "instead of on its next 20 ms media frame, so PRIVATE_COMMAND overtakes the next reply",
-}
-
 
 def free_five_digit_port() -> int:
     """A loopback port that is free now and has five digits (the dialplan needs sock_NNNNN)."""
@@ -48,10 +37,7 @@ def free_five_digit_port() -> int:
 
 
 def _marks(name: str) -> list[pytest.MarkDecorator]:
-    marks = [pytest.mark.slow] if name in LONG else []
-    if name in CHANNEL_LAYER_GAPS:
-        marks.append(pytest.mark.xfail(strict=True, reason=CHANNEL_LAYER_GAPS[name]))
-    return marks
+    return [pytest.mark.slow] if name in LONG else []
 
 
 def _params(names: list[str]) -> list[object]:

@@ -17,7 +17,7 @@ import pytest
 from eslkit.protocol.command import Command
 from eslkit.protocol.names import ChannelState, HangupCause
 from eslkit.server.bootstrap import Running
-from eslkit.server.sessions import parse_event, sendmsg_event, switch_true
+from eslkit.server.sessions import sendmsg_event, switch_true
 from eslkit.switch.channel import Channel
 from eslkit.switch.core import SwitchConfig
 from eslkit.switch.interface import LogRecord
@@ -351,7 +351,7 @@ async def test_parse_event_loops_stop_after_fast_iteration(running: Running) -> 
         Command("sendmsg\n", "sendmsg", [("call-command", "execute"),
                 ("execute-app-name", "set"), ("execute-app-arg", "n=1"), ("loops", "5")])
     )  # fmt: skip
-    await parse_event(running.switch.sessions.runner, channel, message)
+    await running.switch.sessions.runner.parse_event(channel, message)
     unsubscribe()
     assert executed == ["set"]
     assert channel.get_variable("n") == "1"
@@ -364,10 +364,42 @@ async def test_parse_event_call_command_is_case_sensitive(running: Running) -> N
         Command("sendmsg\n", "sendmsg", [("call-command", "EXECUTE"),
                 ("execute-app-name", "set"), ("execute-app-arg", "u=1")])
     )  # fmt: skip
-    await parse_event(running.switch.sessions.runner, channel, upper)
+    await running.switch.sessions.runner.parse_event(channel, upper)
     assert channel.get_variable("u") is None
     hangup = sendmsg_event(
         Command("sendmsg\n", "sendmsg", [("call-command", "hangup"), ("hangup-cause", "17")])
     )
-    await parse_event(running.switch.sessions.runner, channel, hangup)
+    await running.switch.sessions.runner.parse_event(channel, hangup)
     assert channel.hangup_cause == HangupCause.USER_BUSY
+
+
+async def test_session_event_fired_by_the_park_loop_keeps_its_type(running: Running) -> None:
+    """sendevent to a parked session (divert off): the park loop fires it with channel data
+    and no standard headers; it is delivered by its own type (NOTIFY here has no
+    ``Event-Name`` to route by), and only types that carry variables get ``variable_*``."""
+    control = await inbound(running)
+    uuid = "c0ffee00-0000-4000-8000-0000000000cc"
+    await control.send(f"api originate {{origination_uuid={uuid}}}loopback/1000/default &park\n\n")
+    assert (await control.frame())[1] == f"+OK {uuid}\n"
+    watcher = await inbound(running)
+    reply = await watcher.command("event plain NOTIFY CUSTOM cc::typed\n\n")
+    assert reply["Reply-Text"] == "+OK event listener enabled plain"
+    assert (await control.command(f"sendevent NOTIFY\nUnique-ID: {uuid}\nX-Seq: 1\n\n"))[
+        "Reply-Text"
+    ].startswith("+OK ")
+    headers, body = await watcher.frame()
+    assert headers["Content-Type"] == "text/event-plain"
+    notify = event_of(body)
+    assert notify["X-Seq"] == "1" and notify["Command"] == "sendevent NOTIFY"
+    assert "Event-Name" not in notify and notify["Channel-Name"] == "loopback/1000-a"
+    assert not any(name.startswith("variable_") for name in notify)
+    await control.command(
+        f"sendevent CUSTOM\nEvent-Subclass: cc::typed\nUnique-ID: {uuid}\nX-Seq: 2\n\n"
+    )
+    headers, body = await watcher.frame()
+    assert body.startswith("Event-Subclass: cc%3A%3Atyped\n")
+    custom = event_of(body)
+    assert custom["X-Seq"] == "2" and custom["variable_call_uuid"] == uuid
+    await control.command(f"api uuid_kill {uuid}\n\n")
+    watcher.close()
+    control.close()

@@ -216,6 +216,12 @@ class EventSocketServer:
     ) -> None:
         """Stamp the standard headers on a client's event and fire it with its type."""
         self.switch.stamp_standard_headers(event, calling, EventType(event_type))
+        self.fire_typed(event, event_type, subclass)
+
+    def fire_typed(self, event: Event, event_type: int, subclass: str | None) -> None:
+        """Fire ``event`` on the switch's bus, routed to listeners by the given type and
+        subclass rather than by its headers (a client's event may carry its own
+        ``Event-Name``, or none at all)."""
         self._meta = (id(event), event_type, subclass)
         try:
             self.switch.fire(event)

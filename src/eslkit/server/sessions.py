@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -25,7 +24,7 @@ from typing import TYPE_CHECKING
 from eslkit.protocol import builders
 from eslkit.protocol.command import Command, strip_cr
 from eslkit.protocol.event import Event
-from eslkit.protocol.names import ChannelState, EventType, HangupCause, hangup_cause_from_string
+from eslkit.protocol.names import ChannelState, EventType
 from eslkit.switch import channel_events as ce
 from eslkit.switch.channel import Channel, ChannelChange
 from eslkit.switch.expand import c_atoi
@@ -37,16 +36,12 @@ if TYPE_CHECKING:
     from eslkit.switch.core import Switch
     from eslkit.switch.execution import SessionRunner
 
-__all__ = ["CONNECT_SITE", "ControlState", "SessionSupport", "install", "parse_event"]
+__all__ = ["CONNECT_SITE", "ControlState", "SessionSupport", "install", "switch_true"]
 
 log = logging.getLogger("eslkit.server")
 
 #: The outbound ``connect`` reply's calling site (conformance README, rule 5).
 CONNECT_SITE = CallingSite("mod_event_socket.c", "parse_command", 2029)
-#: ``loops``: an iteration faster than this ends the loop (switch_ivr_parse_event).
-FAST_LOOP_SECONDS = 0.5
-#: Upper bound on ``loops`` (FreeSWITCH has none; a negative value repeats "forever").
-MAX_LOOPS = 100_000
 #: How many queued private events the async socket app handles after its park.
 MAX_TRAILING_MESSAGES = 1000
 
@@ -213,7 +208,18 @@ class SessionSupport:
     ) -> bool:
         """``sendevent`` with the ``Unique-ID`` of a live session: queue it there (§5.9)."""
         channel = self.switch.sessions.find_session(uuid)
-        return channel is not None and channel.queue_session_event(event)
+        if channel is None:
+            return False
+        try:
+            typed = EventType(event_type)
+        except ValueError:
+            typed = EventType.CUSTOM
+        return channel.queue_session_event(event, typed, subclass)
+
+    def fire_session_event(self, event: Event, event_type: EventType, subclass: str | None) -> None:
+        """Fire a session event the park loop dequeued, delivered by its own type and
+        subclass: it has no ``Event-Name`` to route it by (Finding 10)."""
+        self.server.fire_typed(event, int(event_type), subclass)
 
     # ------------------------------------------------------------------ sendmsg
     async def sendmsg(
@@ -229,7 +235,7 @@ class SessionSupport:
             channel = state.channel
             if listener.async_mode or switch_true(command.header("async")):
                 return self._queue(listener, channel, message)
-            await parse_event(self.runner, channel, message)
+            await self.runner.parse_event(channel, message)
             return "+OK"
         target = self.channel_of(session)
         if target is None:
@@ -315,79 +321,6 @@ def sendmsg_event(command: Command) -> Event:
     return Event(headers, command.body_text)
 
 
-async def parse_event(runner: SessionRunner, channel: Channel, message: Event) -> None:
-    """``switch_ivr_parse_event``: act on one sendmsg (spec §6.4).
-
-    ``call-command`` is compared case-sensitively; ``execute`` honours ``loops`` (stopping
-    after any iteration shorter than 0.5 s), the ``content-type: text/plain`` body as the
-    argument, ``event-uuid``/``event-uuid-name``; ``hangup`` takes a cause name or number;
-    ``unicast`` and ``nomedia`` are accepted without media; ``xferext`` runs the
-    ``application`` headers as a new extension.
-    """
-    command = message.get("call-command")
-    switch = channel.switch
-    if not command:
-        switch.log(
-            3, "Invalid Command!\n", file="switch_ivr.c", function="switch_ivr_parse_event",
-            line=527, session_uuid=channel.uuid,
-        )  # fmt: skip
-        return
-    event_lock = switch_true(message.get("event-lock"))
-    if event_lock:
-        channel.flags.add("CF_EVENT_LOCK")
-    try:
-        if command == "execute":
-            await _execute(runner, channel, message)
-        elif command == "hangup":
-            cause_text = message.get("hangup-cause")
-            cause = hangup_cause_from_string(cause_text) if cause_text else HangupCause.NORMAL_CLEARING
-            channel.hangup(cause)
-        elif command == "xferext":
-            plan: list[tuple[str, str]] = []
-            for name, value in message.headers:
-                if name.lower() == "application":
-                    app, _, data = value.partition(" ")
-                    plan.append((app, data))
-            runner.replan(channel, plan)
-        # "unicast" and "nomedia" need media the simulated switch does not carry.
-    finally:
-        if event_lock:
-            channel.flags.discard("CF_EVENT_LOCK")
-
-
-async def _execute(runner: SessionRunner, channel: Channel, message: Event) -> None:
-    app = message.get("execute-app-name")
-    if not app:
-        return
-    arg = message.get("execute-app-arg")
-    content_type = message.get("content-type")
-    if not arg and content_type and content_type.lower() == "text/plain":
-        arg = message.body
-    loops_text = message.get("loops")
-    loops = c_atoi(loops_text) if loops_text is not None else 1
-    loops = min(loops, MAX_LOOPS)
-    scale = channel.switch.clock.scale
-    count = 0
-    while count < loops or (loops < 0 and count < MAX_LOOPS):
-        channel.set_variable("current_loop", str(count + 1))
-        channel.set_variable("total_loops", str(loops))
-        before = time.monotonic()
-        ok = await runner.execute(
-            channel,
-            app,
-            arg or "",
-            event_uuid=message.get("event-uuid"),
-            event_uuid_name=message.get("event-uuid-name"),
-        )
-        if not ok or not channel.ready:
-            break
-        if (time.monotonic() - before) * scale < FAST_LOOP_SECONDS:
-            break
-        count += 1
-    channel.set_variable("current_loop", None)
-    channel.set_variable("total_loops", None)
-
-
 def install(server: EventSocketServer) -> SessionSupport | None:
     """Give ``server`` its session side when its switch has channels; registers the
     ``socket`` application for it too. Returns the installed support (None: no channels)."""
@@ -410,12 +343,6 @@ def install(server: EventSocketServer) -> SessionSupport | None:
     server.event_block_hook = support.blocks
     server.getvar_hook = support.get_variable
     server.outbound_run_hook = outbound.run_outbound
-    # The queued path (park loop) must follow switch_ivr_parse_event too; see the report.
-    runner = switch.sessions.runner
-
-    async def runner_parse_event(channel: Channel, message: Event) -> None:
-        await parse_event(runner, channel, message)
-
-    setattr(runner, "parse_event", runner_parse_event)  # noqa: B010
+    switch.sessions.runner.fire_session_event = support.fire_session_event
     outbound.register(server, support)
     return support

@@ -46,6 +46,7 @@ __all__ = [
     "Direction",
     "Dtmf",
     "ProfileTimes",
+    "SessionEvent",
 ]
 
 MAX_PRIVATE_MESSAGES = 1000
@@ -173,6 +174,16 @@ class Dtmf:
     duration: int = 2000
 
 
+@dataclass(frozen=True, slots=True)
+class SessionEvent:
+    """An event queued to a session (``switch_core_session_queue_event``): the event keeps
+    its type and subclass, which decide its channel data and who receives it when fired."""
+
+    event: Event
+    event_type: EventType = EventType.CUSTOM
+    subclass: str | None = None
+
+
 ChangeListener = Callable[["Channel", ChannelChange], None]
 
 DTMF_SITE = CallingSite("switch_channel.c", "switch_channel_dequeue_dtmf", 662)
@@ -285,7 +296,7 @@ class Channel:
         self._listeners: list[ChangeListener] = []
         self._wake: asyncio.Event | None = None
         self._private: deque[Event] = deque()
-        self._session_events: deque[Event] = deque()
+        self._session_events: deque[SessionEvent] = deque()
         self._dtmf: deque[Dtmf] = deque()
         self._dtmf_waiters: list[asyncio.Future[None]] = []
         self._break_event: asyncio.Event | None = None
@@ -578,20 +589,43 @@ class Channel:
     def interrupt(self, *, all_: bool = False) -> None:
         """``uuid_break``: make the running application's interruptible waits return early.
 
-        ``all_`` also drops queued playbacks (the media layer reads ``"CF_BREAK_ALL"``)."""
+        Like FreeSWITCH's ``CF_BREAK`` the break persists until it is checked: when no wait
+        holds the current break event, the next :meth:`break_event` comes back already set
+        (and is consumed by that caller). Starting an application clears it
+        (:meth:`clear_break`, as ``switch_core_session_exec`` does). ``all_`` also drops
+        queued playbacks (the media layer reads ``"CF_BREAK_ALL"``)."""
         if all_:
             self.flags.add("CF_BREAK_ALL")
         event = self._break_event
-        if event is not None:
+        if event is None or event.is_set():
+            pending = asyncio.Event()
+            pending.set()
+            self._break_event = pending
+        else:
             event.set()
-        self._break_event = None
+            self._break_event = None
         self._notify(None)
 
     def break_event(self) -> asyncio.Event:
-        """The event the next :meth:`interrupt` sets (a fresh one after each interrupt)."""
-        if self._break_event is None:
-            self._break_event = asyncio.Event()
-        return self._break_event
+        """The event the next :meth:`interrupt` sets (a fresh one after each interrupt).
+
+        A break that arrived while nobody waited is returned set, once."""
+        event = self._break_event
+        if event is None:
+            event = self._break_event = asyncio.Event()
+        elif event.is_set():
+            self._break_event = None
+        return event
+
+    def clear_break(self) -> None:
+        """Forget a pending break (an application starts: ``CF_BREAK`` is cleared)."""
+        event = self._break_event
+        if event is not None and event.is_set():
+            self._break_event = None
+
+    def notify_waiters(self) -> None:
+        """Wake every :meth:`wait_for` so it re-checks its condition (a flag changed)."""
+        self._notify(None)
 
     # ------------------------------------------------------------------ queues
     def queue_private_message(self, message: Event) -> bool:
@@ -606,28 +640,42 @@ class Channel:
         return True
 
     def pop_private_message(self) -> Event | None:
-        """The next queued private message, or None."""
-        return self._private.popleft() if self._private else None
+        """The next queued private message, or None (also while ``CF_EVENT_LOCK`` is set:
+        ``switch_core_session_dequeue_private_event`` holds the queue for a locked command)."""
+        if not self._private or "CF_EVENT_LOCK" in self.flags:
+            return None
+        return self._private.popleft()
 
     @property
     def has_private_messages(self) -> bool:
-        """True when private messages wait."""
-        return bool(self._private)
+        """True when private messages wait and may be taken now (no ``CF_EVENT_LOCK``)."""
+        return bool(self._private) and "CF_EVENT_LOCK" not in self.flags
 
-    def queue_session_event(self, event: Event) -> bool:
-        """Queue an event for this session (``sendevent`` with its ``Unique-ID``).
+    def queue_session_event(
+        self,
+        event: Event,
+        event_type: EventType = EventType.CUSTOM,
+        subclass: str | None = None,
+    ) -> bool:
+        """Queue an event for this session (``sendevent`` with its ``Unique-ID``), with its
+        type and subclass.
 
         The park loop fires it with channel data appended and no standard headers (Finding
         10), unless the session side diverts it. False when hung up or full."""
         if self.state >= ChannelState.CS_HANGUP or len(self._session_events) >= MAX_SESSION_EVENTS:
             return False
-        self._session_events.append(event)
+        self._session_events.append(SessionEvent(event, event_type, subclass))
         self._notify(None)
         return True
 
+    def next_session_event(self) -> SessionEvent | None:
+        """The next queued session event with its type, or None."""
+        return self._session_events.popleft() if self._session_events else None
+
     def pop_session_event(self) -> Event | None:
         """The next queued session event, or None (the socket side's divert uses this)."""
-        return self._session_events.popleft() if self._session_events else None
+        queued = self.next_session_event()
+        return queued.event if queued is not None else None
 
     @property
     def has_session_events(self) -> bool:

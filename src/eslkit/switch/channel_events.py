@@ -260,7 +260,7 @@ def variable_headers(channel: Channel, out: Pairs) -> None:
         for name in variables:
             _VARIABLE_NAMES.setdefault(name, "variable_" + name)
         names = list(map(_VARIABLE_NAMES.__getitem__, variables))
-    out.extend(zip(names, variables.values()))  # type: ignore[arg-type]
+    out.extend(zip(names, variables.values(), strict=True))  # type: ignore[arg-type]
 
 
 def event_set_data(channel: Channel, event: Event, event_name: str | None = None) -> None:

@@ -5,32 +5,63 @@ init, CHANNEL_CREATE and, for originated legs, CHANNEL_ORIGINATE), CS_ROUTING (a
 hunt, or CS_CONSUME_MEDIA for a leg being originated), CS_EXECUTE (the applications in
 order, each with CHANNEL_EXECUTE / CHANNEL_EXECUTE_COMPLETE), then CS_HANGUP,
 CS_REPORTING (CHANNEL_HANGUP_COMPLETE with the billing variables) and CS_DESTROY
-(CHANNEL_DESTROY). The park loop handles queued private messages (sendmsg) and session
-events.
+(CHANNEL_DESTROY). CS_RESET re-sets ``call_uuid`` (``switch_core_standard_on_reset``); the
+states that only wait (CS_RESET, CS_CONSUME_MEDIA, ...) still handle queued private
+messages when woken, as the session thread's ``switch_ivr_parse_all_events`` does.
+
+The park loop (``switch_ivr_park``) handles queued private messages (sendmsg) and session
+events on the channel's 20 ms frame cadence: without media it yields a frame, then handles
+one private message silently; with media (answered or early) the frame read comes first.
+Either way ``switch_ivr_parse_all_events`` follows, handling the remaining messages with a
+PRIVATE_COMMAND each, and then one session event. An idle park loop arms no timer.
+
+:meth:`SessionRunner.parse_event` is ``switch_ivr_parse_event`` for every caller (the park
+loop, media loops and the event socket's inline sync ``sendmsg``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid as uuid_module
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from eslkit.protocol.event import Event
 from eslkit.protocol.names import ChannelState, EventType, HangupCause, hangup_cause_from_string
 from eslkit.switch import channel_events as ce
 from eslkit.switch.apps import AppContext, AppRunner, get_application, interruptible_wait
-from eslkit.switch.channel import CallState, Channel
+from eslkit.switch.channel import CallState, Channel, SessionEvent
+from eslkit.switch.dialplan import switch_true
 from eslkit.switch.expand import c_atoi
 from eslkit.switch.interface import CallingSite
 
 if TYPE_CHECKING:
     from eslkit.switch.sessions import SessionManager
 
-__all__ = ["PRIVATE_COMMAND_SITE", "SessionRunner"]
+__all__ = [
+    "FAST_LOOP_SECONDS",
+    "FRAME_SECONDS",
+    "MAX_LOOPS",
+    "PRIVATE_COMMAND_SITE",
+    "SessionEventFirer",
+    "SessionRunner",
+]
 
 PRIVATE_COMMAND_SITE = CallingSite("switch_ivr.c", "switch_ivr_parse_next_event", 804)
-_MAX_LOOPS = 1000
+#: One media frame (switch seconds): the park loop's read_frame / ``switch_yield(20000)``.
+FRAME_SECONDS = 0.02
+#: ``loops``: an iteration faster than this ends the loop (switch_ivr_parse_event).
+FAST_LOOP_SECONDS = 0.5
+#: Upper bound on ``loops`` (FreeSWITCH has none; a negative value repeats "forever").
+MAX_LOOPS = 100_000
+#: Bound on private messages one ``parse_all_events`` pass handles.
+_MAX_PARSE_ALL = 1000
 _MAX_TRANSFERS = 100
+
+#: Fires a session event with its type and subclass (the event socket installs one that
+#: routes by type; the default fires through the switch's bus).
+SessionEventFirer = Callable[[Event, EventType, "str | None"], None]
 
 
 class SessionRunner(AppRunner):
@@ -40,6 +71,12 @@ class SessionRunner(AppRunner):
         self.manager = manager
         self.switch = manager.switch
         self._transfers: dict[str, int] = {}
+        #: How a dequeued session event is fired; replaceable (``install`` of the event
+        #: socket sets one that keeps the event's type for its subscribers).
+        self.fire_session_event: SessionEventFirer = self._fire_untyped
+
+    def _fire_untyped(self, event: Event, event_type: EventType, subclass: str | None) -> None:
+        self.switch.fire(event)
 
     # ------------------------------------------------------------------ the session task
     async def run_session(self, channel: Channel) -> None:
@@ -95,8 +132,24 @@ class SessionRunner(AppRunner):
             else:
                 # CS_CONSUME_MEDIA, CS_RESET, CS_HIBERNATE...: wait for someone to move it.
                 channel.set_running_state(state)
-                await channel.wait_for(lambda ch, s=state: ch.state != s, None)  # type: ignore[misc]
+                if state == ChannelState.CS_RESET:
+                    # switch_core_standard_on_reset
+                    channel.set_variable("call_uuid", channel.uuid)
+                await self._wait_in_state(channel, state)
         self._finish(channel)
+
+    async def _wait_in_state(self, channel: Channel, state: ChannelState) -> None:
+        """The session thread asleep in ``state``: woken by a state change, or by a queued
+        private message, which it handles (``switch_ivr_parse_all_events``)."""
+        while channel.state == state:
+            if channel.has_private_messages:
+                await self.parse_all_events(channel)
+                continue
+            await channel.wait_for(
+                lambda ch: ch.state != state or ch.has_private_messages, None
+            )
+            if channel.running_state == ChannelState.CS_DESTROY:
+                return
 
     def _finish(self, channel: Channel) -> None:
         """CS_HANGUP → CS_REPORTING → CS_DESTROY, once."""
@@ -194,6 +247,7 @@ class SessionRunner(AppRunner):
         channel.current_application, channel.current_application_data = app.name, expanded
         ce.fire_execute(channel, False, app.name, expanded, app_uuid, event_uuid_name)
         channel.flags.discard("CF_BREAK_ALL")
+        channel.clear_break()
         channel.set_variable("current_application", app.name)
         try:
             await app.function(AppContext(channel, app.name, expanded, self), expanded)
@@ -231,26 +285,48 @@ class SessionRunner(AppRunner):
         return False
 
     async def park(self, channel: Channel) -> None:
-        """``switch_ivr_park``: CHANNEL_PARK, message loop, CHANNEL_UNPARK."""
+        """``switch_ivr_park``: CHANNEL_PARK, message loop, CHANNEL_UNPARK.
+
+        Queued work is handled on the next frame tick (20 ms of switch time after it woke
+        the loop), never at once: a reply to a pipelined command therefore overtakes the
+        PRIVATE_COMMAND of the message before it, as in FreeSWITCH. While idle the loop
+        just waits (no timer)."""
         if not channel.ready:
             return
         channel.flags.add("CF_PARK")
         ce.fire_channel_event(channel, EventType.CHANNEL_PARK, ce.PARK_SITE)
         state = channel.state
-        while channel.ready and "CF_PARK" in channel.flags and channel.state == state:
-            if channel.has_private_messages or channel.has_session_events:
-                await self.process_queues(channel)
+
+        def parked(ch: Channel) -> bool:
+            return ch.ready and "CF_PARK" in ch.flags and ch.state == state
+
+        def woken(ch: Channel) -> bool:
+            return not parked(ch) or ch.has_private_messages or ch.has_session_events
+
+        while parked(channel):
+            if not (channel.has_private_messages or channel.has_session_events):
+                await channel.wait_for(woken, None)
                 continue
-            await channel.wait_for(
-                lambda ch: ch.has_private_messages
-                or ch.has_session_events
-                or not ch.ready
-                or "CF_PARK" not in ch.flags
-                or ch.state != state,
-                None,
-            )
+            # The frame in progress: read_frame's 20 ms, or the no-media switch_yield.
+            await channel.wait_for(lambda ch: not parked(ch), FRAME_SECONDS)
+            if not parked(channel):
+                break
+            await self._park_frame(channel)
         channel.flags.discard("CF_PARK")
         ce.fire_channel_event(channel, EventType.CHANNEL_UNPARK, ce.UNPARK_SITE)
+
+    async def _park_frame(self, channel: Channel) -> None:
+        """One iteration of switch_ivr_park's loop after its frame."""
+        if not media_ready(channel):
+            # No media (rate == 0): one private message, parsed directly, no PRIVATE_COMMAND
+            # (Finding 1).
+            message = channel.pop_private_message()
+            if message is not None:
+                await self.parse_event(channel, message)
+        await self.parse_all_events(channel)
+        queued = channel.next_session_event()
+        if queued is not None:
+            self._fire_session_event(channel, queued)
 
     def transfer(self, channel: Channel, destination: str, dialplan: str, context: str) -> None:
         """``switch_ivr_session_transfer``: new destination/context, back to CS_ROUTING."""
@@ -283,23 +359,43 @@ class SessionRunner(AppRunner):
         channel.interrupt()
 
     # ------------------------------------------------------------------ queues
+    async def parse_all_events(self, channel: Channel) -> None:
+        """``switch_ivr_parse_all_events``: every queued private message, each followed by
+        its PRIVATE_COMMAND (``switch_ivr_parse_next_event``), until one fails or breaks."""
+        for _ in range(_MAX_PARSE_ALL):
+            message = channel.pop_private_message()
+            if message is None:
+                return
+            ok = await self.parse_event(channel, message)
+            self._fire_private_command(channel, message)
+            if not ok:
+                return
+
     async def process_queues(self, channel: Channel) -> None:
-        """Handle one queued private message and every queued session event."""
+        """What a media loop does per frame: handle one queued private message (with its
+        PRIVATE_COMMAND when the channel has media, Finding 1) and every queued session
+        event (each fired with its type, or diverted)."""
         message = channel.pop_private_message()
         if message is not None:
-            media = channel.answered
+            media = media_ready(channel)
             await self.parse_event(channel, message)
             if media:
                 self._fire_private_command(channel, message)
         while True:
-            event = channel.pop_session_event()
-            if event is None:
+            queued = channel.next_session_event()
+            if queued is None:
                 break
-            diverter = channel.event_diverter
-            if diverter is not None and diverter(event):
-                continue
-            ce.event_set_data(channel, event)
-            self.switch.fire(event)
+            self._fire_session_event(channel, queued)
+
+    def _fire_session_event(self, channel: Channel, queued: SessionEvent) -> None:
+        """A dequeued session event: diverted to the controlling listener, or fired with the
+        channel's data (variables where its type carries them) and no standard headers."""
+        event = queued.event
+        diverter = channel.event_diverter
+        if diverter is not None and diverter(event):
+            return
+        ce.event_set_data(channel, event, queued.event_type.name)
+        self.fire_session_event(event, queued.event_type, queued.subclass)
 
     def _fire_private_command(self, channel: Channel, message: Event) -> None:
         event = message.copy()
@@ -310,26 +406,78 @@ class SessionRunner(AppRunner):
             event.add_header(name, value)
         self.switch.fire(event)
 
-    async def parse_event(self, channel: Channel, message: Event) -> None:
-        """``switch_ivr_parse_event``: act on one sendmsg (execute, hangup, ...)."""
-        command = (message.get("call-command") or "").lower()
-        if command == "execute":
-            app = message.get("execute-app-name") or ""
-            arg = message.get("execute-app-arg")
-            if arg is None:
-                arg = message.body or ""
-            loops = max(1, min(_MAX_LOOPS, c_atoi(message.get("loops") or "1")))
-            for _ in range(loops):
-                if not channel.ready:
-                    break
-                await self.execute(
-                    channel,
-                    app,
-                    arg,
-                    event_uuid=message.get("Event-UUID"),
-                    event_uuid_name=message.get("Event-UUID-Name"),
-                )
-        elif command == "hangup":
-            cause_text = message.get("hangup-cause")
-            cause = hangup_cause_from_string(cause_text) if cause_text else HangupCause.NORMAL_CLEARING
-            channel.hangup(cause)
+    async def parse_event(self, channel: Channel, message: Event) -> bool:
+        """``switch_ivr_parse_event``: act on one sendmsg (spec §6.4). False (and nothing
+        done) for a message without ``call-command``.
+
+        ``call-command`` is compared case-sensitively; ``execute`` honours ``loops`` (stopping
+        after any iteration shorter than 0.5 s), the ``content-type: text/plain`` body as the
+        argument, ``event-uuid``/``event-uuid-name``; ``hangup`` takes a cause name or number;
+        ``xferext`` runs the ``application`` headers as a new extension; ``event-lock: true``
+        holds the private queue until the command is done. ``unicast`` and ``nomedia`` need
+        media the simulated switch does not carry and do nothing."""
+        command = message.get("call-command")
+        if not command:
+            self.switch.log(
+                3, "Invalid Command!\n", file="switch_ivr.c", function="switch_ivr_parse_event",
+                line=527, session_uuid=channel.uuid,
+            )  # fmt: skip
+            return False
+        event_lock = switch_true(message.get("event-lock"))
+        if event_lock:
+            channel.flags.add("CF_EVENT_LOCK")
+        try:
+            if command == "execute":
+                await self._execute_message(channel, message)
+            elif command == "hangup":
+                cause_text = message.get("hangup-cause")
+                cause = hangup_cause_from_string(cause_text) if cause_text else HangupCause.NORMAL_CLEARING
+                channel.hangup(cause)
+            elif command == "xferext":
+                plan: list[tuple[str, str]] = []
+                for name, value in message.headers:
+                    if name.lower() == "application":
+                        app, _, data = value.partition(" ")
+                        plan.append((app, data))
+                self.replan(channel, plan)
+        finally:
+            if event_lock:
+                channel.flags.discard("CF_EVENT_LOCK")
+                channel.notify_waiters()
+        return True
+
+    async def _execute_message(self, channel: Channel, message: Event) -> None:
+        app = message.get("execute-app-name")
+        if not app:
+            return
+        arg = message.get("execute-app-arg")
+        content_type = message.get("content-type")
+        if not arg and content_type and content_type.lower() == "text/plain":
+            arg = message.body
+        loops_text = message.get("loops")
+        loops = min(c_atoi(loops_text) if loops_text is not None else 1, MAX_LOOPS)
+        scale = self.switch.clock.scale
+        count = 0
+        while count < loops or (loops < 0 and count < MAX_LOOPS):
+            channel.set_variable("current_loop", str(count + 1))
+            channel.set_variable("total_loops", str(loops))
+            before = time.monotonic()
+            ok = await self.execute(
+                channel,
+                app,
+                arg or "",
+                event_uuid=message.get("event-uuid"),
+                event_uuid_name=message.get("event-uuid-name"),
+            )
+            if not ok or not channel.ready:
+                break
+            if (time.monotonic() - before) * scale < FAST_LOOP_SECONDS:
+                break
+            count += 1
+        channel.set_variable("current_loop", None)
+        channel.set_variable("total_loops", None)
+
+
+def media_ready(channel: Channel) -> bool:
+    """``switch_channel_media_ready``: answered or early media, not hung up."""
+    return channel.ready and (channel.answered or channel.early_media)
