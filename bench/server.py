@@ -26,6 +26,7 @@ from eslkit.protocol.frames import FrameReader
 
 FREESWITCH = {
     "api echo round trips/s (1 connection)": "8,800",
+    "  same client vs a canned-reply asyncio server": "",
     "events/s, sendevent -> 1 subscriber": "4,300",
     "events/s, sendevent -> 4 subscribers (aggregate)": "15,500",
     "idle event latency p50": "10 ms",
@@ -35,6 +36,7 @@ FREESWITCH = {
 }
 TARGETS = {
     "api echo round trips/s (1 connection)": ">= 13,000",
+    "  same client vs a canned-reply asyncio server": "(ceiling)",
     "events/s, sendevent -> 1 subscriber": ">= 43,000",
     "events/s, sendevent -> 4 subscribers (aggregate)": ">= 78,000",
     "idle event latency p50": "",
@@ -193,6 +195,43 @@ async def bench_idle(port: int, pid: int, count: int) -> tuple[float, int]:
     return per_conn, held
 
 
+ECHO_SERVER = """
+import asyncio, sys
+class P(asyncio.Protocol):
+    def connection_made(self, t):
+        self.t = t
+        t.write(b"Content-Type: auth/request\\n\\n")
+    def data_received(self, d):
+        if d.startswith(b"auth"):
+            self.t.write(b"Content-Type: command/reply\\nReply-Text: +OK accepted\\n\\n")
+        else:
+            self.t.write(b"Content-Type: api/response\\nContent-Length: 5\\n\\nhello")
+async def main():
+    await asyncio.get_running_loop().create_server(P, "127.0.0.1", int(sys.argv[1]))
+    await asyncio.sleep(3600)
+asyncio.run(main())
+"""
+
+
+async def bench_echo_ceiling(seconds: float) -> float:
+    """The same api round trip against a 10-line asyncio server that answers every packet
+    with a canned api/response: the ceiling this client and machine allow."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", ECHO_SERVER, str(port)])
+    try:
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.05)
+        return await bench_api(port, seconds)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def start_server(port: int, use_uvloop: bool) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "eslkit", "serve", "--listen-port", str(port), "--log-level", "WARNING"]
     if use_uvloop:
@@ -218,6 +257,9 @@ async def main_async(args: argparse.Namespace) -> None:
         events = 20_000 if args.quick else 100_000
         results: dict[str, str] = {}
         results["api echo round trips/s (1 connection)"] = f"{await bench_api(port, seconds):,.0f}"
+        results["  same client vs a canned-reply asyncio server"] = (
+            f"{await bench_echo_ceiling(seconds):,.0f}"
+        )
         results["events/s, sendevent -> 1 subscriber"] = f"{await bench_events(port, 1, events):,.0f}"
         results["events/s, sendevent -> 4 subscribers (aggregate)"] = (
             f"{await bench_events(port, 4, events // 2):,.0f}"
