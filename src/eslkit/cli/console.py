@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import enum
 import os
 import queue
 import signal
@@ -38,6 +37,7 @@ from eslkit.client import (
 )
 from eslkit.protocol.event import Event
 from eslkit.protocol.frames import Frame
+from eslkit.protocol.names import LogLevel
 
 T = TypeVar("T")
 
@@ -64,19 +64,6 @@ Command                    Description
 Ctrl-D                     Exit; Ctrl-C clears the line, twice in a row exits.
 Anything else is run as an API command (api <line>, console_execute: true).
 """
-
-
-class LogLevel(enum.IntEnum):
-    """FreeSWITCH's log levels, as carried by the ``Log-Level`` header of ``log/data``."""
-
-    CONSOLE = 0
-    ALERT = 1
-    CRIT = 2
-    ERR = 3
-    WARNING = 4
-    NOTICE = 5
-    INFO = 6
-    DEBUG = 7
 
 
 _ESC = "\033["

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from eslkit.fsutil import switch_true
 from eslkit.protocol import builders
 from eslkit.protocol.command import Command, strip_cr
 from eslkit.protocol.event import Event
@@ -290,7 +291,7 @@ async def cmd_api(listener: Listener, command: Command) -> Reply:
         if not permissions.api_allowed(name, arg):
             return "-ERR permission denied"
     console = command.header("console_execute")
-    if console is not None and _switch_true(console):
+    if console is not None and switch_true(console):
         result = await server.switch.execute_console(line)
         failed_name = line
     else:
@@ -470,16 +471,6 @@ def _session_block(listener: Listener, command: Command) -> bool:
 
 def _not_full_outbound(listener: Listener, command: Command) -> bool:
     return listener.outbound and not listener.full
-
-
-def _switch_true(value: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in ("yes", "on", "true", "t", "enabled", "active", "allow"):
-        return True
-    try:
-        return int(lowered) != 0
-    except ValueError:
-        return False
 
 
 def _c_atoi(text: str) -> int:

@@ -16,10 +16,10 @@ so a repeated param's last value wins:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from eslkit.fsutil import c_atoi, switch_is_number, switch_true
 from eslkit.server.fsxml import ConfigError, FreeSwitchConfig, XmlElement
 
 __all__ = [
@@ -40,45 +40,6 @@ DEFAULT_LISTEN_PORT = 8021
 DEFAULT_PASSWORD = "ClueCon"
 #: mod_event_socket keeps at most this many ``apply-inbound-acl`` entries.
 MAX_ACL = 100
-
-_TRUE_WORDS = frozenset({"yes", "on", "true", "t", "enabled", "active", "allow"})
-_ATOI = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+)")
-_LONG_MAX = 2**63 - 1
-_LONG_MIN = -(2**63)
-
-
-def c_atoi(text: str) -> int:
-    """C ``atoi`` as glibc does it on a 64-bit machine (strtol, then cut to a 32-bit int).
-
-    Leading whitespace and one sign are accepted, parsing stops at the first non-digit, and
-    text without digits gives 0.
-    """
-    match = _ATOI.match(text)
-    if match is None:
-        return 0
-    value = max(_LONG_MIN, min(_LONG_MAX, int(match.group(1))))
-    value &= 0xFFFFFFFF
-    return value - 2**32 if value >= 2**31 else value
-
-
-def switch_is_number(text: str) -> bool:
-    """FreeSWITCH's ``switch_is_number``: optional sign, then only digits and dots (``""`` too)."""
-    body = text[1:] if text[:1] in ("+", "-") else text
-    return all(ch == "." or "0" <= ch <= "9" for ch in body)
-
-
-def switch_true(value: str | None) -> bool:
-    """FreeSWITCH's ``switch_true``.
-
-    True for yes/on/true/t/enabled/active/allow (any case), or a number (``switch_is_number``)
-    whose ``atoi`` is non-zero, such as ``1``, ``-2`` or ``1.5``.
-    """
-    if value is None:
-        return False
-    if value.casefold() in _TRUE_WORDS:
-        return True
-    return switch_is_number(value) and c_atoi(value) != 0
-
 
 @dataclass(slots=True)
 class EventSocketSettings:

@@ -21,13 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from eslkit.fsutil import switch_true
 from eslkit.protocol import builders
 from eslkit.protocol.command import Command, strip_cr
 from eslkit.protocol.event import Event
 from eslkit.protocol.names import ChannelState, EventType
 from eslkit.switch import channel_events as ce
 from eslkit.switch.channel import Channel, ChannelChange
-from eslkit.switch.expand import c_atoi
 from eslkit.switch.interface import CallingSite, SessionHandle
 
 if TYPE_CHECKING:
@@ -45,18 +45,7 @@ CONNECT_SITE = CallingSite("mod_event_socket.c", "parse_command", 2029)
 #: How many queued private events the async socket app handles after its park.
 MAX_TRAILING_MESSAGES = 1000
 
-_TRUE_WORDS = frozenset(("yes", "on", "true", "t", "enabled", "active", "allow"))
 _DESTROYED = int(ChannelState.CS_DESTROY)
-
-
-def switch_true(value: str | None) -> bool:
-    """``switch_true``: yes/on/true/t/enabled/active/allow or a non-zero number."""
-    if not value:
-        return False
-    lowered = value.strip().lower()
-    if lowered in _TRUE_WORDS:
-        return True
-    return c_atoi(lowered) != 0
 
 
 @dataclass

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from eslkit.fsutil import switch_true
 from eslkit.switch.expand import c_atoi, expand_variables
 
 __all__ = [
@@ -72,16 +73,6 @@ CALLER_PROFILE_FIELDS = frozenset(
 
 class DialplanError(Exception):
     """The dialplan XML could not be read or parsed."""
-
-
-def switch_true(value: str | None) -> bool:
-    """FreeSWITCH's ``switch_true``: yes/on/true/t/enabled/active/allow or a nonzero number."""
-    if value is None:
-        return False
-    if value.lower() in {"yes", "on", "true", "t", "enabled", "active", "allow"}:
-        return True
-    text = value.strip()
-    return bool(re.fullmatch(r"[+-]?\d+(\.\d+)?", text)) and c_atoi(text) != 0
 
 
 # --- data model -------------------------------------------------------------------------

@@ -19,11 +19,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from eslkit.protocol.names import EventType, HangupCause, hangup_cause_from_string
-from eslkit.switch import channel_events as ce
 from eslkit.switch.channel import CallerProfile, Channel, Direction
 from eslkit.switch.endpoints import Endpoint
-from eslkit.switch.endpoints.sim import TALK_SITE, SimStep, parse_script
+from eslkit.switch.endpoints.sim import CALLER_ANSWER_WAIT, SimStep, parse_script, run_script
 
 if TYPE_CHECKING:
     from eslkit.switch.sessions import SessionManager
@@ -31,7 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["ANSWER_WAIT", "CallerEndpoint", "ScriptError", "parse_caller_script", "place_call"]
 
 #: Switch seconds a caller's ``answer`` step waits for the switch to answer.
-ANSWER_WAIT = 3600.0
+ANSWER_WAIT = CALLER_ANSWER_WAIT
 
 
 class ScriptError(ValueError):
@@ -49,14 +47,6 @@ def parse_caller_script(script: str | None) -> list[SimStep]:
     return steps
 
 
-def _seconds(text: str, default: float = 0.0) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        return default
-    return value if 0 <= value < 1e7 else default
-
-
 class CallerEndpoint(Endpoint):
     """The far end of calls placed by the testing toolkit: plays the caller's script."""
 
@@ -71,38 +61,9 @@ class CallerEndpoint(Endpoint):
             channel.switch.spawn(run_caller_script(channel, self.steps))
 
 
-async def _wait(channel: Channel, seconds: float) -> bool:
-    if seconds > 0:
-        await channel.wait_for(lambda ch: not ch.ready, seconds)
-    return channel.ready
-
-
 async def run_caller_script(channel: Channel, steps: list[SimStep]) -> None:
     """Play ``steps`` as the caller of inbound ``channel`` until done or hung up."""
-    for step in steps:
-        if not channel.ready:
-            return
-        action, arg = step.action, step.arg
-        if action == "answer":
-            await channel.wait_for(lambda ch: ch.answered or not ch.ready, ANSWER_WAIT)
-        elif action in ("ring", "early", "pre_answer", "wait", "sleep"):
-            await _wait(channel, _seconds(arg))
-        elif action == "dtmf":
-            digits, _, gap_text = arg.partition("@")
-            gap = _seconds(gap_text, 0.1) if gap_text else 0.1
-            for index, digit in enumerate(digits):
-                if index and not await _wait(channel, gap):
-                    return
-                channel.queue_dtmf(digit, source="ENDPOINT")
-        elif action == "talk":
-            ce.fire_channel_event(channel, EventType.TALK, TALK_SITE)
-            await _wait(channel, _seconds(arg))
-            if channel.ready:
-                ce.fire_channel_event(channel, EventType.NOTALK, TALK_SITE)
-        elif action in ("hangup", "reject"):
-            channel.hangup(hangup_cause_from_string(arg) if arg else HangupCause.NORMAL_CLEARING)
-            return
-
+    await run_script(channel, steps, caller=True)
 
 def place_call(
     manager: SessionManager,

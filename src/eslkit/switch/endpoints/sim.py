@@ -124,20 +124,34 @@ async def _wait(channel: Channel, seconds: float) -> bool:
     return channel.ready
 
 
-async def run_script(channel: Channel, steps: list[SimStep]) -> None:
-    """Play ``steps`` against ``channel`` until done or the channel hangs up."""
+#: How long a caller-side ``answer`` step waits for the switch to answer.
+CALLER_ANSWER_WAIT = 3600.0
+
+
+async def run_script(channel: Channel, steps: list[SimStep], *, caller: bool = False) -> None:
+    """Play ``steps`` against ``channel`` until done or the channel hangs up.
+
+    As the far end of an outbound call (the default) ``ring``, ``early`` and ``answer`` act
+    on the channel. As the caller of an inbound call (``caller=True``, the testing toolkit)
+    the switch answers, so ``answer`` waits for it and ``ring``/``early`` only wait.
+    """
     for step in steps:
         if not channel.ready:
             return
         action, arg = step.action, step.arg
         if action == "ring":
-            channel.ring_ready()
+            if not caller:
+                channel.ring_ready()
             await _wait(channel, _seconds(arg))
         elif action in ("early", "pre_answer"):
-            channel.pre_answer()
+            if not caller:
+                channel.pre_answer()
             await _wait(channel, _seconds(arg))
         elif action == "answer":
-            channel.answer()
+            if caller:
+                await channel.wait_for(lambda ch: ch.answered or not ch.ready, CALLER_ANSWER_WAIT)
+            else:
+                channel.answer()
         elif action in ("wait", "sleep"):
             await _wait(channel, _seconds(arg))
         elif action == "dtmf":
