@@ -11,25 +11,16 @@ import pytest
 
 from eslkit.protocol.event import Event
 from eslkit.switch.apps.media import tone_stream_samples, wav_info
-from eslkit.switch.core import Switch, SwitchConfig
+from eslkit.switch.core import Switch
+from tests.switch_support import api, running_switch
 
 A = "c0ffee00-0000-4000-8000-0000000000a1"
 
 
 @pytest.fixture
 async def switch() -> AsyncIterator[Switch]:
-    sw = Switch(SwitchConfig.recording())
-    sw.clock = type(sw.clock)(50.0)
-    await sw.start()
-    try:
+    async with running_switch(50.0) as sw:
         yield sw
-    finally:
-        await sw.stop()
-    assert sw.errors == []
-
-
-async def api(sw: Switch, cmd: str, arg: str = "") -> str:
-    return (await asyncio.wait_for(sw.execute_api(cmd, arg), 10)).output
 
 
 def collect(sw: Switch, uuid: str = A) -> list[Event]:

@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from eslkit.protocol.event import Event
-from eslkit.switch.core import Switch, SwitchConfig
+from eslkit.switch.core import Switch
+from tests.switch_support import api, running_switch
 
 A = "c0ffee00-0000-4000-8000-0000000000b1"
 B = "c0ffee00-0000-4000-8000-0000000000b2"
@@ -16,18 +17,8 @@ B = "c0ffee00-0000-4000-8000-0000000000b2"
 
 @pytest.fixture
 async def switch() -> AsyncIterator[Switch]:
-    sw = Switch(SwitchConfig.recording())
-    sw.clock = type(sw.clock)(50.0)
-    await sw.start()
-    try:
+    async with running_switch(50.0) as sw:
         yield sw
-    finally:
-        await sw.stop()
-    assert sw.errors == []
-
-
-async def api(sw: Switch, cmd: str, arg: str = "") -> str:
-    return (await asyncio.wait_for(sw.execute_api(cmd, arg), 10)).output
 
 
 def collect(sw: Switch) -> list[Event]:

@@ -10,25 +10,16 @@ import pytest
 from eslkit.protocol.event import Event
 from eslkit.protocol.names import ChannelState
 from eslkit.switch.channel import Channel
-from eslkit.switch.core import Switch, SwitchConfig
+from eslkit.switch.core import Switch
+from tests.switch_support import api, running_switch
 
 UUID = "c0ffee00-0000-4000-8000-0000000000bb"
 
 
 @pytest.fixture
 async def switch() -> AsyncIterator[Switch]:
-    sw = Switch(SwitchConfig.recording())
-    sw.clock = type(sw.clock)(20.0)
-    await sw.start()
-    try:
+    async with running_switch(20.0) as sw:
         yield sw
-    finally:
-        await sw.stop()
-    assert sw.errors == []
-
-
-async def api(sw: Switch, cmd: str, arg: str = "") -> str:
-    return (await asyncio.wait_for(sw.execute_api(cmd, arg), 10)).output
 
 
 async def test_uuid_commands(switch: Switch) -> None:

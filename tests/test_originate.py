@@ -8,26 +8,16 @@ from collections.abc import AsyncIterator
 import pytest
 
 from eslkit.protocol.event import Event
-from eslkit.switch.core import Switch, SwitchConfig
+from eslkit.switch.core import Switch
+from tests.switch_support import api, running_switch
 
 UUID = "c0ffee00-0000-4000-8000-0000000000aa"
 
 
 @pytest.fixture
 async def switch() -> AsyncIterator[Switch]:
-    sw = Switch(SwitchConfig.recording())
-    sw.config.time_scale = 20.0
-    sw.clock = type(sw.clock)(20.0)
-    await sw.start()
-    try:
+    async with running_switch(20.0) as sw:
         yield sw
-    finally:
-        await sw.stop()
-    assert sw.errors == []
-
-
-async def api(sw: Switch, cmd: str, arg: str = "") -> str:
-    return (await asyncio.wait_for(sw.execute_api(cmd, arg), 10)).output
 
 
 async def test_null_originate_app_runs_and_hangs_up(switch: Switch) -> None:
