@@ -115,6 +115,13 @@ class ProfileTimes:
     bridged: int = 0
     last_hold: int = 0
     hold_accum: int = 0
+    #: Bumped on every change, so event builders can reuse what they made from it.
+    _version: int = field(default=0, compare=False, repr=False)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        object.__setattr__(self, name, value)
+        if name != "_version":
+            object.__setattr__(self, "_version", getattr(self, "_version", 0) + 1)
 
 
 @dataclass(slots=True)
@@ -146,6 +153,16 @@ class CallerProfile:
     screen_bit: bool = True
     privacy_hide_name: bool = False
     privacy_hide_number: bool = False
+    #: Bumped on every change (see ProfileTimes._version); and the header cache it keys.
+    _version: int = field(default=0, compare=False, repr=False)
+    _headers: dict[str, tuple[tuple[int, int], list[tuple[str, str]]]] | None = field(
+        default=None, compare=False, repr=False
+    )
+
+    def __setattr__(self, name: str, value: object) -> None:
+        object.__setattr__(self, name, value)
+        if name != "_version" and name != "_headers":
+            object.__setattr__(self, "_version", getattr(self, "_version", 0) + 1)
 
     def field(self, name: str) -> str | None:
         """``switch_caller_get_field_by_name`` for the dialplan (``None`` when unknown)."""
@@ -156,13 +173,24 @@ class CallerProfile:
 
     def clone(self) -> CallerProfile:
         """An independent copy (``switch_caller_profile_clone``)."""
-        copy = CallerProfile(**{f.name: getattr(self, f.name) for f in fields(self)})
-        copy.times = ProfileTimes(**{f.name: getattr(self.times, f.name) for f in fields(self.times)})
+        copy = CallerProfile(
+            **{f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
+        )
+        copy.times = ProfileTimes(
+            **{
+                f.name: getattr(self.times, f.name)
+                for f in fields(self.times)
+                if not f.name.startswith("_")
+            }
+        )
         return copy
 
 
 _PROFILE_FIELDS = frozenset(
-    f.name for f in fields(CallerProfile) if f.name not in ("times", "screen_bit", "privacy_hide_name", "privacy_hide_number")
+    f.name
+    for f in fields(CallerProfile)
+    if f.name not in ("times", "screen_bit", "privacy_hide_name", "privacy_hide_number")
+    and not f.name.startswith("_")
 )
 
 

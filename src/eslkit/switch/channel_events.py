@@ -150,7 +150,27 @@ def _prefixed(prefix: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def profile_headers(profile: CallerProfile, prefix: str, out: Pairs) -> None:
-    """``switch_caller_profile_event_set_data``: ``<prefix>-*`` headers, empty ones omitted."""
+    """``switch_caller_profile_event_set_data``: ``<prefix>-*`` headers, empty ones omitted.
+
+    A profile rarely changes between the events of a call, so the header list is kept on the
+    profile, keyed by its (and its timetable's) change counters.
+    """
+    stamp = (profile._version, profile.times._version)
+    cache = profile._headers
+    if cache is not None:
+        cached = cache.get(prefix)
+        if cached is not None and cached[0] == stamp:
+            out.extend(cached[1])
+            return
+    else:
+        cache = profile._headers = {}
+    pairs: Pairs = []
+    _build_profile_headers(profile, prefix, pairs)
+    cache[prefix] = (stamp, pairs)
+    out.extend(pairs)
+
+
+def _build_profile_headers(profile: CallerProfile, prefix: str, out: Pairs) -> None:
     field_names, time_names = _prefixed(prefix)
     values = (
         profile.direction.value,
