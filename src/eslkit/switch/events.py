@@ -56,7 +56,15 @@ class SwitchIdentity:
 class EventBus:
     """Creates events with the standard headers and delivers them to subscribers."""
 
-    __slots__ = ("_date_cache", "_on_error", "_subscribers", "identity", "sequence")
+    __slots__ = (
+        "_date_cache",
+        "_identity_pairs",
+        "_on_error",
+        "_site_pairs",
+        "_subscribers",
+        "identity",
+        "sequence",
+    )
 
     def __init__(
         self, identity: SwitchIdentity, on_error: Callable[[BaseException], None] | None = None
@@ -67,6 +75,8 @@ class EventBus:
         self._subscribers: list[Callable[[Event], None]] = []
         self._on_error = on_error
         self._date_cache: tuple[int, str, str] = (-1, "", "")
+        self._identity_pairs: tuple[tuple[str, str], ...] | None = None
+        self._site_pairs: dict[CallingSite, tuple[tuple[str, str], ...]] = {}
 
     def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
         """Call ``callback`` for every fired event; returns an unsubscriber."""
@@ -97,31 +107,47 @@ class EventBus:
     def stamp(self, event: Event, event_name: str, calling: CallingSite) -> None:
         """Append the standard headers to ``event`` and take the next sequence number."""
         self.sequence += 1
-        ident = self.identity
         micros = time.time_ns() // 1000
         local, gmt = self._dates(micros)
-        pairs = [("Event-Name", event_name)]
+        identity = self._identity_pairs
+        if identity is None:
+            identity = self._identity_pairs = self._make_identity_pairs()
+        site = self._site_pairs.get(calling)
+        if site is None:
+            site = self._make_site_pairs(calling)
+        event.extend_headers(
+            [
+                ("Event-Name", event_name),
+                *identity,
+                ("Event-Date-Local", local),
+                ("Event-Date-GMT", gmt),
+                ("Event-Date-Timestamp", str(micros)),
+                *site,
+                ("Event-Sequence", str(self.sequence)),
+            ]
+        )
+
+    def _make_identity_pairs(self) -> tuple[tuple[str, str], ...]:
+        ident = self.identity
         # Empty values are never added (switch_event_add_header_string).
-        if ident.core_uuid:
-            pairs.append(("Core-UUID", ident.core_uuid))
-        if ident.hostname:
-            pairs.append(("FreeSWITCH-Hostname", ident.hostname))
-        if ident.switchname:
-            pairs.append(("FreeSWITCH-Switchname", ident.switchname))
-        if ident.ipv4:
-            pairs.append(("FreeSWITCH-IPv4", ident.ipv4))
-        if ident.ipv6:
-            pairs.append(("FreeSWITCH-IPv6", ident.ipv6))
-        pairs.append(("Event-Date-Local", local))
-        pairs.append(("Event-Date-GMT", gmt))
-        pairs.append(("Event-Date-Timestamp", str(micros)))
-        if calling.file:
-            pairs.append(("Event-Calling-File", calling.file))
-        if calling.function:
-            pairs.append(("Event-Calling-Function", calling.function))
-        pairs.append(("Event-Calling-Line-Number", str(calling.line)))
-        pairs.append(("Event-Sequence", str(self.sequence)))
-        event.extend_headers(pairs)
+        pairs = (
+            ("Core-UUID", ident.core_uuid),
+            ("FreeSWITCH-Hostname", ident.hostname),
+            ("FreeSWITCH-Switchname", ident.switchname),
+            ("FreeSWITCH-IPv4", ident.ipv4),
+            ("FreeSWITCH-IPv6", ident.ipv6),
+        )
+        return tuple(pair for pair in pairs if pair[1])
+
+    def _make_site_pairs(self, calling: CallingSite) -> tuple[tuple[str, str], ...]:
+        pairs = (
+            ("Event-Calling-File", calling.file),
+            ("Event-Calling-Function", calling.function),
+        )
+        site = (*(pair for pair in pairs if pair[1]), ("Event-Calling-Line-Number", str(calling.line)))
+        if len(self._site_pairs) < 4096:
+            self._site_pairs[calling] = site
+        return site
 
     def new_event(
         self, event_type: EventType, calling: CallingSite, subclass: str | None = None
