@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from eslkit.protocol.event import Event
-from eslkit.protocol.names import EventType
+from eslkit.protocol.names import ChannelState, EventType
 from eslkit.switch.interface import CallingSite
 
 if TYPE_CHECKING:
@@ -221,13 +221,26 @@ def _build_profile_headers(profile: CallerProfile, prefix: str, out: Pairs) -> N
     )
 
 
+# Enum names and numbers as text, looked up instead of going through Enum properties.
+_STATE_NAMES = {state: state.name for state in ChannelState}
+_STATE_NUMBERS = {state: str(int(state)) for state in ChannelState}
+_CALL_STATE_NAMES: dict[CallState, str] = {}
+
+
+def _call_state_name(state: CallState) -> str:
+    name = _CALL_STATE_NAMES.get(state)
+    if name is None:
+        name = _CALL_STATE_NAMES[state] = state.name
+    return name
+
+
 def basic_data(channel: Channel, out: Pairs) -> None:
     """``switch_channel_event_set_basic_data`` into ``out``."""
     variables = channel.variables
     direction = channel.direction.value
-    out.append(("Channel-State", channel.running_state.name))
-    out.append(("Channel-Call-State", channel.call_state.name))
-    out.append(("Channel-State-Number", str(int(channel.state))))
+    out.append(("Channel-State", _STATE_NAMES[channel.running_state]))
+    out.append(("Channel-Call-State", _call_state_name(channel.call_state)))
+    out.append(("Channel-State-Number", _STATE_NUMBERS[channel.state]))
     out.append(("Channel-Name", channel.name))
     out.append(("Unique-ID", channel.uuid))
     if channel.external_id:
