@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 import uuid
@@ -26,6 +27,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from server import Client, free_port, rss_kib, start_server
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 FREESWITCH_CALLS = 765
 FREESWITCH_EVENTS_PER_CALL = 23
@@ -125,7 +132,10 @@ async def main_async(args: argparse.Namespace) -> None:
     try:
         # Memory first, on a fresh process (freed memory would be reused afterwards).
         per_channel = await memory_per_channel(port, proc.pid, args.parked)
+        cpu_before = cpu_seconds(proc.pid)
         rate, events, elapsed = await run_calls(port, args.calls, args.in_flight)
+        # The run's last second is the subscriber catching up; count CPU over the calls only.
+        cpu = cpu_seconds(proc.pid) - cpu_before
     finally:
         proc.terminate()
         try:
@@ -140,6 +150,8 @@ async def main_async(args: argparse.Namespace) -> None:
         ("calls/s", f"{rate:,.0f}", f"{FREESWITCH_CALLS:,}", ">= 765"),
         ("events per call (subscriber)", f"{events_per_call:.1f}", f"{FREESWITCH_EVENTS_PER_CALL}", "same"),
         ("events/s to the subscriber", f"{events / elapsed:,.0f}", f"{FREESWITCH_EVENTS:,}", ""),
+        ("server CPU per call", f"{cpu / args.calls * 1000:.2f} ms", "", ""),
+        ("calls/s per busy server core", f"{args.calls / cpu:,.0f}", "", ""),
         ("memory per parked channel", f"{per_channel / 1024:.1f} KB", "n/a", ""),
     ]
     print(f"{'metric':<32}{'eslkit':>14}{'FreeSWITCH':>14}{'target':>10}")
