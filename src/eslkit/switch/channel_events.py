@@ -21,7 +21,7 @@ from eslkit.protocol.names import ChannelState, EventType
 from eslkit.switch.interface import CallingSite
 
 if TYPE_CHECKING:
-    from eslkit.switch.channel import CallerProfile, CallState, Channel, Dtmf
+    from eslkit.switch.channel import CallerProfile, CallState, Channel, Codec, Direction, Dtmf
 
 __all__ = [
     "ANSWER_SITE",
@@ -227,6 +227,31 @@ _STATE_NUMBERS = {state: str(int(state)) for state in ChannelState}
 _CALL_STATE_NAMES: dict[CallState, str] = {}
 
 
+_DIRECTION_VALUES: dict[object, str] = {}
+_CODEC_PAIRS: dict[tuple[str, str, int, int], tuple[tuple[str, str], ...]] = {}
+
+
+def _direction_value(direction: Direction) -> str:
+    value = _DIRECTION_VALUES.get(direction)
+    if value is None:
+        value = _DIRECTION_VALUES[direction] = direction.value
+    return value
+
+
+def _codec_pairs(codec: Codec, prefix: str) -> tuple[tuple[str, str], ...]:
+    key = (prefix, codec.name, codec.rate, codec.bit_rate)
+    pairs = _CODEC_PAIRS.get(key)
+    if pairs is None:
+        pairs = (
+            (prefix + "Name", codec.name),
+            (prefix + "Rate", str(codec.rate)),
+            (prefix + "Bit-Rate", str(codec.bit_rate)),
+        )
+        if len(_CODEC_PAIRS) < 1024:
+            _CODEC_PAIRS[key] = pairs
+    return pairs
+
+
 def _call_state_name(state: CallState) -> str:
     name = _CALL_STATE_NAMES.get(state)
     if name is None:
@@ -237,7 +262,7 @@ def _call_state_name(state: CallState) -> str:
 def basic_data(channel: Channel, out: Pairs) -> None:
     """``switch_channel_event_set_basic_data`` into ``out``."""
     variables = channel.variables
-    direction = channel.direction.value
+    direction = _direction_value(channel.direction)
     out.append(("Channel-State", _STATE_NAMES[channel.running_state]))
     out.append(("Channel-Call-State", _call_state_name(channel.call_state)))
     out.append(("Channel-State-Number", _STATE_NUMBERS[channel.state]))
@@ -263,14 +288,10 @@ def basic_data(channel: Channel, out: Pairs) -> None:
         out.append(("Hangup-Cause", channel.hangup_cause.name))
     codec = channel.read_codec
     if codec is not None:
-        out.append(("Channel-Read-Codec-Name", codec.name))
-        out.append(("Channel-Read-Codec-Rate", str(codec.rate)))
-        out.append(("Channel-Read-Codec-Bit-Rate", str(codec.bit_rate)))
+        out.extend(_codec_pairs(codec, "Channel-Read-Codec-"))
     codec = channel.write_codec
     if codec is not None:
-        out.append(("Channel-Write-Codec-Name", codec.name))
-        out.append(("Channel-Write-Codec-Rate", str(codec.rate)))
-        out.append(("Channel-Write-Codec-Bit-Rate", str(codec.bit_rate)))
+        out.extend(_codec_pairs(codec, "Channel-Write-Codec-"))
     profile = channel.caller_profile
     if profile is not None:
         profile_headers(profile, "Caller", out)
