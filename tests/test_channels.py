@@ -208,3 +208,17 @@ async def test_cs_reset_resets_call_uuid_and_still_parses_messages(switch: Switc
     assert channel.running_state == ChannelState.CS_RESET
     assert await api(switch, "uuid_kill", UUID) == "+OK\n"
     assert await channel.wait_destroyed(10)
+
+
+async def test_finished_calls_leave_nothing_behind(switch: Switch) -> None:
+    for _ in range(200):
+        assert (await api(switch, "originate", "null/1234 &hangup()")).startswith("+OK ")
+    manager = switch.sessions
+    for _ in range(100):
+        if not manager.channels:
+            break
+        await asyncio.sleep(0.01)
+    assert manager.channels == {}
+    assert manager._endpoints == {}
+    assert manager._tasks == {}
+    assert len(manager._created_times) <= 200

@@ -133,7 +133,10 @@ class SessionManager:
             self.peak = count
         now = time.monotonic()
         self._peak_window.append((now, count))
-        self._created_times.append(now)
+        created = self._created_times
+        created.append(now)
+        while now - created[0] > 1.0:  # only the last second matters (sessions per second)
+            created.popleft()
         return channel
 
     def set_codecs(self, channel: Channel, codec: Codec) -> None:
@@ -188,6 +191,7 @@ class SessionManager:
         """Forget a destroyed channel."""
         if self.channels.get(channel.uuid) is channel:
             del self.channels[channel.uuid]
+            self._endpoints.pop(channel.uuid, None)
         self._tasks.pop(channel.uuid, None)
 
     def outgoing(self, request: OutgoingRequest) -> Channel | HangupCause:
