@@ -157,3 +157,19 @@ async def test_conf_dir_sets_port_password_and_acl(tmp_path: Path) -> None:
     finally:
         code, _ = await asyncio.to_thread(stop, proc)
     assert code == 0
+
+
+async def test_heartbeat_interval_flag() -> None:
+    port = free_port()
+    proc = serve("--listen-port", str(port), "--heartbeat-interval", "1")
+    try:
+        await asyncio.to_thread(wait_listening, port, proc)
+        conn = await connect("127.0.0.1", port)
+        assert await conn.reply("event plain HEARTBEAT") == "+OK event listener enabled plain"
+        first = await conn.event(timeout=10)
+        second = await conn.event(timeout=10)
+        assert first.get("Event-Name") == second.get("Event-Name") == "HEARTBEAT"
+        assert first.get("Event-Info") == "System Ready"
+    finally:
+        code, _ = await asyncio.to_thread(stop, proc)
+    assert code == 0

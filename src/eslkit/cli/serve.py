@@ -47,6 +47,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         default=1.0,
         help="run every switch timer this many times faster (default 1)",
     )
+    parser.add_argument(
+        "--heartbeat-interval",
+        type=int,
+        default=20,
+        metavar="SECONDS",
+        help="HEARTBEAT interval (FreeSWITCH's event-heartbeat-interval; default 20)",
+    )
     parser.add_argument("--log-level", default="INFO", help="eslkit's own log level (default INFO)")
     parser.add_argument(
         "--uvloop", action="store_true", help="run on uvloop (pip install 'eslkit[uvloop]')"
@@ -82,7 +89,9 @@ async def _serve(args: argparse.Namespace) -> int:
         listen_port=args.listen_port,
         password=args.password,
         apply_inbound_acl=list(args.apply_inbound_acl),
-        switch=SwitchConfig(time_scale=args.time_scale),
+        switch=SwitchConfig(
+            time_scale=args.time_scale, heartbeat_interval=args.heartbeat_interval
+        ),
     )
     try:
         running = await start(options)
