@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -228,3 +229,16 @@ def test_a_passing_test_has_no_history_section(pytester: pytest.Pytester) -> Non
     result = pytester.runpytest_subprocess("-rA")
     result.assert_outcomes(passed=1)
     assert "eslkit channel events" not in result.stdout.str()
+
+
+def test_the_docs_first_example_works_as_a_new_project_would_run_it(
+    pytester: pytest.Pytester,
+) -> None:
+    """docs/testing.md's lead example, copied verbatim, passes with no asyncio plugin."""
+    docs = Path(__file__).resolve().parents[1] / "docs" / "testing.md"
+    text = docs.read_text()
+    start = text.index("```python\n") + len("```python\n")
+    example = text[start : text.index("```", start)]
+    pytester.makepyfile(test_switch=example)
+    result = pytester.runpytest_subprocess("-p", "no:asyncio", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
