@@ -89,9 +89,11 @@ class SwitchConfig:
     ipv6: str = field(default_factory=_guess_v6)
     version_major: str = "1"
     version_minor: str = "10"
-    version_micro: str = "12"
-    version_revision: str = "-release"
-    version_revision_human: str = "-release"
+    # A release built from a tarball, as FreeSWITCH's configure stamps it: the "-release"
+    # suffix belongs to the micro version and there is no git revision.
+    version_micro: str = "12-release"
+    version_revision: str = ""
+    version_revision_human: str = ""
     version_bits: str = "64bit"
     #: Random when empty.
     core_uuid: str = ""
