@@ -38,8 +38,11 @@ class Command:
     @classmethod
     def from_frame(cls, frame: Frame) -> Command:
         """Build a command from a frame read in server mode."""
-        raw = frame.command
-        return cls(raw=raw, line=strip_cr(raw), headers=frame.headers, body=frame.body)
+        head = frame.head
+        nul = head.find(b"\x00")
+        # Frame.command, without its split: the block up to a NUL, decoded.
+        raw = (head if nul < 0 else head[:nul]).decode("utf-8", "surrogateescape")
+        return cls(raw, strip_cr(raw), frame.headers, frame.body)
 
     def header(self, name: str) -> str | None:
         """The first header called ``name`` (case-insensitive), as sent."""

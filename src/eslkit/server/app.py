@@ -74,8 +74,11 @@ def delivery_copy(event: Event, subclass: str | None) -> Event:
     if subclass is None:
         return event
     headers = [("Event-Subclass", subclass)]
-    headers.extend(item for item in event.headers if item[0] != "Event-Subclass")
+    headers += [item for item in event.headers if item[0] != "Event-Subclass"]
     return Event(headers, event.body)
+
+
+_EVENT_TYPES: dict[int, EventType] = {int(member): member for member in EventType}
 
 
 class EventSocketServer:
@@ -101,6 +104,10 @@ class EventSocketServer:
         self.max_job_wait = self.options.max_job_wait
         self.clock: Callable[[], float] = time.time
         self.listeners: list[Listener] = []
+        # Listeners with events enabled (the fan-out's candidates), in registration order;
+        # the tuple the fan-out walks is rebuilt after a change.
+        self._event_listeners: dict[Listener, None] = {}
+        self._event_targets: tuple[Listener, ...] | None = ()
         self._servers: list[asyncio.Server] = []
         self._unsubscribe: list[Callable[[], None]] = []
         self._meta: tuple[int, int, str | None] | None = None
@@ -204,6 +211,17 @@ class EventSocketServer:
             self.listeners.remove(listener)
         except ValueError:
             pass
+        if self._event_listeners.pop(listener, 0) is None:
+            self._event_targets = None
+
+    def events_toggled(self, listener: Listener) -> None:
+        """Called when ``listener.events_enabled`` changes: keep the fan-out's list."""
+        if listener.events_enabled and listener.running:
+            if listener not in self._event_listeners:
+                self._event_listeners[listener] = None
+                self._event_targets = None
+        elif self._event_listeners.pop(listener, 0) is None:
+            self._event_targets = None
 
     # ------------------------------------------------------------------ fan-out
     def fire(
@@ -215,7 +233,10 @@ class EventSocketServer:
         calling: CallingSite,
     ) -> None:
         """Stamp the standard headers on a client's event and fire it with its type."""
-        self.switch.stamp_standard_headers(event, calling, EventType(event_type))
+        typed = _EVENT_TYPES.get(event_type)
+        if typed is None:
+            typed = EventType(event_type)  # raises ValueError, as before
+        self.switch.stamp_standard_headers(event, calling, typed)
         self.fire_typed(event, event_type, subclass)
 
     def fire_typed(self, event: Event, event_type: int, subclass: str | None) -> None:
@@ -236,7 +257,10 @@ class EventSocketServer:
             event_type, subclass = _event_type_of(event)
         delivered: Event | None = None
         block = self.event_block_hook
-        for listener in self.listeners:
+        targets = self._event_targets
+        if targets is None:
+            targets = self._event_targets = tuple(self._event_listeners)
+        for listener in targets:
             if (
                 listener.events_enabled
                 and listener.running

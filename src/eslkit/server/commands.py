@@ -9,7 +9,7 @@ FreeSWITCH's ``-ERR command not found``, or ``None`` when the handler wrote its 
 from __future__ import annotations
 
 import logging
-import uuid as uuid_module
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -38,6 +38,14 @@ RELOAD_CHEAT = "api bgapi reload mod_event_socket"
 NOT_FOUND = ""
 AUTH_TIMEOUT = 25
 JOB_UUID_LIMIT = 256
+
+# Version 4 and the RFC 4122 variant stamped into 128 random bits (what uuid.uuid4 does).
+_UUID4_MASK = 0xFFFFFFFF_FFFF_0FFF_3FFF_FFFFFFFFFFFF
+_UUID4_BITS = 0x00000000_0000_4000_8000_000000000000
+_urandom = os.urandom
+#: Enum ``.name`` is a descriptor call; sendevent asks for it on every event.
+_TYPE_NAMES: dict[EventType, str] = {member: member.name for member in EventType}
+_from_bytes = int.from_bytes
 
 BACKGROUND_JOB_SITE = CallingSite("mod_event_socket.c", "api_exec", 1580)
 SENDEVENT_SITE = CallingSite("mod_event_socket.c", "parse_command", 2283)
@@ -248,33 +256,56 @@ async def cmd_gate(listener: Listener, command: Command) -> Reply:
 
 async def cmd_sendevent(listener: Listener, command: Command) -> Reply:
     server = listener.server
-    event_uuid = str(uuid_module.uuid4())
-    line = strip_cr(command.raw)
-    # Header lines with empty values are never added to a FreeSWITCH event.
-    client_headers = [(name, value) for name, value in command.headers if value]
-    event = Event([("Command", line), *client_headers], command.body_text)
-    event.add_header("Event-UUID", event_uuid)
+    event_uuid = new_job_uuid()
+    line = command.line
+    # One pass over the client's header lines: header lines with empty values are never
+    # added to a FreeSWITCH event; note the first Event-Subclass and Unique-ID (any case).
+    client_headers: list[tuple[str, str]] = []
+    given: str | None = None
+    target: str | None = None
+    for pair in command.headers:
+        if pair[1]:
+            client_headers.append(pair)
+            lowered = pair[0].lower()
+            if lowered == "event-subclass":
+                if given is None:
+                    given = pair[1]
+            elif lowered == "unique-id" and target is None:
+                target = pair[1]
     name = line[9:].lstrip(" \t")
-    event_type = int(EventType.CUSTOM)
+    event_type = CUSTOM
     subclass: str | None = None
-    if name:
-        found = event_type_by_name(name)
-        if found is not None:
-            event_type = int(found)
-            if found == EventType.CUSTOM:
-                given = event.get("Event-Subclass")
-                if given is not None:
-                    subclass = given
-                    event.del_header("Event-Subclass")
-                    event.add_header("Event-Subclass", given)
-    target = event.get("unique-id")
+    found = event_type_by_name(name) if name else None
+    if found is not None:
+        event_type = int(found)
+        if event_type == CUSTOM and given is not None:
+            # FreeSWITCH deletes every Event-Subclass header and adds it back at the end.
+            subclass = given
+            client_headers = [
+                pair for pair in client_headers if pair[0].lower() != "event-subclass"
+            ]
+            headers = [("Command", line), *client_headers, ("Event-UUID", event_uuid)]
+            headers.append(("Event-Subclass", given))
+        else:
+            headers = [("Command", line), *client_headers, ("Event-UUID", event_uuid)]
+    else:
+        headers = [("Command", line), *client_headers, ("Event-UUID", event_uuid)]
+    event = Event(headers, command.body_text)
     if target is not None and server.switch.find_session(target) is not None:
         hook = server.session_event_hook
         if hook is not None and hook(target, event, event_type, subclass):
             return f"+OK {event_uuid}"
-    type_name = EventType(event_type).name
+    type_name = _TYPE_NAMES[found] if found is not None else "CUSTOM"
     server.fire(event, event_type, subclass, type_name, SENDEVENT_SITE)
     return f"+OK {event_uuid}"
+
+
+def new_job_uuid() -> str:
+    """A fresh lowercase random (version 4) UUID, as ``str(uuid.uuid4())`` gives, in half
+    the time."""
+    value = (_from_bytes(_urandom(16), "big") & _UUID4_MASK) | _UUID4_BITS
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _api_split(line: str) -> tuple[str, str | None]:
@@ -320,7 +351,7 @@ async def cmd_bgapi(listener: Listener, command: Command) -> Reply:
     ):
         return "-ERR permission denied"
     given = command.header("job-uuid")
-    job_uuid = given[:JOB_UUID_LIMIT] if given is not None else str(uuid_module.uuid4())
+    job_uuid = given[:JOB_UUID_LIMIT] if given is not None else new_job_uuid()
     owner = listener.session_uuid
 
     async def job() -> None:
@@ -520,6 +551,28 @@ PRE_AUTH: tuple[Rule, ...] = (
 _MAY_BLOCK = ("api", "bgapi", "sendmsg")
 
 
+def _first_letter_index(rules: tuple[Rule, ...]) -> dict[str, tuple[Rule, ...]]:
+    """For each ASCII first letter (lowercase), the rules a block starting with it can
+    match, in table order; ``""`` gives the rules with an empty prefix.
+
+    A block whose first character is ASCII can only match a prefix that starts with that
+    character lowercased (or an empty prefix), so scanning these rules with the original
+    test decides exactly as scanning the whole table does.
+    """
+    index: dict[str, tuple[Rule, ...]] = {}
+    for code in range(128):
+        letter = chr(code).lower()
+        index[chr(code)] = tuple(
+            rule for rule in rules if not rule.prefix or rule.prefix[0] == letter
+        )
+    index[""] = tuple(rule for rule in rules if not rule.prefix)
+    return index
+
+
+_COMMANDS_BY_LETTER = _first_letter_index(COMMANDS)
+_PRE_AUTH_BY_LETTER = _first_letter_index(PRE_AUTH)
+
+
 class CommandProcessor:
     """Reads packets for a listener and runs them through the table."""
 
@@ -529,15 +582,24 @@ class CommandProcessor:
     async def dispatch(self, listener: Listener, command: Command) -> Reply:
         """Run one command; returns the reply text (None: nothing to write)."""
         raw = command.raw
-        lowered = raw.lower()
-        if "unload" in lowered and "mod_event_socket" in lowered:
-            command = Command(UNLOAD_CHEAT, UNLOAD_CHEAT, command.headers, command.body)
-        elif "reload" in lowered and "mod_event_socket" in lowered:
-            command = Command(RELOAD_CHEAT, RELOAD_CHEAT, command.headers, command.body)
-        raw = command.raw
+        # Lowercasing never makes a "_", so blocks without one cannot name the module.
+        if "_" in raw:
+            lowered = raw.lower()
+            if "unload" in lowered and "mod_event_socket" in lowered:
+                command = Command(UNLOAD_CHEAT, UNLOAD_CHEAT, command.headers, command.body)
+            elif "reload" in lowered and "mod_event_socket" in lowered:
+                command = Command(RELOAD_CHEAT, RELOAD_CHEAT, command.headers, command.body)
+            raw = command.raw
         if raw[:4].lower() == "exit" or raw[:3] == "...":
             return await cmd_exit(listener, command)
-        rules = COMMANDS if listener.authed else PRE_AUTH
+        if listener.authed:
+            rules = _COMMANDS_BY_LETTER.get(raw[:1])
+            if rules is None:  # a non-ASCII first character: scan the whole table
+                rules = COMMANDS
+        else:
+            rules = _PRE_AUTH_BY_LETTER.get(raw[:1])
+            if rules is None:
+                rules = PRE_AUTH
         for rule in rules:
             if raw[: len(rule.prefix)].lower() == rule.prefix and (
                 rule.condition is None or rule.condition(listener, command)
@@ -574,11 +636,6 @@ class CommandProcessor:
         reply = await self.dispatch(listener, command)
         if reply:
             listener.send_reply(reply)
-
-
-def new_job_uuid() -> str:
-    """A fresh lowercase UUID."""
-    return str(uuid_module.uuid4())
 
 
 __all__ = ["ALL", "COMMANDS", "CUSTOM", "CommandProcessor", "Rule", "parse_log_level"]

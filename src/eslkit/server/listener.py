@@ -69,7 +69,7 @@ class Listener(asyncio.Protocol):
         # Flags of FreeSWITCH's listener.
         self.running = False
         self.authed = outbound
-        self.events_enabled = False
+        self._events_enabled = False
         self.format: EventFormat = "plain"
         self.subscription = Subscription()
         self.log_enabled = False
@@ -91,8 +91,10 @@ class Listener(asyncio.Protocol):
         self.lost_events = 0
         self.lost_logs = 0
         self.jobs: set[asyncio.Task[None]] = set()
-        # I/O state.
-        self._wake = asyncio.Event()
+        # I/O state. The read loop sleeps on a bare future; ``_woken`` remembers a wake-up
+        # that came while it was not sleeping (what asyncio.Event's flag did).
+        self._waiter: asyncio.Future[None] | None = None
+        self._woken = False
         self._eof = False
         self._closed = False
         self._writable = True
@@ -103,6 +105,17 @@ class Listener(asyncio.Protocol):
         self._killed = False
         # Replies to pipelined commands are gathered and written in one go.
         self._pending_out: list[bytes] = []
+
+    @property
+    def events_enabled(self) -> bool:
+        """``LFLAG_EVENTS``: whether queued events are delivered."""
+        return self._events_enabled
+
+    @events_enabled.setter
+    def events_enabled(self, value: bool) -> None:
+        if value != self._events_enabled:
+            self._events_enabled = value
+            self.server.events_toggled(self)
 
     # ------------------------------------------------------------------ asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -128,24 +141,24 @@ class Listener(asyncio.Protocol):
             assert self.transport is not None
             self.transport.pause_reading()
             self._reading_paused = True
-        self._wake.set()
+        self.wake()
 
     def eof_received(self) -> bool | None:
         self._eof = True
-        self._wake.set()
+        self.wake()
         return None
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
         self._eof = True
-        self._wake.set()
+        self.wake()
 
     def pause_writing(self) -> None:
         self._writable = False
 
     def resume_writing(self) -> None:
         self._writable = True
-        self._wake.set()
+        self.wake()
         self._schedule_flush()
 
     # ------------------------------------------------------------------ output
@@ -201,7 +214,9 @@ class Listener(asyncio.Protocol):
                 self.kill(builders.LOST_EVENTS)
             return
         if self.lost_events:
-            log.critical("Lost [%d] events! Event Queue size: [%d]", self.lost_events, len(self.events))
+            log.critical(
+                "Lost [%d] events! Event Queue size: [%d]", self.lost_events, len(self.events)
+            )
             self.lost_events = 0
         self.events.append(event)
         if self._idle and not self._flush_pending:
@@ -280,7 +295,7 @@ class Listener(asyncio.Protocol):
         ``int(now) - int(start) >= timeout``.
         """
         clock = self.server.clock
-        start = math.floor(clock())
+        start = 0 if timeout is None else math.floor(clock())
         while True:
             try:
                 frame = self.reader.next_frame()
@@ -303,7 +318,7 @@ class Listener(asyncio.Protocol):
             if self.reader.buffered == 0:
                 self._idle = True
                 self._flush()
-            self._wake.clear()
+            self._woken = False
             wait: float | None = None
             if timeout is not None:
                 remaining = start + timeout - clock()
@@ -317,26 +332,35 @@ class Listener(asyncio.Protocol):
                     return None
                 wait = session_wait if wait is None else min(wait, session_wait)
             try:
-                if wait is None:
-                    await self._wake.wait()
-                else:
-                    await asyncio.wait_for(self._wake.wait(), wait)
-            except TimeoutError:
-                pass
+                await self._sleep(wait)
             finally:
                 self._idle = False
 
+    async def _sleep(self, timeout: float | None) -> None:
+        """Wait for :meth:`wake` (or one that came since ``_woken`` was cleared), at most
+        ``timeout`` seconds."""
+        if self._woken:
+            return
+        waiter = self._waiter = self.loop.create_future()
+        timer = None if timeout is None else self.loop.call_later(timeout, self.wake)
+        try:
+            await waiter
+        finally:
+            self._waiter = None
+            if timer is not None:
+                timer.cancel()
+
     async def _wait_writable(self) -> None:
         while not self._writable and not self._closed:
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), 1.0)
-            except TimeoutError:
-                pass
+            self._woken = False
+            await self._sleep(1.0)
 
     def wake(self) -> None:
         """Wake the read loop (a channel state change, a linger timer, shutdown)."""
-        self._wake.set()
+        self._woken = True
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def session_check(self) -> float | None:
         """Linger and hang-up handling for a controlled channel (spec §6.5).
@@ -406,7 +430,7 @@ class Listener(asyncio.Protocol):
         self.running = False
         self.write(self.disconnect_bytes(message))
         self._close()
-        self._wake.set()
+        self.wake()
 
     def track_job(self, coro: Awaitable[None]) -> None:
         """Run a bgapi job tied to this listener's lifetime."""
