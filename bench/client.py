@@ -8,7 +8,10 @@ writes N copies of the recorded CHANNEL_EXECUTE_COMPLETE event in its
 ``Content-Length``/``Content-Type: text/event-plain`` frame as fast as the socket takes them.
 Each library subscribes with ``event plain CHANNEL_EXECUTE_COMPLETE`` and counts the events in
 a handler registered for that name that reads ``Unique-ID``; the clock runs from just before
-the subscription until the handler has seen the N-th event. Best of R runs.
+the subscription until the handler has seen the N-th event. Best of R runs. Two reference
+rows that are not clients: the *floor* only counts the bytes an asyncio Protocol receives
+(what the replay server and the kernel deliver), the *ceiling* adds eslkit's FrameReader (a
+``Frame`` per event, no ``Event``, no dispatch).
 
 **bgapi.** ``bgapi status`` round trips, one after the other, against ``eslkit serve`` (a
 subprocess): eslkit's ``conn.bgapi()``; the peers have no bgapi call, so they send
@@ -235,33 +238,62 @@ async def eslkit_events(port: int, n: int) -> Result:
     return result
 
 
-async def raw_ceiling(port: int, n: int) -> Result:
-    """Not a client: socket reads + eslkit's FrameReader only (no Event, no dispatch).
-    The ceiling that the replay server, the kernel and asyncio's streams allow here."""
+async def _raw_client(port: int, n: int, name: str, count_frames: bool) -> Result:
+    """Not a client: an asyncio Protocol on the socket (as eslkit's connection uses) that only
+    counts events, by framing them with eslkit's FrameReader or by counting bytes."""
     from eslkit.protocol.frames import FrameReader
 
-    result = Result("ceiling: recv + FrameReader only", expected=n)
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    result = Result(name, expected=n)
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
     frames = FrameReader()
-    try:
-        async with asyncio.timeout(RUN_TIMEOUT):
-            writer.write(f"auth {PASSWORD}\n\n".encode())
-            start = time.perf_counter()
-            writer.write(f"event plain {EVENT_NAME}\n\n".encode())
-            while result.count < n:
-                data = await reader.read(256 * 1024)
-                if not data:
-                    break
+    size = len(make_frame())
+    received = 0
+
+    class Counter(asyncio.Protocol):
+        def data_received(self, data: bytes) -> None:
+            nonlocal received
+            if count_frames:
                 frames.feed(data)
                 for frame in frames.frames():
                     if frame.content_type == "text/event-plain":
                         result.count += 1
+            else:
+                received += len(data)
+                # (The greeting and two replies, < 200 bytes, end this a frame early at most.)
+                result.count = min(n, received // size)
+            if result.count >= n and not done.done():
+                done.set_result(None)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if not done.done():
+                done.set_result(None)
+
+    transport, _ = await loop.create_connection(Counter, "127.0.0.1", port)
+    try:
+        async with asyncio.timeout(RUN_TIMEOUT):
+            transport.write(f"auth {PASSWORD}\n\n".encode())
+            start = time.perf_counter()
+            transport.write(f"event plain {EVENT_NAME}\n\n".encode())
+            await done
             result.seconds = time.perf_counter() - start
+        if result.count < n:
+            result.error = f"connection lost after {result.count} events"
     except TimeoutError:
         result.error = f"timeout after {result.count} events"
     finally:
-        writer.close()
+        transport.close()
     return result
+
+
+async def raw_floor(port: int, n: int) -> Result:
+    """Socket reads only: what the replay server and the kernel deliver."""
+    return await _raw_client(port, n, "floor: socket reads only", False)
+
+
+async def raw_ceiling(port: int, n: int) -> Result:
+    """Socket reads + eslkit's FrameReader, a Frame per event (no Event, no dispatch)."""
+    return await _raw_client(port, n, "ceiling: recv + FrameReader only", True)
 
 
 async def eslkit_stream_events(port: int, n: int) -> Result:
@@ -498,6 +530,12 @@ def main() -> int:
             print(f"{dist} {peers.versions[dist]}")
 
     results = [
+        measure_events(
+            "floor: socket reads only",
+            n,
+            args.repeat,
+            lambda p: asyncio.run(raw_floor(p, n)),
+        ),
         measure_events(
             "ceiling: recv + FrameReader only",
             n,

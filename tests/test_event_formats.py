@@ -178,7 +178,8 @@ def test_json_round_trip(event: Event) -> None:
 
 # XML: bodies without "<!" (escaping stops there), without CR-only subtleties dropped; no
 # array headers (they come back as repeated headers).
-xml_values = values.filter(lambda v: not v.startswith("ARRAY::"))
+# XML header text is URL-encoded too, so the plain format's %XX pass-through loss applies.
+xml_values = plain_values.filter(lambda v: not v.startswith("ARRAY::"))
 xml_bodies = st.none() | st.text(
     st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1
 ).filter(lambda b: "<!" not in b)

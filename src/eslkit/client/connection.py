@@ -1,6 +1,8 @@
 """The connection core shared by inbound connections and outbound sessions.
 
-One reader task per socket turns bytes into frames (``FrameReader``) and routes them:
+The socket's protocol (:class:`_Receiver`, no ``StreamReader`` in between) turns each read
+into frames (``FrameReader``; plain events straight into lazy :class:`Event` objects) and
+routes them, in order:
 
 - ``command/reply`` and ``api/response`` go to the oldest waiting command, first, before and
   independently of event delivery. Exactly one command is in flight: callers queue on a FIFO
@@ -8,7 +10,10 @@ One reader task per socket turns bytes into frames (``FrameReader``) and routes 
   the late reply is consumed and dropped instead of being given to the next caller.
 - events first resolve the client's own waiters (``bgapi`` jobs by ``Job-UUID``, ``execute``
   by ``Application-UUID`` or hang-up, ``wait_for``), then go to the bounded event streams and
-  to the handler dispatcher. The reader never runs application code.
+  to the handler dispatcher. Coroutine handlers never run in the reader (they run on the
+  dispatcher's lanes, so an ``await`` in one never delays reading); a plain-function handler
+  is called by the reader itself when nothing of its channel is queued on the lanes, which
+  keeps per-``Unique-ID`` order (see :class:`~eslkit.client.dispatch.Dispatcher`).
 - a ``text/disconnect-notice`` with a body and no ``Content-Disposition: linger`` (or EOF)
   ends the connection: every pending call fails at once with :class:`Disconnected`.
 """
@@ -99,7 +104,8 @@ class Connection:
         self.bad_events = 0
         self.session_uuid: str | None = None
         self._writer: asyncio.StreamWriter | None = None
-        self._reader_task: asyncio.Task[None] | None = None
+        #: Resolved when the current socket's reading ends (EOF, disconnect, error, close).
+        self._reader_done: asyncio.Future[None] | None = None
         self._slots: deque[asyncio.Future[Frame]] = deque()
         self._lock = asyncio.Lock()
         self._track_lock = asyncio.Lock()
@@ -125,12 +131,30 @@ class Connection:
 
     # ----------------------------------------------------------------- transport
     def _attach(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        """Start reading a freshly opened socket."""
+        """Start reading a freshly opened socket.
+
+        The bytes go straight from the transport to the frame reader: the stream's protocol
+        is replaced by a :class:`_Receiver` (which still tells the stream about write flow
+        control and the end of the connection, so ``writer.drain()`` keeps working). A
+        ``StreamReader`` in between would copy every byte twice and wake a task per read.
+        """
         self._writer = writer
         self._slots = deque()
-        self._reader_task = asyncio.get_running_loop().create_task(
-            self._read_loop(reader, writer, FrameReader())
-        )
+        loop = asyncio.get_running_loop()
+        self._reader_done = loop.create_future()
+        transport = writer.transport
+        receiver = _Receiver(self, writer, FrameReader(), transport.get_protocol(), loop)
+        transport.set_protocol(receiver)
+        # Whatever the stream received before the switch (normally nothing) comes first.
+        buffered: bytearray | None = getattr(reader, "_buffer", None)
+        if buffered:
+            data = bytes(buffered)
+            buffered.clear()
+            receiver.data_received(data)
+        if transport.is_closing() or reader.at_eof():
+            receiver.eof_received()
+        elif isinstance(transport, asyncio.ReadTransport) and not transport.is_reading():
+            transport.resume_reading()  # the stream had paused it (its buffer was full)
 
     @property
     def connected(self) -> bool:
@@ -142,39 +166,38 @@ class Connection:
         """Whether the connection has ended for good (no reconnect will follow)."""
         return self._finished
 
-    async def _read_loop(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, frames: FrameReader
-    ) -> None:
-        error: BaseException | None = None
-        on_event = self._on_event
-        from_plain = Event.from_plain
-        loop = asyncio.get_running_loop()
+    def _received(self, writer: asyncio.StreamWriter, frames: FrameReader, data: bytes) -> None:
+        """Route every complete frame of ``data`` (called by the transport, never blocks)."""
         try:
-            while True:
-                data = await reader.read(READ_SIZE)
-                if not data:
-                    break
-                self.last_received = loop.time()
-                frames.feed(data)
-                for frame in frames.frames():
-                    content_type = frame.content_type
-                    if content_type == "text/event-plain":
-                        body = frame.body
-                        on_event(from_plain(body if body is not None else b""))
-                        if self._writer is not writer:
-                            return  # an overflow policy dropped the connection
-                    elif self._on_frame(frame, content_type) or self._writer is not writer:
-                        return
-        except asyncio.CancelledError:
-            raise
+            frames.feed(data)
+            items = frames.frames_or_event_bodies()
         except ProtocolError as exc:
             logger.warning("closing the connection: the server broke the framing: %s", exc)
-            error = exc
-        except (OSError, EOFError) as exc:
-            error = exc
-        finally:
-            if self._writer is writer:
-                self._connection_lost(error)
+            self._connection_lost(exc)
+            return
+        from_plain = Event.from_plain
+        dispatcher = self.dispatcher
+        streams = self._streams
+        for item in items:
+            if type(item) is bytes:
+                # _on_event, inlined for the events that matter most.
+                event = from_plain(item)
+                self.events_received += 1
+                if self._tracking_active:
+                    self._track(event)
+                suppress = self._suppress
+                if not suppress or event.get("Event-Name") not in suppress:
+                    for stream in streams:
+                        if not stream.push(event):
+                            self._overflow(stream)
+                    if dispatcher.active:
+                        dispatcher.dispatch(event)
+                if self._writer is not writer:
+                    return  # an overflow policy dropped the connection
+            else:
+                assert isinstance(item, Frame)
+                if self._on_frame(item, item.content_type) or self._writer is not writer:
+                    return
 
     def _on_frame(self, frame: Frame, content_type: str | None) -> bool:
         """Route a frame other than a plain event. Returns ``True`` when it ends the stream."""
@@ -240,6 +263,7 @@ class Connection:
 
     # ----------------------------------------------------------------- events
     def _on_event(self, event: Event) -> None:
+        # (Inlined in _received for plain events: keep the two the same.)
         self.events_received += 1
         if self._tracking_active:
             self._track(event)
@@ -337,8 +361,11 @@ class Connection:
         """Call ``handler(event)`` (sync or async) for each event called ``name``.
 
         ``name`` is an event name (``"CHANNEL_ANSWER"``), a CUSTOM subclass (``"my::sub"`` or
-        ``"CUSTOM my::sub"``) or ``"*"``. Handlers run off the reader, in order per channel;
-        exceptions are logged. Returns a function that removes the handler.
+        ``"CUSTOM my::sub"``) or ``"*"``. Handlers see events in order per channel
+        (``Unique-ID``): an ``async def`` handler runs on a worker lane, so an ``await`` in it
+        never delays reading; a plain function is called as soon as the event is read unless
+        earlier events of its channel are still queued. Exceptions are logged. Returns a
+        function that removes the handler.
         """
         return self.dispatcher.add(name, handler)
 
@@ -768,6 +795,9 @@ class Connection:
             return
         self._writer = None
         writer.transport.abort()
+        done = self._reader_done
+        if done is not None and not done.done():
+            done.set_result(None)
         if isinstance(error, Disconnected):
             exc = error
         elif self._user_closed:
@@ -838,16 +868,13 @@ class Connection:
         if writer is not None and self._may_exit():
             try:
                 await self._request(b"exit\n\n", timeout)
-                task = self._reader_task
-                if task is not None:
-                    await asyncio.wait_for(asyncio.shield(task), timeout)
+                done = self._reader_done
+                if done is not None:
+                    await asyncio.wait_for(asyncio.shield(done), timeout)
             except (ESLError, TimeoutError, OSError):
                 pass
         self._connection_lost(None)
         self._finish(None)
-        task = self._reader_task
-        if task is not None and not task.done():
-            task.cancel()
 
     async def _before_close(self) -> None:
         """Hook run by :meth:`close` before ``exit`` (the inbound client stops reconnecting)."""
@@ -877,3 +904,54 @@ def _checked(command: str, frame: Frame) -> str:
             raise PermissionDenied(command, text)
         raise CommandError(command, text)
     return text
+
+
+class _Receiver(asyncio.Protocol):
+    """The protocol of a connection's socket: received bytes go to the connection's frame
+    reader; write flow control and the end of the connection are passed on to the stream's
+    own protocol, which ``StreamWriter.drain()`` and ``wait_closed()`` rely on."""
+
+    __slots__ = ("_connection", "_frames", "_loop", "_stream", "_writer")
+
+    def __init__(
+        self,
+        connection: Connection,
+        writer: asyncio.StreamWriter,
+        frames: FrameReader,
+        stream: asyncio.BaseProtocol,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        self._connection = connection
+        self._writer = writer
+        self._frames = frames
+        self._stream = stream
+        self._loop = loop
+
+    def data_received(self, data: bytes) -> None:
+        """Frame and route ``data``."""
+        connection = self._connection
+        if connection._writer is self._writer:
+            connection.last_received = self._loop.time()
+            connection._received(self._writer, self._frames, data)
+
+    def eof_received(self) -> bool:
+        """The server closed its side: the connection ends."""
+        connection = self._connection
+        if connection._writer is self._writer:
+            connection._connection_lost(None)
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """The socket is gone."""
+        self._stream.connection_lost(exc)
+        connection = self._connection
+        if connection._writer is self._writer:
+            connection._connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        """The socket's send buffer is full: ``drain()`` waits."""
+        self._stream.pause_writing()
+
+    def resume_writing(self) -> None:
+        """The send buffer drained."""
+        self._stream.resume_writing()

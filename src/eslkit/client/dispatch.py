@@ -1,12 +1,13 @@
 """Delivering events to the application: handlers (ordered per channel) and bounded streams.
 
-The connection's reader never runs application code. It hands each event to:
+The connection's reader never runs coroutine handlers. It hands each event to:
 
 - every open :class:`EventStream` (a bounded queue with an overflow policy), and
 - the :class:`Dispatcher`, which queues it to one of a fixed set of worker lanes chosen by
   the event's ``Unique-ID``. A lane runs its handlers one event at a time, so events of one
   channel are handled in order, while a slow handler delays only the channels of its lane.
-  No task is spawned per event.
+  No task is spawned per event. Synchronous handlers skip the lane (they are called at once)
+  whenever nothing of the event's lane is pending, which keeps that order.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
 from eslkit.client.errors import EventOverflow, Timeout
-from eslkit.protocol.event import Event
+from eslkit.protocol.event import Event, name_line
 
 logger = logging.getLogger("eslkit.client")
 
@@ -169,12 +170,15 @@ class EventStream:
 
 
 class _Lane(Generic[T]):
-    __slots__ = ("queue", "task", "waiter")
+    __slots__ = ("inflight", "queue", "task", "waiter")
 
     def __init__(self) -> None:
-        self.queue: deque[tuple[tuple[Callable[[T], Any], ...], T]] = deque()
+        # (handlers, item, an awaitable to finish first or None)
+        self.queue: deque[tuple[tuple[Callable[[T], Any], ...], T, Awaitable[Any] | None]] = deque()
         self.task: asyncio.Task[None] | None = None
         self.waiter: asyncio.Future[None] | None = None
+        #: Items queued or being handled on this lane.
+        self.inflight = 0
 
 
 def handler_key(name: str) -> str:
@@ -190,18 +194,57 @@ def handler_key(name: str) -> str:
     return name.upper()
 
 
-class Dispatcher:
-    """Runs handlers off the reader, serialized per ``Unique-ID`` on ``lanes`` workers.
+def is_async_handler(handler: Callable[..., Any]) -> bool:
+    """Whether calling ``handler`` gives a coroutine (an ``async def``, a partial of one, or
+    an object whose ``__call__`` is one)."""
+    if inspect.iscoroutinefunction(handler):
+        return True
+    call = getattr(handler, "__call__", None)  # noqa: B004 - the method itself is wanted
+    return call is not None and inspect.iscoroutinefunction(call)
 
-    At most ``max_pending`` events wait for handlers; beyond that events are dropped for the
+
+#: The handlers for one event name, and whether all of them are synchronous.
+_Route = tuple[tuple[Callable[[Event], Any], ...], bool]
+_NO_ROUTE: _Route = ((), True)
+_ROUTE_CACHE_LIMIT = 1024
+
+
+class Dispatcher:
+    """Runs event handlers in order per ``Unique-ID``, without ever blocking the reader.
+
+    Asynchronous handlers run on ``lanes`` worker tasks, the lane chosen by the event's
+    ``Unique-ID``: a lane handles one event at a time, so events of one channel are handled
+    in order while a slow handler delays only the channels of its lane. No task is spawned
+    per event.
+
+    Synchronous handlers (decided once, at :meth:`add`) are called directly by
+    :meth:`dispatch` when that cannot change the order: when no lane has work (or, when some
+    has, the event's own lane has none). Otherwise the event queues on its lane behind the
+    earlier events of that channel. So for every ``Unique-ID`` (and for events without one)
+    handlers see events in arrival order, each event's handlers in registration order, and
+    an ``await`` in a handler never holds up the reader (only the channels of its lane). A
+    synchronous handler that returns an awaitable anyway is treated as asynchronous from then
+    on; the awaitable is finished on its lane before that channel's next event.
+
+    At most ``max_pending`` events wait on the lanes; beyond that events are dropped for the
     handlers (counted in ``dropped``) so a stuck handler cannot exhaust memory.
     """
 
     def __init__(self, *, lanes: int = 16, max_pending: int = 100_000) -> None:
-        self._handlers: dict[str, list[Callable[[Event], Any]]] = {}
+        # key -> [(handler, is async)], in registration order
+        self._handlers: dict[str, list[tuple[Callable[[Event], Any], bool]]] = {}
+        # Event-Name -> route; these caches are cleared whenever handlers change.
+        self._routes: dict[str | None, _Route] = {}
+        # CUSTOM events with an Event-Subclass, by subclass.
+        self._custom_routes: dict[str | None, _Route] = {}
+        # Non-CUSTOM routes by the raw ``Event-Name`` line (see name_line).
+        self._line_routes: dict[bytes, _Route] = {}
         self._lanes: list[_Lane[Any]] = [_Lane() for _ in range(max(1, lanes))]
         self.max_pending = max_pending
+        #: Events queued on the lanes, not yet started.
         self.pending = 0
+        #: Events queued or being handled on the lanes.
+        self._inflight = 0
         self.dropped = 0
         self.active = False
         self._closed = False
@@ -209,7 +252,8 @@ class Dispatcher:
     def add(self, name: str, handler: Handler) -> Callable[[], None]:
         """Register ``handler`` for ``name``; returns a function that unregisters it."""
         key = handler_key(name)
-        self._handlers.setdefault(key, []).append(handler)
+        self._handlers.setdefault(key, []).append((handler, is_async_handler(handler)))
+        self._forget_routes()
         self.active = True
 
         def remove() -> None:
@@ -220,39 +264,118 @@ class Dispatcher:
     def remove(self, name: str, handler: Handler) -> None:
         """Unregister ``handler`` (no error if it was not registered)."""
         key = handler_key(name)
-        handlers = self._handlers.get(key)
-        if handlers and handler in handlers:
-            handlers.remove(handler)
-            if not handlers:
+        entries = self._handlers.get(key)
+        if entries:
+            for i, (registered, _) in enumerate(entries):
+                if registered == handler:
+                    del entries[i]
+                    break
+            if not entries:
                 del self._handlers[key]
+        self._forget_routes()
         self.active = bool(self._handlers)
+
+    def _mark_async(self, handler: Callable[[Event], Any]) -> None:
+        for entries in self._handlers.values():
+            for i, (registered, _) in enumerate(entries):
+                if registered is handler:
+                    entries[i] = (registered, True)
+        self._forget_routes()
+
+    def _route(self, event: Event) -> _Route:
+        name = event.get("Event-Name")
+        routes = self._routes
+        cache_key = name
+        subclass = event.get("Event-Subclass") if name == "CUSTOM" else None
+        if subclass is not None:
+            # By subclass in a table of their own: an event *named* "CUSTOM x" is another.
+            routes, cache_key = self._custom_routes, subclass
+        route = routes.get(cache_key)
+        if route is not None:
+            return route
+        table = self._handlers
+        entries: list[tuple[Callable[[Event], Any], bool]] = []
+        if name is not None:
+            entries += table.get(name, ())
+            if subclass is not None:
+                entries += table.get("CUSTOM " + subclass, ())
+        entries += table.get("*", ())
+        route = (
+            (tuple(handler for handler, _ in entries), not any(a for _, a in entries))
+            if entries
+            else _NO_ROUTE
+        )
+        if len(routes) >= _ROUTE_CACHE_LIMIT:
+            routes.clear()
+        routes[cache_key] = route
+        return route
+
+    def _forget_routes(self) -> None:
+        self._routes.clear()
+        self._custom_routes.clear()
+        self._line_routes.clear()
 
     def match(self, event: Event) -> tuple[Callable[[Event], Any], ...]:
         """The handlers for ``event``, in registration order per key."""
-        table = self._handlers
-        name = event.get("Event-Name")
-        found: tuple[Callable[[Event], Any], ...] = ()
-        if name is not None:
-            named = table.get(name)
-            if named:
-                found = tuple(named)
-            if name == "CUSTOM":
-                subclass = event.get("Event-Subclass")
-                if subclass is not None:
-                    custom = table.get("CUSTOM " + subclass)
-                    if custom:
-                        found += tuple(custom)
-        star = table.get("*")
-        if star:
-            found += tuple(star)
-        return found
+        return self._route(event)[0]
 
     def dispatch(self, event: Event) -> None:
-        """Queue ``event`` to its lane if any handler wants it (reader side, never blocks)."""
-        handlers = self.match(event)
-        if handlers:
+        """Hand ``event`` to the handlers that want it (reader side, never blocks)."""
+        line = name_line(event)
+        if line is None:
+            handlers, synchronous = self._route(event)
+        else:
+            route = self._line_routes.get(line)
+            if route is None:
+                route = self._route(event)
+                if event.get("Event-Name") != "CUSTOM":
+                    if len(self._line_routes) >= _ROUTE_CACHE_LIMIT:
+                        self._line_routes.clear()
+                    self._line_routes[line] = route
+            handlers, synchronous = route
+        if not handlers or self._closed:
+            return
+        if synchronous:
+            # Called right here unless this event's lane has work (which must come first).
+            key: int | None = None
+            if self._inflight:
+                uuid = event.get("Unique-ID")
+                key = hash(uuid) if uuid else 0
+                lanes = self._lanes
+                if lanes[key % len(lanes)].inflight:
+                    self.submit(handlers, event, key)
+                    return
+            done = 0
+            for handler in handlers:
+                done += 1
+                try:
+                    result = handler(event)
+                except (Exception, asyncio.CancelledError):
+                    logger.exception("event handler %r failed", handler)
+                    continue
+                if result is not None and inspect.isawaitable(result):
+                    self._became_async(handler, handlers[done:], event, key, result)
+                    return
+            return
+        uuid = event.get("Unique-ID")
+        self.submit(handlers, event, hash(uuid) if uuid else 0)
+
+    def _became_async(
+        self,
+        handler: Callable[[Event], Any],
+        rest: tuple[Callable[[Event], Any], ...],
+        event: Event,
+        key: int | None,
+        result: Awaitable[Any],
+    ) -> None:
+        """A handler taken for a plain function returned an awaitable: from now on it runs on
+        the lanes; this time its result, then the event's remaining handlers, finish on the
+        event's lane (ahead of that channel's next events)."""
+        self._mark_async(handler)
+        if key is None:
             uuid = event.get("Unique-ID")
-            self.submit(handlers, event, hash(uuid) if uuid else 0)
+            key = hash(uuid) if uuid else 0
+        self._enqueue(rest, event, key, result)
 
     def submit(self, handlers: tuple[Callable[[T], Any], ...], item: T, key: int = 0) -> None:
         """Queue ``item`` for ``handlers`` on the lane of ``key``."""
@@ -265,8 +388,19 @@ class Dispatcher:
                     "event handlers are too slow: %d events dropped for handlers", self.dropped
                 )
             return
+        self._enqueue(handlers, item, key, None)
+
+    def _enqueue(
+        self,
+        handlers: tuple[Callable[[T], Any], ...],
+        item: T,
+        key: int,
+        first: Awaitable[Any] | None,
+    ) -> None:
         lane = self._lanes[key % len(self._lanes)]
-        lane.queue.append((handlers, item))
+        lane.queue.append((handlers, item, first))
+        lane.inflight += 1
+        self._inflight += 1
         self.pending += 1
         if lane.task is None:
             lane.task = asyncio.get_running_loop().create_task(self._run(lane))
@@ -281,17 +415,28 @@ class Dispatcher:
         loop = asyncio.get_running_loop()
         while True:
             while queue:
-                handlers, item = queue.popleft()
+                handlers, item, first = queue.popleft()
                 self.pending -= 1
-                for handler in handlers:
-                    try:
-                        result = handler(item)
-                        if inspect.isawaitable(result):
-                            await result
-                    except asyncio.CancelledError:
-                        raise
-                    except Exception:
-                        logger.exception("event handler %r failed", handler)
+                try:
+                    if first is not None:
+                        try:
+                            await first
+                        except asyncio.CancelledError:
+                            raise
+                        except Exception:
+                            logger.exception("event handler failed")
+                    for handler in handlers:
+                        try:
+                            result = handler(item)
+                            if result is not None and inspect.isawaitable(result):
+                                await result
+                        except asyncio.CancelledError:
+                            raise
+                        except Exception:
+                            logger.exception("event handler %r failed", handler)
+                finally:
+                    lane.inflight -= 1
+                    self._inflight -= 1
             if self._closed:
                 lane.task = None
                 return
@@ -301,7 +446,7 @@ class Dispatcher:
     async def join(self, timeout: float) -> None:
         """Wait until every queued event has been handled (or ``timeout`` passes)."""
         async with asyncio.timeout(timeout):
-            while self.pending or any(lane.waiter is None and lane.task for lane in self._lanes):
+            while self._inflight:
                 await asyncio.sleep(0.005)
 
     def shutdown(self) -> None:
@@ -321,5 +466,12 @@ class Dispatcher:
             if lane.task is not None:
                 lane.task.cancel()
                 lane.task = None
-            lane.queue.clear()
+            queue = lane.queue
+            for _, _, first in queue:
+                if inspect.iscoroutine(first):
+                    first.close()
+            # The item being handled, if any, is counted off by its cancelled worker.
+            lane.inflight -= len(queue)
+            self._inflight -= len(queue)
+            queue.clear()
         self.pending = 0

@@ -38,9 +38,10 @@ _ENC = "utf-8"
 _ERR = "surrogateescape"
 
 # name -> (pattern for a line after the first, pattern for the first line, its first
-# letter in both cases), or None when
+# letter in both cases, the first line's start when it is this header in this very case and
+# with one space: ``b"Name: "``), or None when
 # the name needs the full parse (Content-Length, names the byte-level match cannot mirror).
-_LookupKeys = tuple[re.Pattern[bytes], re.Pattern[bytes], frozenset[int]]
+_LookupKeys = tuple[re.Pattern[bytes], re.Pattern[bytes], frozenset[int], bytes]
 _LINE_CACHE: dict[tuple[str, str], str] = {}
 _LINE_CACHE_LIMIT = 16384
 
@@ -61,12 +62,26 @@ def _lookup_keys(name: str) -> _LookupKeys | None:
         and "\n" not in name
     ):
         escaped = re.escape(name.encode("ascii"))
+        first = name[0]
+        # The first letter in either case, or LF.
+        head = re.escape((first.lower() + first.upper()).encode("ascii")) + rb"\n"
         keys = (
             # The first line that is this header, or the blank line that ends the headers.
-            re.compile(rb"\n(?:(?i:" + escaped + rb")" + _VALUE_TAIL + rb"|(\n))"),
+            # A class for the line's first byte rejects most lines before any branching:
+            # twice as fast as ``\n(?:(?i:name)...|(\n))``, same matches.
+            re.compile(
+                rb"\n["
+                + head
+                + rb"](?:(?<=[^\n])(?i:"
+                + re.escape(name[1:].encode("ascii"))
+                + rb")"
+                + _VALUE_TAIL
+                + rb"|(?<=\n)())"
+            ),
             re.compile(rb"(?i:" + escaped + rb")" + _VALUE_TAIL),
             # The first byte in either case: the first line is worth matching only then.
             frozenset((name[0].lower() + name[0].upper()).encode("ascii")),
+            name.encode("ascii") + b": ",
         )
     if len(_LOOKUP_KEYS) < 1024:
         _LOOKUP_KEYS[name] = keys
@@ -84,7 +99,16 @@ def _to_str(data: bytes) -> str:
 class Event:
     """A FreeSWITCH event: ordered headers (duplicates allowed) and an optional body."""
 
-    __slots__ = ("_body", "_cache", "_headers", "_index", "_raw", "_raw_end", "_scanned")
+    __slots__ = (
+        "_body",
+        "_cache",
+        "_headers",
+        "_index",
+        "_raw",
+        "_raw_end",
+        "_scanned",
+        "_values",
+    )
 
     def __init__(
         self,
@@ -99,6 +123,8 @@ class Event:
         self._raw: bytes | None = None
         self._raw_end = 0
         self._cache: dict[str, bytes] | None = None
+        # Lazy plain source: header values already found, by the name asked for.
+        self._values: dict[str, str] | None = None
 
     # ----------------------------------------------------------------- construction
     @classmethod
@@ -109,6 +135,7 @@ class Event:
         event._index = None
         event._scanned = 0
         event._cache = None
+        event._values = None
         event._body = None
         event._raw = data
         event._raw_end = -1
@@ -200,6 +227,13 @@ class Event:
     def get(self, name: str, default: str | None = None) -> str | None:
         """The first header called ``name`` (case-insensitive), or ``default``."""
         if self._headers is None:
+            values = self._values
+            if values is not None:
+                # The reader, the dispatcher and the handler often ask for the same header
+                # (Event-Name, Unique-ID): decode it once per event.
+                found = values.get(name)
+                if found is not None:
+                    return found
             try:
                 keys = _LOOKUP_KEYS[name]
             except KeyError:
@@ -210,17 +244,37 @@ class Event:
                 # blank line before the body, exactly as the full parse would decide.
                 raw = self._raw
                 assert raw is not None
-                match = keys[1].match(raw) if raw and raw[0] in keys[2] else None
-                if match is None:
+                raw_value: bytes | None
+                match: re.Match[bytes] | None
+                if raw and raw[0] in keys[2]:
+                    start = keys[3]
+                    if raw.startswith(start):
+                        # The first line, as FreeSWITCH writes Event-Name: no pattern needed.
+                        eol = raw.find(b"\n", len(start))
+                        raw_value = raw[len(start) : eol] if eol >= 0 else raw[len(start) :]
+                    else:
+                        match = keys[1].match(raw)
+                        if match is None:
+                            match = keys[0].search(raw)
+                            if match is None or match.lastindex == 2:
+                                return default
+                        raw_value = match[1]
+                else:
                     match = keys[0].search(raw)
                     if match is None or match.lastindex == 2:
                         return default
-                value = match[1]
-                if not value:
+                    raw_value = match[1]
+                if not raw_value:
                     return ""
-                if 0x25 in value:  # "%"; an int test is much cheaper than a bytes one
-                    return url_decode(value.decode(_ENC, _ERR))
-                return value.decode(_ENC, _ERR)
+                if 0x25 in raw_value:  # "%"; an int test is much cheaper than a bytes one
+                    text = url_decode(raw_value.decode(_ENC, _ERR))
+                else:
+                    text = raw_value.decode(_ENC, _ERR)
+                if values is None:
+                    self._values = {name: text}
+                else:
+                    values[name] = text
+                return text
             # The generated Content-Length line before a body is not a header: parse fully.
             self._materialize()
         index = self._index
@@ -306,6 +360,7 @@ class Event:
         self._index = None
         self._scanned = 0
         self._cache = None
+        self._values = None
         return headers
 
     def add_header(self, name: str, value: str) -> None:
@@ -316,6 +371,7 @@ class Event:
             or self._raw is not None
             or self._cache is not None
             or self._index is not None
+            or self._values is not None
         ):
             headers = self._mutable()
         headers.append((name, value))
@@ -463,6 +519,18 @@ class Event:
         subclass = self.get("Event-Subclass")
         label = f"{name} {subclass}" if subclass else str(name)
         return f"<Event {label} ({len(self)} headers{', body' if self.body else ''})>"
+
+
+def name_line(event: Event) -> bytes | None:
+    """The first line of an event parsed from plain bytes (and not modified since) when that
+    line is its ``Event-Name`` header as FreeSWITCH writes it (``Event-Name: <value>``), else
+    ``None``. Equal lines mean equal names, so the line is a cheap key for work that depends
+    on the event's name only (no lookup, no decoding)."""
+    raw = event._raw
+    if raw is not None and raw.startswith(b"Event-Name: "):
+        eol = raw.find(b"\n")
+        return raw[:eol] if eol >= 0 else raw
+    return None
 
 
 def _json_scalar(value: object) -> str:

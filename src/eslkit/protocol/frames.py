@@ -20,6 +20,7 @@ reader keeps one growing buffer and resumes its scans where they stopped.
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from eslkit.protocol.errors import BadContentLength, HeaderBlockTooLarge
 
@@ -48,6 +49,10 @@ _CONTENT_TYPES: dict[bytes, str] = {
     )
 }
 _ATOI = re.compile(rb"[ \t\n\v\f\r]*([+-]?[0-9]*)")
+
+
+#: What follows the Content-Length digits in FreeSWITCH's plain event frame.
+_PLAIN_EVENT_TAIL = b"\nContent-Type: text/event-plain\n\n"
 
 
 def _no_match(data: bytes, pos: int) -> None:
@@ -146,7 +151,20 @@ def split_command_block(block: bytes) -> list[tuple[str, str]]:
     the value follows with leading spaces (not tabs) skipped; lines without ``:`` are dropped.
     A NUL byte ends the parse.
     """
-    text = block.split(b"\x00", 1)[0]
+    nul = block.find(b"\x00")
+    text = block if nul < 0 else block[:nul]
+    if b"\r" not in text:
+        # Without CRs every line ends at its LF: split once. ":" and LF are ASCII, so
+        # decoding the whole block first gives the same strings as decoding each piece.
+        fast: list[tuple[str, str]] = []
+        lines = text.decode(_ENC, _ERR).split("\n")
+        for index in range(1, len(lines)):
+            text_line = lines[index]
+            if text_line:
+                key, colon, rest = text_line.partition(":")
+                if colon:
+                    fast.append((key, rest.lstrip(" ")))
+        return fast
     headers: list[tuple[str, str]] = []
     cur = 0
     n = len(text)
@@ -198,6 +216,7 @@ class FrameReader:
         "_pending_need",
         "_pos",
         "_scan",
+        "_stitched",
         "max_body",
         "max_header",
         "server_side",
@@ -220,6 +239,9 @@ class FrameReader:
         self._pos = 0
         self._fresh: bytes | None = None
         self._fresh_pos = 0
+        # Client side: a frame that was split between two reads, made whole (it comes before
+        # ``_fresh[_fresh_pos:]``).
+        self._stitched: bytes | None = None
         # Where the terminator search resumes, relative to the start of the unfinished frame.
         self._scan = 0
         # Client side: the whole length of the unfinished frame, once its head is known.
@@ -251,7 +273,24 @@ class FrameReader:
             self._fresh_pos = 0
             return
         pos = self._fresh_pos
-        if len(data) >= len(fresh) - pos:
+        stitched = self._stitched
+        if stitched is not None:
+            # Fed twice without taking frames in between: back to one piece.
+            fresh = self._fresh = stitched + fresh[pos:]
+            pos = self._fresh_pos = 0
+            self._stitched = None
+        need = self._need
+        rest = len(fresh) - pos
+        if need > rest and len(data) >= need - rest:
+            # The split frame's length is known: complete it alone, and frame the new
+            # bytes where they are (no copy of a whole read).
+            data = bytes(data)
+            self._stitched = fresh[pos:] + data[: need - rest]
+            self._fresh = data
+            self._fresh_pos = need - rest
+            self._need = 0
+            return
+        if len(data) >= rest:
             # Frame in place; copying the partial frame is paid for by the new bytes.
             self._fresh = (fresh[pos:] if pos else fresh) + data
             self._fresh_pos = 0
@@ -266,6 +305,8 @@ class FrameReader:
     def buffered(self) -> int:
         """Bytes received but not yet returned as part of a frame."""
         fresh = 0 if self._fresh is None else len(self._fresh) - self._fresh_pos
+        if self._stitched is not None:
+            fresh += len(self._stitched)
         return len(self._buf) - self._pos + fresh
 
     @property
@@ -276,8 +317,8 @@ class FrameReader:
     def next_frame(self) -> Frame | None:
         """The next complete frame, or ``None`` until more bytes arrive."""
         if not self.server_side:
-            taken = self._take(1)
-            return taken[0] if taken else None
+            taken = self._take(1, False)
+            return cast(Frame, taken[0]) if taken else None
         frame = self._next_frame()
         if frame is None and self._pos:
             self._compact()
@@ -286,7 +327,7 @@ class FrameReader:
     def frames(self) -> list[Frame]:
         """Every complete frame now buffered."""
         if not self.server_side:
-            return self._take(-1)
+            return cast(list[Frame], self._take(-1, False))
         out: list[Frame] = []
         while True:
             frame = self.next_frame()
@@ -294,10 +335,37 @@ class FrameReader:
                 return out
             out.append(frame)
 
+    def frames_or_event_bodies(self) -> list[Frame | bytes]:
+        """Every complete frame now buffered (client side), except that a
+        ``text/event-plain`` frame in the usual layout (``Content-Length`` first, then
+        ``Content-Type``) comes as its body alone: the bytes for
+        :meth:`~eslkit.protocol.event.Event.from_plain`. The client's event path, without a
+        :class:`Frame` per event."""
+        if self.server_side:
+            return list(self.frames())
+        return self._take(-1, True)
+
     # ------------------------------------------------------------------ client side
-    def _take(self, limit: int) -> list[Frame]:
-        """Frame up to ``limit`` (-1: all) frames of what the server writes."""
-        out: list[Frame] = []
+    def _take(self, limit: int, bodies: bool) -> list[Frame | bytes]:
+        """Frame up to ``limit`` (-1: all) frames of what the server writes; with ``bodies``,
+        plain events as their body bytes."""
+        stitched = self._stitched
+        if stitched is not None:
+            # One whole frame, framed before the rest of the read.
+            self._stitched = None
+            fresh, pos = self._fresh, self._fresh_pos
+            self._fresh, self._fresh_pos = stitched, 0
+            out = self._take(limit, bodies)
+            assert self._fresh is None and len(out) == 1
+            self._fresh, self._fresh_pos = fresh, pos
+            if limit > 0:
+                limit -= 1
+                if not limit:
+                    if fresh is not None and pos >= len(fresh):
+                        self._fresh, self._fresh_pos = None, 0
+                    return out
+        else:
+            out = []
         if self._buf and not self._gather():
             return out
         fresh = self._fresh
@@ -310,8 +378,31 @@ class FrameReader:
         scan = self._scan
         self._scan = self._need = 0
         # (A head limit below any event head would need the general path's check.)
-        event_head = _EVENT_HEAD.match if self.max_header >= 4096 else _no_match
+        fast = self.max_header >= 4096
+        event_head = _EVENT_HEAD.match if fast else _no_match
+        plain_tail = _PLAIN_EVENT_TAIL
+        plain = bodies and fast
+        startswith = fresh.startswith
         while pos < size and limit:
+            if plain and startswith(b"Content-Length: ", pos):
+                # A plain event exactly as FreeSWITCH frames it: cheaper than the match.
+                eol = fresh.find(b"\n", pos + 16, pos + 40)
+                if eol > 0 and startswith(plain_tail, eol):
+                    digits = fresh[pos + 16 : eol]
+                    if digits.isdigit():
+                        length = int(digits)
+                        if length > max_body:
+                            self._client_content_length(fresh[pos:eol])  # raises
+                        term_end = eol + 33
+                        end = term_end + length
+                        if end > size:
+                            self._need = end - pos
+                            break
+                        append(fresh[term_end:end])
+                        pos = end
+                        scan = 0
+                        limit -= 1
+                        continue
             match = event_head(fresh, pos)
             if match is not None:
                 # The common case, in one match: Content-Length first, then Content-Type.
@@ -323,11 +414,16 @@ class FrameReader:
                 if end > size:
                     self._need = end - pos
                     break
-                frame = Frame(fresh[pos : term_end - 2], fresh[term_end:end] if length else None)
                 ctype = match[2]
-                if ctype is not None:
-                    frame._ctype = _CONTENT_TYPES.get(ctype) or ctype.decode(_ENC, _ERR)
-                append(frame)
+                if bodies and ctype == b"text/event-plain":
+                    append(fresh[term_end:end])
+                else:
+                    frame = Frame(
+                        fresh[pos : term_end - 2], fresh[term_end:end] if length else None
+                    )
+                    if ctype is not None:
+                        frame._ctype = _CONTENT_TYPES.get(ctype) or ctype.decode(_ENC, _ERR)
+                    append(frame)
                 pos = end
                 scan = 0
                 limit -= 1
@@ -471,7 +567,9 @@ class FrameReader:
     def _server_frame(self, head: bytes) -> Frame | None:
         headers = split_command_block(head)
         need = last = 0
-        for name, value in headers:
+        # A header named content-length (any case) leaves "content-length" in the
+        # lowercased block; most commands have none, so skip the per-header test then.
+        for name, value in headers if b"ength" in head.lower() else ():
             if name.lower() == "content-length":
                 length = _atoi(value.encode(_ENC, _ERR))
                 if length < 0:
