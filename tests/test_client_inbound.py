@@ -413,3 +413,33 @@ async def test_event_stream_get_after_a_timeout_still_works() -> None:
             await stream.get(0.05)
         assert await conn.api("now") == "go"
         assert (await stream.get(5)).get("Seq") == "1"
+
+
+@run()
+async def test_plain_handler_returning_a_coroutine_is_awaited_in_order() -> None:
+    async def script(peer: Peer) -> None:
+        await handshake(peer)
+        await peer.read_command()  # event plain ALL
+        peer.reply("+OK event listener enabled plain")
+        await peer.read_command()
+        for i in range(5):
+            peer.event(make_event("CUSTOM", Event_Subclass="x::y", Unique_ID="u-1", Seq=str(i)))
+        peer.api("sent")
+        await peer.expect_eof()
+
+    seen: list[str] = []
+    done = asyncio.Event()
+
+    async def record(seq: str) -> None:
+        await asyncio.sleep(0.01 if seq == "0" else 0)  # the first one is slow
+        seen.append(seq)
+        if len(seen) == 5:
+            done.set()
+
+    async with FakeESL(script) as fake, eslkit.connect(port=fake.port) as conn:
+        await conn.subscribe("ALL")
+        # Not an async def, but returns a coroutine: eslkit must await it, in channel order.
+        conn.on("x::y", lambda event: record(event.get("Seq") or ""))
+        assert await conn.api("go") == "sent"
+        await asyncio.wait_for(done.wait(), 5)
+    assert seen == ["0", "1", "2", "3", "4"]

@@ -307,3 +307,15 @@ def test_xml_body_ending_with_lf_indents_the_closing_tag() -> None:
 def test_xml_header_text_is_url_encoded() -> None:
     data = Event([("A", "a b&c<d>")]).to_xml()
     assert b"    <A>a%20b%26c%3Cd%3E</A>\n" in data
+
+
+def test_cached_header_values_follow_changes() -> None:
+    event = Event.from_plain(b"Event-Name: CUSTOM\nX-A: one\n\n")
+    assert event.get("X-A") == "one"  # now cached
+    event.set_header("X-A", "two")
+    assert event.get("x-a") == "two"
+    event.del_header("X-A")
+    assert event.get("X-A") is None
+    event.add_header("X-A", "three")
+    assert event.get("X-A") == "three"
+    assert event.name == "CUSTOM"

@@ -428,3 +428,45 @@ def test_server_limit_with_a_small_max_header() -> None:
     reader.feed(b"abcdefgh\n\n")
     assert [f.command for f in reader.frames()] == ["abcd", "efgh\n\n"]
     assert [f.command for f in frames] == ["abcdefgh\n\n"]
+
+
+def _normalized(items: list[Frame | bytes]) -> list[tuple[bytes | None, bytes | None]]:
+    """Frames as (head, body); event bodies handed out alone as (None, body)."""
+    return [(None, item) if isinstance(item, bytes) else (item.head, item.body) for item in items]
+
+
+def test_event_bodies_path_gives_the_same_stream_for_every_split() -> None:
+    event = open_event_sample()
+    stream = (
+        b"Content-Type: auth/request\n\n"
+        + b"Content-Length: %d\nContent-Type: text/event-plain\n\n" % len(event)
+        + event
+        + b"Content-Type: api/response\nContent-Length: 5\n\nhello"
+        + b"Content-Length: %d\nContent-Type: text/event-plain\n\n" % len(event)
+        + event
+        + b"Content-Length: 13\nContent-Type: text/event-json\n\n{\"a\":\"json\"}\n"
+    )
+    whole = FrameReader()
+    whole.feed(stream)
+    expected = _normalized(whole.frames_or_event_bodies())
+    # Plain events come as bare bodies; everything else as frames, in stream order.
+    assert [head is None for head, _ in expected] == [False, True, False, True, False]
+    assert expected[1][1] == event
+    step = max(1, len(stream) // 97)
+    for cut in [*range(0, 80), *range(80, len(stream), step), len(stream)]:
+        reader = FrameReader()
+        got: list[Frame | bytes] = []
+        for part in (stream[:cut], stream[cut:]):
+            reader.feed(part)
+            got += reader.frames_or_event_bodies()
+        assert _normalized(got) == expected, cut
+    reader = FrameReader()
+    got = []
+    for index in range(0, len(stream), 7):
+        reader.feed(stream[index : index + 7])
+        got += reader.frames_or_event_bodies()
+    assert _normalized(got) == expected
+
+
+def open_event_sample() -> bytes:
+    return (CONFORMANCE / "events" / "channel_execute_complete.plain").read_bytes()
