@@ -222,3 +222,29 @@ async def test_finished_calls_leave_nothing_behind(switch: Switch) -> None:
     assert manager._endpoints == {}
     assert manager._tasks == {}
     assert len(manager._created_times) <= 200
+
+
+NOBODY = "00000000-0000-0000-0000-000000000000"
+
+
+@pytest.mark.parametrize(
+    ("command", "argument", "output"),
+    [
+        ("uuid_kill", "", "-USAGE: <uuid> [cause]\n"),
+        ("uuid_kill", NOBODY, "-ERR No such channel!\n"),
+        ("uuid_dump", "", "-USAGE: <uuid> [format]\n"),
+        ("uuid_dump", f"{NOBODY} json", "-ERR No such channel!\n"),
+        ("uuid_break", "", "-USAGE: <uuid> [all]\n"),
+        ("uuid_break", f"{NOBODY} all", "-ERR No such channel!\n"),
+        ("uuid_setvar", NOBODY, "-USAGE: <uuid> <var> [value]\n"),
+        ("uuid_setvar", f"{NOBODY} x 1", "-ERR No such channel!\n"),
+        ("uuid_transfer", NOBODY, "-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n"),
+        ("uuid_transfer", f"{NOBODY} 1000", "-ERR No such channel!\n"),
+        ("uuid_getvar", NOBODY, "-USAGE: <uuid> <var>\n"),
+        ("uuid_getvar", f"{NOBODY} x", "-ERR No such channel!\n"),
+    ],
+)
+async def test_channel_command_errors(
+    switch: Switch, command: str, argument: str, output: str
+) -> None:
+    assert await api(switch, command, argument) == output

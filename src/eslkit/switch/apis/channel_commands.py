@@ -26,6 +26,22 @@ def _manager(call: ApiCall) -> SessionManager:
     return call.switch.sessions
 
 
+def _channel_and_args(
+    call: ApiCall, max_args: int, usage: str, *, min_args: int = 1
+) -> tuple[Channel, list[str]] | None:
+    """The common prologue: split the argument, answer the usage error when the uuid (or a
+    required argument) is missing and ``-ERR No such channel!`` when it names no channel."""
+    argv = separate_string(call.arg, " ", max_args) if call.arg else []
+    if len(argv) < min_args or not argv[0]:
+        call.write(usage)
+        return None
+    channel = _find(call, argv[0])
+    if channel is None:
+        call.write(NO_CHANNEL)
+        return None
+    return channel, argv
+
+
 def _find(call: ApiCall, uuid: str) -> Channel | None:
     return _manager(call).find_session(uuid)
 
@@ -93,14 +109,10 @@ def uuid_getvar(call: ApiCall) -> None:
 @commands.command("uuid_setvar", "Set a variable", "<uuid> <var> [value]")
 def uuid_setvar(call: ApiCall) -> None:
     """``+OK`` and the usual errors."""
-    argv = separate_string(call.arg, " ", 3) if call.arg else []
-    if len(argv) < 2 or not argv[0]:
-        call.write("-USAGE: <uuid> <var> [value]\n")
+    found = _channel_and_args(call, 3, "-USAGE: <uuid> <var> [value]\n", min_args=2)
+    if found is None:
         return
-    channel = _find(call, argv[0])
-    if channel is None:
-        call.write(NO_CHANNEL)
-        return
+    channel, argv = found
     if not argv[1]:
         call.write("-ERR No variable specified\n")
         return
@@ -130,14 +142,10 @@ def uuid_setvar_multi(call: ApiCall) -> None:
 @commands.command("uuid_kill", "Kill channel", "<uuid> [cause]")
 def uuid_kill(call: ApiCall) -> None:
     """Hang up (NORMAL_CLEARING by default)."""
-    argv = separate_string(call.arg, " ", 2) if call.arg else []
-    if not argv or not argv[0]:
-        call.write("-USAGE: <uuid> [cause]\n")
+    found = _channel_and_args(call, 2, "-USAGE: <uuid> [cause]\n")
+    if found is None:
         return
-    channel = _find(call, argv[0])
-    if channel is None:
-        call.write(NO_CHANNEL)
-        return
+    channel, argv = found
     cause = hangup_cause_from_string(argv[1]) if len(argv) > 1 else HangupCause.NORMAL_CLEARING
     channel.hangup(cause)
     call.write("+OK\n")
@@ -164,15 +172,11 @@ def uuid_park(call: ApiCall) -> None:
 @commands.command("uuid_transfer", "Transfer a session", "<uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]")
 def uuid_transfer(call: ApiCall) -> None:
     """``switch_ivr_session_transfer``."""
-    argv = separate_string(call.arg, " ", 5) if call.arg else []
     usage = "-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n"
-    if len(argv) < 2:
-        call.write(usage)
+    found = _channel_and_args(call, 5, usage, min_args=2)
+    if found is None:
         return
-    channel = _find(call, argv[0])
-    if channel is None:
-        call.write(NO_CHANNEL)
-        return
+    channel, argv = found
     rest = argv[1:]
     targets = [channel]
     if rest[0] in ("-bleg", "-both"):
@@ -193,14 +197,10 @@ def uuid_transfer(call: ApiCall) -> None:
 @commands.command("uuid_dump", "Dump session vars", "<uuid> [format]")
 def uuid_dump(call: ApiCall) -> None:
     """A CHANNEL_DATA event: txt (URL-encoded plain), plain (raw values), json, xml."""
-    argv = separate_string(call.arg, " ", 2) if call.arg else []
-    if not argv or not argv[0]:
-        call.write("-USAGE: <uuid> [format]\n")
+    found = _channel_and_args(call, 2, "-USAGE: <uuid> [format]\n")
+    if found is None:
         return
-    channel = _find(call, argv[0])
-    if channel is None:
-        call.write(NO_CHANNEL)
-        return
+    channel, argv = found
     event = ce.channel_data_event(channel)
     fmt = argv[1].lower() if len(argv) > 1 else "txt"
     if fmt == "json":
@@ -235,13 +235,9 @@ def uuid_hold(call: ApiCall) -> None:
 @commands.command("uuid_break", "Break out of media sent to channel", "<uuid> [all]")
 def uuid_break(call: ApiCall) -> None:
     """Interrupt the running application."""
-    argv = separate_string(call.arg, " ", 2) if call.arg else []
-    if not argv or not argv[0]:
-        call.write("-USAGE: <uuid> [all]\n")
+    found = _channel_and_args(call, 2, "-USAGE: <uuid> [all]\n")
+    if found is None:
         return
-    channel = _find(call, argv[0])
-    if channel is None:
-        call.write(NO_CHANNEL)
-        return
+    channel, argv = found
     channel.interrupt(all_=len(argv) > 1 and argv[1] == "all")
     call.write("+OK\n")
