@@ -135,11 +135,14 @@ def rebuild(frame: dict[str, Any]) -> bytes | None:
     return None
 
 
-@pytest.mark.parametrize("frame", all_recorded_frames())
+@pytest.mark.parametrize(
+    "frame", [p for p in all_recorded_frames() if rebuild(p.values[0]) is not None]
+)
 def test_builders_reproduce_recorded_frames(frame: dict[str, Any]) -> None:
+    """Every recorded frame a builder makes (all but the bare connect replies and the one
+    glued bgapi reply, which other tests cover) comes out byte for byte."""
     built = rebuild(frame)
-    if built is None:
-        pytest.skip("no builder for this frame (connect reply, glued reply)")
+    assert built is not None
     assert built == wire_bytes(frame)
 
 
