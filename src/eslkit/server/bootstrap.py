@@ -72,6 +72,8 @@ async def start(options: ServeOptions) -> Running:
         directory = Directory.from_users(options.users)
     switch_config = options.switch or SwitchConfig()
     switch = Switch(switch_config)
+    # The directory belongs to the configuration; the switch's user/ endpoint dials from it.
+    switch.hooks.locate_user = directory.user_record
     server = EventSocketServer(
         switch,
         settings,

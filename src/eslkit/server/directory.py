@@ -250,6 +250,7 @@ class DirectoryUser:
 
     attrib: dict[str, str]
     params: list[tuple[str, str]] = field(default_factory=list)
+    variables: list[tuple[str, str]] = field(default_factory=list)
 
     def matches(self, name: str) -> bool:
         """``find_user_in_tag`` with key ``id``: id, number-alias, or a non-pointer ``type``."""
@@ -269,6 +270,7 @@ class DirectoryGroup:
     name: str
     params: list[tuple[str, str]] = field(default_factory=list)
     users: list[DirectoryUser] | None = None
+    variables: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -280,6 +282,7 @@ class DirectoryDomain:
     groups: list[DirectoryGroup] | None = None
     #: The users of the domain's first ``<users>``, or its direct ``<user>`` children.
     users: list[DirectoryUser] = field(default_factory=list)
+    variables: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +295,10 @@ class EslUser:
     allowed_events: str | None = None
     allowed_api: str | None = None
     allowed_log: bool | None = None
+    #: What ``originate user/<user>@<domain>`` dials (the directory's ``dial-string``).
+    dial_string: str | None = None
+    #: Channel variables the user's calls get (the directory's ``<variables>``).
+    variables: tuple[tuple[str, str], ...] = ()
 
 
 def _params(element: XmlElement | None) -> list[tuple[str, str]]:
@@ -301,19 +308,28 @@ def _params(element: XmlElement | None) -> list[tuple[str, str]]:
     return [(p.get_soft("name"), p.get_soft("value")) for p in holder.findall("param")]
 
 
+def _variables(element: XmlElement | None) -> list[tuple[str, str]]:
+    holder = element.find("variables") if element is not None else None
+    if holder is None:
+        return []
+    return [(v.get_soft("name"), v.get_soft("value")) for v in holder.findall("variable")]
+
+
 def _user(element: XmlElement) -> DirectoryUser:
-    return DirectoryUser(dict(element.attrib), _params(element))
+    return DirectoryUser(dict(element.attrib), _params(element), _variables(element))
 
 
 def _domain_from_xml(element: XmlElement) -> DirectoryDomain:
-    domain = DirectoryDomain(element.get_soft("name"), _params(element))
+    domain = DirectoryDomain(element.get_soft("name"), _params(element), None, [], _variables(element))
     x_groups = element.find("groups")
     if x_groups is not None:
         domain.groups = []
         for x_group in x_groups.findall("group"):
             x_users = x_group.find("users")
             users = [_user(u) for u in x_users.findall("user")] if x_users is not None else None
-            domain.groups.append(DirectoryGroup(x_group.get_soft("name"), _params(x_group), users))
+            domain.groups.append(
+                DirectoryGroup(x_group.get_soft("name"), _params(x_group), users, _variables(x_group))
+            )
     x_users = element.find("users")
     source = x_users if x_users is not None else element
     domain.users = [_user(u) for u in source.findall("user")]
@@ -349,7 +365,9 @@ class Directory:
                 params.append(("esl-allowed-api", spec.allowed_api))
             if spec.allowed_log is not None:
                 params.append(("esl-allowed-log", "true" if spec.allowed_log else "false"))
-            domain.users.append(DirectoryUser({"id": spec.user}, params))
+            if spec.dial_string is not None:
+                params.append(("dial-string", spec.dial_string))
+            domain.users.append(DirectoryUser({"id": spec.user}, params, list(spec.variables)))
         return directory
 
     def find_domain(self, name: str) -> DirectoryDomain | None:
@@ -377,6 +395,25 @@ class Directory:
             if candidate.matches(user):
                 return domain, None, candidate
         return None
+
+    def user_record(
+        self, user: str, domain_name: str
+    ) -> tuple[str, dict[str, str], dict[str, str]] | None:
+        """A user's id and its params and variables merged domain → group → user (later ones
+        win), as ``switch_xml_locate_user_merged`` gives them; None when there is no such
+        user. The ``user/`` endpoint dials with this."""
+        found = self.locate(user, domain_name)
+        if found is None:
+            return None
+        domain, group, entry = found
+        params: dict[str, str] = {}
+        variables: dict[str, str] = {}
+        for holder in (domain, group, entry):
+            if holder is None:
+                continue
+            params.update((name.lower(), value) for name, value in holder.params)
+            variables.update(holder.variables)
+        return entry.attrib.get("id", user), params, variables
 
     def authenticate(self, user: str, domain: str, password: str) -> UserPermissions | None:
         """Check ``userauth`` credentials; the user's permissions on success, else None.

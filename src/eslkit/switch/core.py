@@ -198,6 +198,8 @@ class SwitchHooks:
     channel_data: Callable[[SessionHandle, Event], None] | None = None
     #: ``switch_xml_reload``: returns the error text, ``"Success"`` when fine.
     reloadxml: Callable[[], str] | None = None
+    #: ``switch_xml_locate_user_merged``: (user id, params, variables) or None.
+    locate_user: Callable[[str, str], tuple[str, dict[str, str], dict[str, str]] | None] | None = None
 
 
 ShutdownHook = Callable[[], "Awaitable[None] | None"]
