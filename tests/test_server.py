@@ -359,3 +359,30 @@ async def test_getvar_values_never_break_the_framing(esl_server: EslServer) -> N
     await control.api(f"uuid_setvar {uuid} multi first")
     assert await owner.reply("getvar multi") == "first"
     await control.api(f"uuid_kill {uuid}")
+
+
+async def test_localnet_auto_is_the_interface_of_the_guessed_address() -> None:
+    from eslkit.server.acl import local_interface
+    from eslkit.switch.core import SwitchConfig
+
+    assert local_interface("127.0.0.1") == "127.0.0.1/8"
+    assert local_interface("203.0.113.77") is None  # not an address of this machine
+    # The switch's address is on loopback: a loopback client is on the local network.
+    running = await start_test_server(
+        apply_inbound_acl=["localnet.auto"], switch=SwitchConfig(ipv4="127.0.0.1")
+    )
+    try:
+        conn = await connect("127.0.0.1", running.port)
+        assert await conn.api("echo local") == "local"
+    finally:
+        await running.stop()
+    # An address that is no interface here: localnet.auto is empty and denies everyone.
+    running = await start_test_server(
+        apply_inbound_acl=["localnet.auto"], switch=SwitchConfig(ipv4="203.0.113.77")
+    )
+    try:
+        conn = await RawConnection.open("127.0.0.1", running.port)
+        frames = await conn.closed()
+        assert frames[0].content_type == "text/rude-rejection"
+    finally:
+        await running.stop()

@@ -28,6 +28,8 @@ or an ad-hoc CIDR of the other family than the peer, never matches.
 from __future__ import annotations
 
 import ipaddress
+import socket
+import struct
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -238,6 +240,37 @@ def builtin_lists(local_interfaces: Iterable[str] = ()) -> dict[str, NetworkList
         else:
             localnet.add_cidr(f"{interface.ip}/{interface.network.prefixlen}", True)
     return lists
+
+
+def local_interface(address: str) -> str | None:
+    """``address/prefix`` of the local IPv4 interface holding ``address`` (FreeSWITCH's
+    guessed address), for ``localnet.auto``/``nat.auto``; None when it cannot be found.
+
+    Linux only (``SIOCGIFADDR``/``SIOCGIFNETMASK`` on each interface); elsewhere None.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not Linux
+        return None
+    siocgifaddr, siocgifnetmask = 0x8915, 0x891B
+    try:
+        names = [name for _, name in socket.if_nameindex()]
+    except OSError:
+        return None
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        for name in names:
+            request = struct.pack("256s", name.encode()[:15])
+            try:
+                found = socket.inet_ntoa(fcntl.ioctl(probe.fileno(), siocgifaddr, request)[20:24])
+                if found != address:
+                    continue
+                mask = socket.inet_ntoa(
+                    fcntl.ioctl(probe.fileno(), siocgifnetmask, request)[20:24]
+                )
+            except OSError:
+                continue
+            return str(ipaddress.IPv4Interface(f"{found}/{mask}"))
+    return None
 
 
 class NetworkLists(Mapping[str, NetworkList]):

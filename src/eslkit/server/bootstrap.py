@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from eslkit.server.acl import load_network_lists
+from eslkit.server.acl import load_network_lists, local_interface
 from eslkit.server.app import EventSocketServer, ServerOptions
 from eslkit.server.config import EventSocketSettings, load_event_socket_settings
 from eslkit.server.directory import Directory, EslUser, load_directory
@@ -66,11 +66,13 @@ async def start(options: ServeOptions) -> Running:
         settings.password = options.password
     if options.apply_inbound_acl:
         settings.apply_inbound_acl = list(options.apply_inbound_acl)
-    network_lists = load_network_lists(config)
+    switch_config = options.switch or SwitchConfig()
+    # localnet.auto and nat.auto come from the interface of the switch's guessed address.
+    interface = local_interface(switch_config.ipv4) if switch_config.ipv4 else None
+    network_lists = load_network_lists(config, [interface] if interface else [])
     directory: Directory = load_directory(config) if config is not None else Directory()
     if options.users:
         directory = Directory.from_users(options.users)
-    switch_config = options.switch or SwitchConfig()
     switch = Switch(switch_config)
     # The directory belongs to the configuration; the switch's user/ endpoint dials from it.
     switch.hooks.locate_user = directory.user_record
