@@ -1,11 +1,34 @@
 """FreeSWITCH's small string helpers, shared by every layer: ``atoi``, ``switch_is_number``,
-``switch_true``. (No imports from the rest of eslkit: everything may import this.)"""
+``switch_true``, and the UUIDs the switch hands out. (No imports from the rest of eslkit:
+everything may import this.)"""
 
 from __future__ import annotations
 
+import os
+import random
 import re
 
-__all__ = ["c_atoi", "switch_is_number", "switch_true"]
+__all__ = ["c_atoi", "new_uuid", "switch_is_number", "switch_true"]
+
+_UUID4_MASK = 0xFFFFFFFF_FFFF_0FFF_3FFF_FFFFFFFFFFFF
+_UUID4_BITS = 0x00000000_0000_4000_8000_000000000000
+# Seeded from os.urandom; reseeded in a forked child so parent and child never share a
+# sequence. One ``getrandbits`` call is atomic under the GIL, so threads are safe too.
+_RNG = random.Random()
+os.register_at_fork(after_in_child=_RNG.seed)
+_getrandbits = _RNG.getrandbits
+
+
+def new_uuid() -> str:
+    """A fresh lowercase version-4 UUID string, as ``str(uuid.uuid4())`` looks.
+
+    The switch makes one per event, channel and job, so this avoids a system call each time:
+    the bits come from a generator seeded from the OS. They are unique, not secret:
+    FreeSWITCH's own UUIDs (time and node based) are not secret either, and nothing in the
+    event socket treats them as credentials.
+    """
+    h = f"{(_getrandbits(128) & _UUID4_MASK) | _UUID4_BITS:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 _TRUE_WORDS = frozenset({"yes", "on", "true", "t", "enabled", "active", "allow"})
 _ATOI = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+)")

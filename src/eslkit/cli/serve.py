@@ -14,6 +14,13 @@ from eslkit.server.app import BindError
 from eslkit.server.bootstrap import ServeOptions, start
 from eslkit.server.fsxml import ConfigError
 
+#: The cyclic GC's thresholds while serving. Every event makes a handful of short-lived
+#: containers (none of them in cycles), so CPython's default of a young collection every 700
+#: allocations spends ~20% of a busy server in the collector; 50,000 keeps that under 3%
+#: and bounds uncollected cyclic garbage to a few MB. (Only the ``serve`` process sets
+#: this: the library never touches global GC settings.)
+GC_THRESHOLDS = (50_000, 20, 20)
+
 log = logging.getLogger("eslkit.serve")
 
 
@@ -105,6 +112,7 @@ async def _serve(args: argparse.Namespace) -> int:
     # Everything built so far lives as long as the server: keep it out of the cyclic GC's
     # generations so collections stay short under load.
     gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -9,12 +9,11 @@ FreeSWITCH's ``-ERR command not found``, or ``None`` when the handler wrote its 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from eslkit.fsutil import switch_true
+from eslkit.fsutil import new_uuid, switch_true
 from eslkit.protocol import builders
 from eslkit.protocol.command import Command, strip_cr
 from eslkit.protocol.event import Event
@@ -40,12 +39,8 @@ AUTH_TIMEOUT = 25
 JOB_UUID_LIMIT = 256
 
 # Version 4 and the RFC 4122 variant stamped into 128 random bits (what uuid.uuid4 does).
-_UUID4_MASK = 0xFFFFFFFF_FFFF_0FFF_3FFF_FFFFFFFFFFFF
-_UUID4_BITS = 0x00000000_0000_4000_8000_000000000000
-_urandom = os.urandom
 #: Enum ``.name`` is a descriptor call; sendevent asks for it on every event.
 _TYPE_NAMES: dict[EventType, str] = {member: member.name for member in EventType}
-_from_bytes = int.from_bytes
 
 BACKGROUND_JOB_SITE = CallingSite("mod_event_socket.c", "api_exec", 1580)
 SENDEVENT_SITE = CallingSite("mod_event_socket.c", "parse_command", 2283)
@@ -256,7 +251,7 @@ async def cmd_gate(listener: Listener, command: Command) -> Reply:
 
 async def cmd_sendevent(listener: Listener, command: Command) -> Reply:
     server = listener.server
-    event_uuid = new_job_uuid()
+    event_uuid = new_uuid()
     line = command.line
     # One pass over the client's header lines: header lines with empty values are never
     # added to a FreeSWITCH event; note the first Event-Subclass and Unique-ID (any case).
@@ -298,14 +293,6 @@ async def cmd_sendevent(listener: Listener, command: Command) -> Reply:
     type_name = _TYPE_NAMES[found] if found is not None else "CUSTOM"
     server.fire(event, event_type, subclass, type_name, SENDEVENT_SITE)
     return f"+OK {event_uuid}"
-
-
-def new_job_uuid() -> str:
-    """A fresh lowercase random (version 4) UUID, as ``str(uuid.uuid4())`` gives, in half
-    the time."""
-    value = (_from_bytes(_urandom(16), "big") & _UUID4_MASK) | _UUID4_BITS
-    h = f"{value:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _api_split(line: str) -> tuple[str, str | None]:
@@ -351,7 +338,7 @@ async def cmd_bgapi(listener: Listener, command: Command) -> Reply:
     ):
         return "-ERR permission denied"
     given = command.header("job-uuid")
-    job_uuid = given[:JOB_UUID_LIMIT] if given is not None else new_job_uuid()
+    job_uuid = given[:JOB_UUID_LIMIT] if given is not None else new_uuid()
     owner = listener.session_uuid
 
     async def job() -> None:

@@ -25,7 +25,6 @@ of a failed command with their own error text.
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
@@ -265,7 +264,8 @@ class ApiEngine:
             call = ApiCall(switch, command, argument, stream, session_uuid)
             try:
                 result = api.function(call)
-                if inspect.isawaitable(result):
+                # A command returns a bool, None, or an awaitable (isawaitable is slow).
+                if result is not None and result is not True and result is not False:
                     result = await result
                 ok = result is not False
             except asyncio.CancelledError:

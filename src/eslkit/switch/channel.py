@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid as uuid_module
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from enum import Enum, IntEnum, StrEnum
 from typing import TYPE_CHECKING
 
+from eslkit.fsutil import new_uuid
 from eslkit.protocol.event import Event
 from eslkit.protocol.names import ChannelState, EventType, HangupCause
 from eslkit.switch.expand import expand_variables
@@ -284,7 +284,7 @@ class Channel:
         endpoint: str = "",
     ) -> None:
         self.switch = switch
-        self.uuid: str = uuid or str(uuid_module.uuid4())
+        self.uuid: str = uuid or new_uuid()
         self.name = name
         self.direction = direction
         self.endpoint = endpoint

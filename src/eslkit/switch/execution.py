@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid as uuid_module
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from eslkit.fsutil import new_uuid
 from eslkit.protocol.event import Event
 from eslkit.protocol.names import ChannelState, EventType, HangupCause, hangup_cause_from_string
 from eslkit.switch import channel_events as ce
@@ -239,7 +239,7 @@ class SessionRunner(AppRunner):
             )
             return False
         expanded = channel.expand(data) if data else ""
-        app_uuid = event_uuid or str(uuid_module.uuid4())
+        app_uuid = event_uuid or new_uuid()
         channel.set_variable("current_application", app.name)
         channel.set_variable("current_application_data", expanded)
         channel.set_variable("current_application_response", None)

@@ -7,10 +7,10 @@ depends on the machine (CPU, stack), plausible values are produced.
 from __future__ import annotations
 
 import hashlib
-import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from eslkit.fsutil import new_uuid
 from eslkit.protocol.names import (
     EventType,
     HangupCause,
@@ -163,7 +163,7 @@ def uptime(call: ApiCall) -> None:
 @commands.command("create_uuid", "Create a uuid", "")
 def create_uuid(call: ApiCall) -> None:
     """A new lowercase UUID (no newline)."""
-    call.write(str(uuid.uuid4()))
+    call.write(new_uuid())
 
 
 @commands.command("echo", "Echo", "<data>")
@@ -620,7 +620,7 @@ def bgapi(call: ApiCall) -> None:
     if not text:
         call.write("-ERR Invalid syntax\n")
         return
-    job_uuid = job_uuid or str(uuid.uuid4())
+    job_uuid = job_uuid or new_uuid()
     switch = call.switch
     call.write(f"+OK Job-UUID: {job_uuid}\n")
 
