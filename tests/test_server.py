@@ -98,6 +98,26 @@ async def test_pipelined_commands_are_answered_in_order(esl_server: EslServer) -
     assert bodies == [str(i).encode() for i in range(200)]
 
 
+async def test_a_pipelining_client_does_not_hold_up_another(esl_server: EslServer) -> None:
+    # Every command runs synchronously, so only the listener's periodic yield lets the
+    # second connection in while the first one's backlog is being worked through.
+    from eslkit.switch.api import ApiCommand
+
+    order: list[str] = []
+    esl_server.running.switch.api.registry.add(
+        ApiCommand("mark", "", "", lambda call: order.append(call.arg) or call.write("+OK"))
+    )
+    busy = await connect(esl_server.host, esl_server.port)
+    other = await connect(esl_server.host, esl_server.port)
+    backlog = 20_000
+    await busy.send("api mark a\n\n" * backlog)
+    assert await other.api("mark b") == "+OK"
+    for _ in range(backlog):
+        await busy.frame()
+    assert order.count("a") == backlog
+    assert order.index("b") < backlog // 10
+
+
 async def test_console_execute_like_fs_cli(esl_server: EslServer) -> None:
     conn = await connect(esl_server.host, esl_server.port)
     await conn.send("api echo one;;echo two\nconsole_execute: true\n\n")

@@ -8,10 +8,12 @@ FreeSWITCH's ``-ERR command not found``, or ``None`` when the handler wrote its 
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
 
 from eslkit.fsutil import new_uuid, switch_true
 from eslkit.protocol import builders
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("eslkit.server")
 
 Reply = str | None
-Handler = Callable[["Listener", Command], Awaitable[Reply]]
+Handler = Callable[["Listener", Command], Awaitable[Reply] | Reply]
 Condition = Callable[["Listener", Command], bool]
 
 UNLOAD_CHEAT = "api bgapi unload mod_event_socket"
@@ -72,20 +74,28 @@ def parse_log_level(word: str) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """One dispatch rule: a case-insensitive prefix, a condition, a handler."""
+    """One dispatch rule: a case-insensitive prefix, a condition, a handler.
+
+    A handler is a plain function when it never waits (most commands), or a coroutine
+    function (``api``, ``sendmsg``); plain ones run without a coroutine per command.
+    """
 
     prefix: str
     handler: Handler
     condition: Condition | None = None
+    is_async: bool = field(init=False, default=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "is_async", inspect.iscoroutinefunction(self.handler))
 
 
 # ---------------------------------------------------------------------- handlers
-async def cmd_exit(listener: Listener, command: Command) -> Reply:
+def cmd_exit(listener: Listener, command: Command) -> Reply:
     listener.running = False
     return "+OK bye"
 
 
-async def cmd_auth(listener: Listener, command: Command) -> Reply:
+def cmd_auth(listener: Listener, command: Command) -> Reply:
     password = strip_cr(command.raw)[5:]
     if password == listener.server.settings.password:
         listener.authed = True
@@ -94,7 +104,7 @@ async def cmd_auth(listener: Listener, command: Command) -> Reply:
     return "-ERR invalid"
 
 
-async def cmd_userauth(listener: Listener, command: Command) -> Reply:
+def cmd_userauth(listener: Listener, command: Command) -> Reply:
     listener.allow_log = False
     parsed = parse_userauth_argument(strip_cr(command.raw)[9:])
     permissions = None
@@ -110,7 +120,7 @@ async def cmd_userauth(listener: Listener, command: Command) -> Reply:
     return "~" + userauth_reply_text(permissions)
 
 
-async def cmd_filter(listener: Listener, command: Command) -> Reply:
+def cmd_filter(listener: Listener, command: Command) -> Reply:
     text = strip_cr(command.raw)[7:].lstrip(" ")
     name, space, value = text.partition(" ")
     header_value: str | None = value if space else None
@@ -134,14 +144,14 @@ async def cmd_filter(listener: Listener, command: Command) -> Reply:
     return "-ERR invalid syntax"
 
 
-async def cmd_resume(listener: Listener, command: Command) -> Reply:
+def cmd_resume(listener: Listener, command: Command) -> Reply:
     listener.resume = True
     if listener.session is not None:
         listener.session.set_variable("socket_resume", "true")
     return "+OK"
 
 
-async def cmd_connect(listener: Listener, command: Command) -> Reply:
+def cmd_connect(listener: Listener, command: Command) -> Reply:
     listener.connected = True
     hook = listener.server.connect_hook
     if hook is not None:
@@ -149,7 +159,7 @@ async def cmd_connect(listener: Listener, command: Command) -> Reply:
     return None
 
 
-async def cmd_getvar(listener: Listener, command: Command) -> Reply:
+def cmd_getvar(listener: Listener, command: Command) -> Reply:
     line = strip_cr(command.raw)
     _, space, name = line.partition(" ")
     value = ""
@@ -172,7 +182,7 @@ async def cmd_getvar(listener: Listener, command: Command) -> Reply:
     return value
 
 
-async def cmd_myevents(listener: Listener, command: Command) -> Reply:
+def cmd_myevents(listener: Listener, command: Command) -> Reply:
     subscription = listener.subscription
     if subscription.myevents:
         return "-ERR aready enabled."
@@ -204,7 +214,7 @@ async def cmd_myevents(listener: Listener, command: Command) -> Reply:
     return "+OK Events Enabled"
 
 
-async def cmd_divert_events(listener: Listener, command: Command) -> Reply:
+def cmd_divert_events(listener: Listener, command: Command) -> Reply:
     if listener.session is None:
         return "-ERR not controlling a session."
     rest = command.raw[13:].lstrip(" ")
@@ -244,12 +254,12 @@ async def cmd_sendmsg(listener: Listener, command: Command) -> Reply:
     return f"-ERR invalid session id [{uuid or ''}]"
 
 
-async def cmd_gate(listener: Listener, command: Command) -> Reply:
+def cmd_gate(listener: Listener, command: Command) -> Reply:
     """Non-full outbound sockets: everything below this rule is not found."""
     return NOT_FOUND
 
 
-async def cmd_sendevent(listener: Listener, command: Command) -> Reply:
+def cmd_sendevent(listener: Listener, command: Command) -> Reply:
     server = listener.server
     event_uuid = new_uuid()
     line = command.line
@@ -326,7 +336,7 @@ async def cmd_api(listener: Listener, command: Command) -> Reply:
     return None
 
 
-async def cmd_bgapi(listener: Listener, command: Command) -> Reply:
+def cmd_bgapi(listener: Listener, command: Command) -> Reply:
     server = listener.server
     line = strip_cr(command.raw)[6:]
     name, arg = _api_split(line)
@@ -358,7 +368,7 @@ async def cmd_bgapi(listener: Listener, command: Command) -> Reply:
     return f"~Reply-Text: +OK Job-UUID: {job_uuid}\nJob-UUID: {job_uuid}\n\n"
 
 
-async def cmd_log(listener: Listener, command: Command) -> Reply:
+def cmd_log(listener: Listener, command: Command) -> Reply:
     if not listener.allow_log:
         return "-ERR permission denied"
     word = strip_cr(command.raw)[3:].lstrip(" ").partition(" ")[0]
@@ -370,7 +380,7 @@ async def cmd_log(listener: Listener, command: Command) -> Reply:
     return f"+OK log level {word} [{level}]"
 
 
-async def cmd_linger(listener: Listener, command: Command) -> Reply:
+def cmd_linger(listener: Listener, command: Command) -> Reply:
     if listener.session is None:
         return "-ERR not controlling a session"
     raw = command.raw  # FreeSWITCH looks at the raw block here, not the cut line
@@ -384,14 +394,14 @@ async def cmd_linger(listener: Listener, command: Command) -> Reply:
     return "+OK will linger"
 
 
-async def cmd_nolinger(listener: Listener, command: Command) -> Reply:
+def cmd_nolinger(listener: Listener, command: Command) -> Reply:
     if listener.session is None:
         return "-ERR not controlling a session"
     listener.linger = False
     return "+OK will not linger"
 
 
-async def cmd_nolog(listener: Listener, command: Command) -> Reply:
+def cmd_nolog(listener: Listener, command: Command) -> Reply:
     listener.logs.clear()
     if listener.log_enabled:
         listener.log_enabled = False
@@ -399,7 +409,7 @@ async def cmd_nolog(listener: Listener, command: Command) -> Reply:
     return "-ERR not loging"
 
 
-async def cmd_event(listener: Listener, command: Command) -> Reply:
+def cmd_event(listener: Listener, command: Command) -> Reply:
     line = strip_cr(command.raw)
     space = line.find(" ", 5)
     key_count = 0
@@ -445,7 +455,7 @@ async def cmd_event(listener: Listener, command: Command) -> Reply:
     return f"+OK event listener enabled {listener.format}"
 
 
-async def cmd_nixevent(listener: Listener, command: Command) -> Reply:
+def cmd_nixevent(listener: Listener, command: Command) -> Reply:
     line = strip_cr(command.raw)
     space = line.find(" ", 8)
     key_count = 0
@@ -470,7 +480,7 @@ async def cmd_nixevent(listener: Listener, command: Command) -> Reply:
     return "+OK events nixed"
 
 
-async def cmd_noevents(listener: Listener, command: Command) -> Reply:
+def cmd_noevents(listener: Listener, command: Command) -> Reply:
     listener.events.clear()
     if listener.events_enabled:
         listener.events_enabled = False
@@ -534,6 +544,12 @@ PRE_AUTH: tuple[Rule, ...] = (
 )
 
 
+#: ``exit`` and ``...``, honoured before everything else, authenticated or not.
+EXIT_RULE = Rule("exit", cmd_exit)
+
+#: Buffered commands run back to back at most this many at a time before the loop yields.
+YIELD_EVERY = 128
+
 #: Commands that can take a while (api msleep, a synchronous sendmsg): flush replies first.
 _MAY_BLOCK = ("api", "bgapi", "sendmsg")
 
@@ -566,8 +582,9 @@ class CommandProcessor:
     def __init__(self, server: EventSocketServer) -> None:
         self.server = server
 
-    async def dispatch(self, listener: Listener, command: Command) -> Reply:
-        """Run one command; returns the reply text (None: nothing to write)."""
+    def match(self, listener: Listener, command: Command) -> tuple[Rule | None, Command]:
+        """The rule that handles ``command`` (None: not found), and the command as that
+        rule sees it (the unload/reload cheat rewrites it)."""
         raw = command.raw
         # Lowercasing never makes a "_", so blocks without one cannot name the module.
         if "_" in raw:
@@ -578,7 +595,7 @@ class CommandProcessor:
                 command = Command(RELOAD_CHEAT, RELOAD_CHEAT, command.headers, command.body)
             raw = command.raw
         if raw[:4].lower() == "exit" or raw[:3] == "...":
-            return await cmd_exit(listener, command)
+            return EXIT_RULE, command
         if listener.authed:
             rules = _COMMANDS_BY_LETTER.get(raw[:1])
             if rules is None:  # a non-ASCII first character: scan the whole table
@@ -591,11 +608,20 @@ class CommandProcessor:
             if raw[: len(rule.prefix)].lower() == rule.prefix and (
                 rule.condition is None or rule.condition(listener, command)
             ):
-                reply = await rule.handler(listener, command)
-                if reply is None:
-                    return None
-                return reply or "-ERR command not found"
-        return "-ERR command not found"
+                return rule, command
+        return None, command
+
+    async def dispatch(self, listener: Listener, command: Command) -> Reply:
+        """Run one command; returns the reply text (None: nothing to write)."""
+        rule, command = self.match(listener, command)
+        if rule is None:
+            return "-ERR command not found"
+        reply = rule.handler(listener, command)
+        if rule.is_async:
+            reply = await cast("Awaitable[Reply]", reply)
+        if reply is None:
+            return None
+        return cast(str, reply) or "-ERR command not found"
 
     async def run(self, listener: Listener) -> None:
         """The connection's life after the ACL check: greeting, auth packet, main loop."""
@@ -609,11 +635,43 @@ class CommandProcessor:
         if frame is None:
             return
         await self.handle(listener, Command.from_frame(frame))
+        await self.loop(listener)
+
+    async def loop(self, listener: Listener) -> None:
+        """Read and run commands until the listener stops.
+
+        Commands already buffered run back to back, plain handlers without any coroutine;
+        every :data:`YIELD_EVERY` of them the loop yields, so a client that pipelines a
+        lot cannot hold up the other connections.
+        """
+        streak = 0
         while listener.running:
-            frame = await listener.read_packet()
+            frame = listener.ready_frame()
             if frame is None:
-                return
-            await self.handle(listener, Command.from_frame(frame))
+                if not listener.running:
+                    return
+                frame = await listener.read_packet()
+                if frame is None:
+                    return
+                streak = 0
+            elif streak >= YIELD_EVERY:
+                listener.flush_replies()
+                await asyncio.sleep(0)
+                streak = 0
+            streak += 1
+            rule, command = self.match(listener, Command.from_frame(frame))
+            if rule is None:
+                listener.send_reply("-ERR command not found")
+                continue
+            if rule.is_async:
+                if command.raw[:7].lower().startswith(_MAY_BLOCK):
+                    # Replies gathered so far must not wait behind a command that can block.
+                    listener.flush_replies()
+                reply = await cast("Awaitable[Reply]", rule.handler(listener, command))
+            else:
+                reply = cast("Reply", rule.handler(listener, command))
+            if reply is not None:
+                listener.send_reply(reply or "-ERR command not found")
 
     async def handle(self, listener: Listener, command: Command) -> None:
         """Dispatch and write the reply."""

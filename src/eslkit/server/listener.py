@@ -288,6 +288,21 @@ class Listener(asyncio.Protocol):
             hook(self)
 
     # ------------------------------------------------------------------ reading
+    def ready_frame(self) -> Frame | None:
+        """The next command packet if one is buffered and nothing needs waiting for (the
+        fast path of :meth:`read_packet`); None otherwise."""
+        if not self._writable or self._reading_paused:
+            return None
+        try:
+            frame = self.reader.next_frame()
+        except ProtocolError as exc:
+            log.warning("closing connection from %s: %s", self.peer_ip, exc)
+            self.running = False
+            return None
+        if frame is not None:
+            self._idle = False
+        return frame
+
     async def read_packet(self, timeout: float | None = None) -> Frame | None:
         """The next command packet; None on EOF, timeout, or when the listener stops.
 

@@ -154,8 +154,4 @@ async def run_outbound(listener: Listener) -> None:
         return
     # Only ``connect`` answers the first packet (it writes its own reply).
     await commands.dispatch(listener, Command.from_frame(frame))
-    while listener.running:
-        frame = await listener.read_packet()
-        if frame is None:
-            return
-        await commands.handle(listener, Command.from_frame(frame))
+    await commands.loop(listener)
