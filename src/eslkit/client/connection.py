@@ -27,7 +27,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from eslkit.client.dispatch import Dispatcher, EventStream, Handler, Overflow
+from eslkit.client.dispatch import Dispatcher, EventStream, Handler, InlineRoute, Overflow
 from eslkit.client.errors import (
     AuthenticationError,
     ChannelHangup,
@@ -103,7 +103,7 @@ class Connection:
         #: Frames that could not be parsed as events (dropped and logged).
         self.bad_events = 0
         self.session_uuid: str | None = None
-        self._writer: asyncio.StreamWriter | None = None
+        self._writer: _Receiver | None = None
         #: Resolved when the current socket's reading ends (EOF, disconnect, error, close).
         self._reader_done: asyncio.Future[None] | None = None
         self._slots: deque[asyncio.Future[Frame]] = deque()
@@ -119,6 +119,7 @@ class Connection:
         self._tracking: set[str] = set()
         self._suppress: frozenset[str] = frozenset()
         self._streams: list[EventStream] = []
+        self._inline: InlineRoute = (b"", None, -1)
         self._log_handlers: list[Callable[[Frame], object]] = []
         self._greeting: asyncio.Future[Frame] | None = None
         self._hung_up: dict[str, Event | None] = {}
@@ -130,31 +131,21 @@ class Connection:
         self._done = asyncio.Event()
 
     # ----------------------------------------------------------------- transport
-    def _attach(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        """Start reading a freshly opened socket.
+    def _attach(self, socket: _Receiver) -> None:
+        """Start using a freshly opened socket (called by its protocol's ``connection_made``).
 
-        The bytes go straight from the transport to the frame reader: the stream's protocol
-        is replaced by a :class:`_Receiver` (which still tells the stream about write flow
-        control and the end of the connection, so ``writer.drain()`` keeps working). A
-        ``StreamReader`` in between would copy every byte twice and wake a task per read.
+        The bytes go straight from the transport to the frame reader (:class:`_Receiver` is
+        the socket's protocol, no ``StreamReader`` in between: that would copy every byte
+        twice and wake a task per read).
         """
-        self._writer = writer
+        self._writer = socket
         self._slots = deque()
-        loop = asyncio.get_running_loop()
-        self._reader_done = loop.create_future()
-        transport = writer.transport
-        receiver = _Receiver(self, writer, FrameReader(), transport.get_protocol(), loop)
-        transport.set_protocol(receiver)
-        # Whatever the stream received before the switch (normally nothing) comes first.
-        buffered: bytearray | None = getattr(reader, "_buffer", None)
-        if buffered:
-            data = bytes(buffered)
-            buffered.clear()
-            receiver.data_received(data)
-        if transport.is_closing() or reader.at_eof():
-            receiver.eof_received()
-        elif isinstance(transport, asyncio.ReadTransport) and not transport.is_reading():
-            transport.resume_reading()  # the stream had paused it (its buffer was full)
+        self._reader_done = asyncio.get_running_loop().create_future()
+
+    def _protocol(self, on_made: Callable[[], None] | None = None) -> asyncio.Protocol:
+        """A protocol for ``loop.create_connection`` or a server's protocol factory: once
+        connected, the socket is this connection's, then ``on_made()`` is called."""
+        return _Receiver(self, asyncio.get_running_loop(), on_made)
 
     @property
     def connected(self) -> bool:
@@ -166,7 +157,7 @@ class Connection:
         """Whether the connection has ended for good (no reconnect will follow)."""
         return self._finished
 
-    def _received(self, writer: asyncio.StreamWriter, frames: FrameReader, data: bytes) -> None:
+    def _received(self, socket: _Receiver, frames: FrameReader, data: bytes) -> None:
         """Route every complete frame of ``data`` (called by the transport, never blocks)."""
         try:
             frames.feed(data)
@@ -178,26 +169,36 @@ class Connection:
         from_plain = Event.from_plain
         dispatcher = self.dispatcher
         streams = self._streams
+        # The handlers of the last event name seen (see Dispatcher.inline_route).
+        prefix, handlers, version = self._inline
         for item in items:
-            if type(item) is bytes:
-                # _on_event, inlined for the events that matter most.
-                event = from_plain(item)
-                self.events_received += 1
-                if self._tracking_active:
-                    self._track(event)
-                suppress = self._suppress
-                if not suppress or event.get("Event-Name") not in suppress:
+            if type(item) is not bytes:
+                assert isinstance(item, Frame)
+                if self._on_frame(item, item.content_type) or self._writer is not socket:
+                    return
+                continue
+            # _on_event, inlined for the events that matter most: keep the two the same.
+            event = from_plain(item)
+            self.events_received += 1
+            if self._tracking_active:
+                self._track(event)
+            suppress = self._suppress
+            if not suppress or event.get("Event-Name") not in suppress:
+                if streams:
                     for stream in streams:
                         if not stream.push(event):
                             self._overflow(stream)
-                    if dispatcher.active:
+                if dispatcher.active:
+                    if version != dispatcher.version or not item.startswith(prefix):
+                        prefix, handlers, version = self._inline = dispatcher.inline_route(
+                            item, event
+                        )
+                    if handlers is None or dispatcher.inflight:
                         dispatcher.dispatch(event)
-                if self._writer is not writer:
-                    return  # an overflow policy dropped the connection
-            else:
-                assert isinstance(item, Frame)
-                if self._on_frame(item, item.content_type) or self._writer is not writer:
-                    return
+                    elif handlers:
+                        dispatcher.call(handlers, event)
+            if self._writer is not socket:
+                return  # an overflow policy or a handler dropped the connection
 
     def _on_frame(self, frame: Frame, content_type: str | None) -> bool:
         """Route a frame other than a plain event. Returns ``True`` when it ends the stream."""
@@ -405,7 +406,7 @@ class Connection:
             self._update_tracking()
 
     # ----------------------------------------------------------------- commands
-    def _ensure_open(self) -> asyncio.StreamWriter:
+    def _ensure_open(self) -> _Receiver:
         writer = self._writer
         if writer is None:
             error = self._error
@@ -427,9 +428,17 @@ class Connection:
                     writer = self._ensure_open()
                     future: asyncio.Future[Frame] = asyncio.get_running_loop().create_future()
                     self._slots.append(future)
-                    writer.write(data)
-                    await writer.drain()
-                    return await future
+                    try:
+                        writer.write(data)
+                        await writer.drain()
+                        return await future
+                    finally:
+                        # An abandoned slot stays (its late reply is dropped), settled so
+                        # that failing it later leaves no unretrieved exception behind.
+                        if not future.done():
+                            future.cancel()
+                        elif not future.cancelled():
+                            future.exception()
         except TimeoutError as exc:
             if isinstance(exc, ESLError):
                 raise
@@ -907,51 +916,98 @@ def _checked(command: str, frame: Frame) -> str:
 
 
 class _Receiver(asyncio.Protocol):
-    """The protocol of a connection's socket: received bytes go to the connection's frame
-    reader; write flow control and the end of the connection are passed on to the stream's
-    own protocol, which ``StreamWriter.drain()`` and ``wait_closed()`` rely on."""
+    """A connection's socket: its protocol (received bytes go to the connection's frame
+    reader) and its writer (``write``, ``drain`` with the transport's flow control)."""
 
-    __slots__ = ("_connection", "_frames", "_loop", "_stream", "_writer")
+    __slots__ = (
+        "_connection",
+        "_drain_waiters",
+        "_frames",
+        "_loop",
+        "_lost",
+        "_on_made",
+        "_paused",
+        "transport",
+    )
+
+    transport: asyncio.Transport
 
     def __init__(
         self,
         connection: Connection,
-        writer: asyncio.StreamWriter,
-        frames: FrameReader,
-        stream: asyncio.BaseProtocol,
         loop: asyncio.AbstractEventLoop,
+        on_made: Callable[[], None] | None = None,
     ) -> None:
         self._connection = connection
-        self._writer = writer
-        self._frames = frames
-        self._stream = stream
         self._loop = loop
+        self._on_made = on_made
+        self._frames = FrameReader()
+        self._paused = False
+        self._lost = False
+        self._drain_waiters: deque[asyncio.Future[None]] = deque()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """The socket is open: it becomes the connection's."""
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self._connection._attach(self)
+        on_made = self._on_made
+        if on_made is not None:
+            self._on_made = None
+            on_made()
 
     def data_received(self, data: bytes) -> None:
         """Frame and route ``data``."""
         connection = self._connection
-        if connection._writer is self._writer:
+        if connection._writer is self:
             connection.last_received = self._loop.time()
-            connection._received(self._writer, self._frames, data)
+            connection._received(self, self._frames, data)
 
     def eof_received(self) -> bool:
         """The server closed its side: the connection ends."""
         connection = self._connection
-        if connection._writer is self._writer:
+        if connection._writer is self:
             connection._connection_lost(None)
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
-        """The socket is gone."""
-        self._stream.connection_lost(exc)
+        """The socket is gone: ``drain()`` fails from now on."""
+        self._lost = True
+        self._wake(exc or ConnectionResetError("connection lost"))
         connection = self._connection
-        if connection._writer is self._writer:
+        if connection._writer is self:
             connection._connection_lost(exc)
 
     def pause_writing(self) -> None:
         """The socket's send buffer is full: ``drain()`` waits."""
-        self._stream.pause_writing()
+        self._paused = True
 
     def resume_writing(self) -> None:
         """The send buffer drained."""
-        self._stream.resume_writing()
+        self._paused = False
+        self._wake(None)
+
+    def _wake(self, exc: Exception | None) -> None:
+        waiters = self._drain_waiters
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                if exc is None:
+                    waiter.set_result(None)
+                else:
+                    waiter.set_exception(exc)
+
+    def write(self, data: bytes) -> None:
+        """Send ``data`` (buffered by the transport)."""
+        self.transport.write(data)
+
+    async def drain(self) -> None:
+        """Wait until the send buffer is below its high-water mark; raises
+        ``ConnectionResetError`` once the socket is gone."""
+        if self._lost:
+            raise ConnectionResetError("connection lost")
+        if not self._paused:
+            return
+        waiter = self._loop.create_future()
+        self._drain_waiters.append(waiter)
+        await waiter

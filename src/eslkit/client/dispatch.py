@@ -207,6 +207,8 @@ def is_async_handler(handler: Callable[..., Any]) -> bool:
 _Route = tuple[tuple[Callable[[Event], Any], ...], bool]
 _NO_ROUTE: _Route = ((), True)
 _ROUTE_CACHE_LIMIT = 1024
+#: What :meth:`Dispatcher.inline_route` answers: (prefix, handlers or None, version).
+InlineRoute = tuple[bytes, tuple[Callable[[Event], Any], ...] | None, int]
 
 
 class Dispatcher:
@@ -244,9 +246,12 @@ class Dispatcher:
         #: Events queued on the lanes, not yet started.
         self.pending = 0
         #: Events queued or being handled on the lanes.
-        self._inflight = 0
+        self.inflight = 0
         self.dropped = 0
         self.active = False
+        #: Changes whenever an :meth:`inline_route` answer may no longer hold (handlers
+        #: added, removed or found asynchronous; the dispatcher shut down).
+        self.version = 0
         self._closed = False
 
     def add(self, name: str, handler: Handler) -> Callable[[], None]:
@@ -311,6 +316,7 @@ class Dispatcher:
         return route
 
     def _forget_routes(self) -> None:
+        self.version += 1
         self._routes.clear()
         self._custom_routes.clear()
         self._line_routes.clear()
@@ -318,6 +324,40 @@ class Dispatcher:
     def match(self, event: Event) -> tuple[Callable[[Event], Any], ...]:
         """The handlers for ``event``, in registration order per key."""
         return self._route(event)[0]
+
+    def inline_route(self, body: bytes, event: Event) -> InlineRoute:
+        """The reader's fast path for a plain event: ``(prefix, handlers, version)``.
+
+        ``event`` is ``Event.from_plain(body)``. Every plain event whose body starts with
+        ``prefix`` (its ``Event-Name`` line, LF included) has ``handlers``, all synchronous
+        (maybe none), for as long as :attr:`version` equals ``version``: the reader may call
+        them itself (:meth:`call`) whenever :attr:`inflight` is 0. ``handlers`` is ``None``
+        when such events must go through :meth:`dispatch` (asynchronous handlers, CUSTOM
+        events, whose handlers depend on the subclass, or a closed dispatcher); with version
+        -1 the answer holds for this event only.
+        """
+        eol = body.find(b"\n") if body.startswith(b"Event-Name: ") else -1
+        if eol < 0 or self._closed:
+            return b"", None, -1
+        handlers, synchronous = self._route(event)
+        if not synchronous or event.get("Event-Name") == "CUSTOM":
+            return body[: eol + 1], None, self.version
+        return body[: eol + 1], handlers, self.version
+
+    def call(self, handlers: tuple[Callable[[Event], Any], ...], event: Event) -> None:
+        """Call synchronous ``handlers`` with ``event`` now (the reader does, when nothing is
+        queued on the lanes; see :meth:`inline_route`). Exceptions are logged."""
+        done = 0
+        for handler in handlers:
+            done += 1
+            try:
+                result = handler(event)
+            except (Exception, asyncio.CancelledError):
+                logger.exception("event handler %r failed", handler)
+                continue
+            if result is not None and inspect.isawaitable(result):
+                self._became_async(handler, handlers[done:], event, None, result)
+                return
 
     def dispatch(self, event: Event) -> None:
         """Hand ``event`` to the handlers that want it (reader side, never blocks)."""
@@ -338,7 +378,7 @@ class Dispatcher:
         if synchronous:
             # Called right here unless this event's lane has work (which must come first).
             key: int | None = None
-            if self._inflight:
+            if self.inflight:
                 uuid = event.get("Unique-ID")
                 key = hash(uuid) if uuid else 0
                 lanes = self._lanes
@@ -400,7 +440,7 @@ class Dispatcher:
         lane = self._lanes[key % len(self._lanes)]
         lane.queue.append((handlers, item, first))
         lane.inflight += 1
-        self._inflight += 1
+        self.inflight += 1
         self.pending += 1
         if lane.task is None:
             lane.task = asyncio.get_running_loop().create_task(self._run(lane))
@@ -436,7 +476,7 @@ class Dispatcher:
                             logger.exception("event handler %r failed", handler)
                 finally:
                     lane.inflight -= 1
-                    self._inflight -= 1
+                    self.inflight -= 1
             if self._closed:
                 lane.task = None
                 return
@@ -446,12 +486,13 @@ class Dispatcher:
     async def join(self, timeout: float) -> None:
         """Wait until every queued event has been handled (or ``timeout`` passes)."""
         async with asyncio.timeout(timeout):
-            while self._inflight:
+            while self.inflight:
                 await asyncio.sleep(0.005)
 
     def shutdown(self) -> None:
         """Accept no more events; workers finish what is queued, then exit."""
         self._closed = True
+        self.version += 1
         for lane in self._lanes:
             waiter = lane.waiter
             if waiter is not None:
@@ -462,6 +503,7 @@ class Dispatcher:
     def close(self) -> None:
         """Stop the workers; events still queued are discarded."""
         self._closed = True
+        self.version += 1
         for lane in self._lanes:
             if lane.task is not None:
                 lane.task.cancel()
@@ -472,6 +514,6 @@ class Dispatcher:
                     first.close()
             # The item being handled, if any, is counted off by its cancelled worker.
             lane.inflight -= len(queue)
-            self._inflight -= len(queue)
+            self.inflight -= len(queue)
             queue.clear()
         self.pending = 0

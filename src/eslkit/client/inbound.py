@@ -107,9 +107,9 @@ class InboundConnection(Connection):
         self._opening = True
         try:
             async with asyncio.timeout(self.timeout):
-                reader, writer = await asyncio.open_connection(self.host, self.port)
+                # Before connecting: the greeting may arrive as soon as the socket is open.
                 self._greeting = loop.create_future()
-                self._attach(reader, writer)
+                await loop.create_connection(self._protocol, self.host, self.port)
                 await self._greeting
                 if self.user is not None:
                     line = f"userauth {self.user}:{self._secret.value}"
@@ -135,6 +135,9 @@ class InboundConnection(Connection):
         except BaseException as exc:
             self._opening = False
             self._abort_transport()
+            greeting = self._greeting
+            if greeting is not None and not greeting.done():
+                greeting.cancel()  # the socket never opened
             if isinstance(exc, TimeoutError) and not isinstance(exc, ESLError):
                 raise Timeout(
                     f"could not connect to {self.host}:{self.port} within {self.timeout} s"

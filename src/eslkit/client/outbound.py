@@ -214,19 +214,27 @@ class OutboundServer:
         return host
 
     async def _start(self, host: str, port: int) -> None:
-        self._server = await asyncio.start_server(self._accept, host, port)
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(self._new_socket, host, port)
 
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        options = self._options
-        session = OutboundSession(defaults=options.defaults)
-        peer = writer.get_extra_info("peername")
+    def _new_socket(self) -> asyncio.Protocol:
+        """The protocol of an accepted socket: a new session, run once it is connected."""
+        session = OutboundSession(defaults=self._options.defaults)
+        return session._protocol(lambda: self._start_session(session))
+
+    def _start_session(self, session: OutboundSession) -> None:
+        socket = session._writer
+        assert socket is not None
+        peer = socket.transport.get_extra_info("peername")
         session.peer = (peer[0], peer[1]) if peer else None
         self.sessions.add(session)
+        task = asyncio.get_running_loop().create_task(self._serve(session))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _serve(self, session: OutboundSession) -> None:
+        options = self._options
         try:
-            session._attach(reader, writer)
             try:
                 async with asyncio.timeout(options.connect_timeout):
                     frame = await session._request(b"connect\n\n", options.connect_timeout)
@@ -253,10 +261,7 @@ class OutboundServer:
                 logger.exception("outbound handler failed for %s", session.uuid)
         finally:
             self.sessions.discard(session)
-            try:
-                await session.close()
-            finally:
-                self._tasks.discard(task)
+            await session.close()
 
     def close(self) -> None:
         """Stop accepting calls (live sessions continue)."""
