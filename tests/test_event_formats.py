@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eslkit.protocol import Event, EventFormatError
+from eslkit.protocol.urlcode import url_encode
 
 CONFORMANCE = Path(os.environ.get("ESLKIT_CONFORMANCE_DIR") or Path(__file__).resolve().parents[1].parent / "shared" / "conformance")
 
@@ -319,3 +320,20 @@ def test_cached_header_values_follow_changes() -> None:
     event.add_header("X-A", "three")
     assert event.get("X-A") == "three"
     assert event.name == "CUSTOM"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["Event-Sequence", "Event-Date-Timestamp", "Event-UUID", "Job-UUID", "X"]),
+    st.one_of(
+        st.text(alphabet="0123456789abcdefABCDEF-", min_size=1, max_size=40),
+        st.text(alphabet="0123456789-²éİ %:_", min_size=1, max_size=12),
+        st.just(""),
+    ),
+)
+def test_per_event_values_are_encoded_like_any_other(name: str, value: str) -> None:
+    # Values that differ from event to event skip the line cache; they must still come out
+    # as switch_url_encode writes them (non-ASCII letters and digits are encoded).
+    expected = f"{name}: {url_encode(value) or '_undef_'}\n\n".encode()
+    assert Event([(name, value)]).to_plain() == expected
+    assert Event([(name, value)]).to_plain() == expected  # the second time, from any cache

@@ -47,6 +47,11 @@ _LINE_CACHE_LIMIT = 16384
 
 _LOOKUP_KEYS: dict[str, _LookupKeys | None] = {}
 
+#: Headers whose value differs from event to event.
+_UNIQUE_HEADERS = frozenset(
+    {"Event-Sequence", "Event-Date-Timestamp", "Event-UUID", "Job-UUID", "Application-UUID"}
+)
+
 # What follows the name on its line: ":" and the value (one space skipped), or nothing.
 _VALUE_TAIL = rb"(?::[ ]?([^\n]*)|(?=\n)|\Z)"
 
@@ -418,11 +423,18 @@ class Event:
         for pair in self._materialize():
             line = cache_get(pair)
             if line is None:
-                line = f"{pair[0]}: {url_encode(pair[1]) or '_undef_'}\n"
-                if len(pair[1]) <= 256:
-                    if len(_LINE_CACHE) >= _LINE_CACHE_LIMIT:
-                        _LINE_CACHE.clear()
-                    _LINE_CACHE[pair] = line
+                name, value = pair
+                if name in _UNIQUE_HEADERS and value.isascii() and value.replace("-", "").isalnum():
+                    # A value of its own (sequence number, timestamp, UUID) in letters,
+                    # digits and "-", which are never encoded: caching it would only
+                    # push out the lines that do repeat.
+                    line = f"{name}: {value}\n"
+                else:
+                    line = f"{name}: {url_encode(value) or '_undef_'}\n"
+                    if len(value) <= 256:
+                        if len(_LINE_CACHE) >= _LINE_CACHE_LIMIT:
+                            _LINE_CACHE.clear()
+                        _LINE_CACHE[pair] = line
             append(line)
         text = "".join(lines)
         body = self.body
