@@ -9,20 +9,20 @@ FreeSWITCH's ``-ERR command not found``, or ``None`` when the handler wrote its 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from eslkit.fsutil import new_uuid, switch_true
 from eslkit.protocol import builders
 from eslkit.protocol.command import Command, strip_cr
 from eslkit.protocol.event import Event
+from eslkit.protocol.frames import Frame
 from eslkit.protocol.names import EventType, event_type_by_name
 from eslkit.server.directory import parse_userauth_argument, userauth_reply_text
 from eslkit.server.subscription import ALL, CUSTOM, MYEVENTS_TYPES
-from eslkit.switch.interface import CallingSite
+from eslkit.switch.interface import ApiResult, CallingSite
 
 if TYPE_CHECKING:
     from eslkit.server.app import EventSocketServer
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("eslkit.server")
 
 Reply = str | None
-Handler = Callable[["Listener", Command], Awaitable[Reply] | Reply]
+Handler = Callable[["Listener", Command], "Reply | Awaitable[Reply]"]
 Condition = Callable[["Listener", Command], bool]
 
 UNLOAD_CHEAT = "api bgapi unload mod_event_socket"
@@ -76,17 +76,14 @@ def parse_log_level(word: str) -> int:
 class Rule:
     """One dispatch rule: a case-insensitive prefix, a condition, a handler.
 
-    A handler is a plain function when it never waits (most commands), or a coroutine
-    function (``api``, ``sendmsg``); plain ones run without a coroutine per command.
+    A handler returns its reply (None: it wrote its own, or nothing), or, when it has to
+    wait (``api`` of a waiting command, ``sendmsg``), an awaitable of the reply. Most
+    commands thus run without a coroutine.
     """
 
     prefix: str
     handler: Handler
     condition: Condition | None = None
-    is_async: bool = field(init=False, default=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "is_async", inspect.iscoroutinefunction(self.handler))
 
 
 # ---------------------------------------------------------------------- handlers
@@ -310,7 +307,7 @@ def _api_split(line: str) -> tuple[str, str | None]:
     return name, (arg if space else None)
 
 
-async def cmd_api(listener: Listener, command: Command) -> Reply:
+def cmd_api(listener: Listener, command: Command) -> Reply | Awaitable[Reply]:
     server = listener.server
     line = strip_cr(command.raw)[4:]
     permissions = listener.permissions
@@ -320,19 +317,28 @@ async def cmd_api(listener: Listener, command: Command) -> Reply:
             return "-ERR permission denied"
     console = command.header("console_execute")
     if console is not None and switch_true(console):
-        result = await server.switch.execute_console(line)
-        failed_name = line
-    else:
-        name, arg = _api_split(line)
-        result = await server.switch.execute_api(
-            name, arg or "", session_uuid=listener.session_uuid
-        )
-        failed_name = name
+        return _api_reply_later(listener, server.switch.execute_console(line), line)
+    name, arg = _api_split(line)
+    # Most commands finish at once: no coroutine then.
+    result = server.switch.execute_api_nowait(name, arg or "", session_uuid=listener.session_uuid)
+    if isinstance(result, ApiResult):
+        _api_reply(listener, result, name)
+        return None
+    return _api_reply_later(listener, result, name)
+
+
+def _api_reply(listener: Listener, result: ApiResult, failed_name: str) -> None:
     if result.ok:
         output = result.output or "-ERR no reply\n"
     else:
         output = f"-ERR {failed_name} Command not found!\n"
     listener.write_reply(builders.api_response(output))
+
+
+async def _api_reply_later(
+    listener: Listener, pending: Awaitable[ApiResult], failed_name: str
+) -> Reply:
+    _api_reply(listener, await pending, failed_name)
     return None
 
 
@@ -550,10 +556,6 @@ EXIT_RULE = Rule("exit", cmd_exit)
 #: Buffered commands run back to back at most this many at a time before the loop yields.
 YIELD_EVERY = 128
 
-#: Commands that can take a while (api msleep, a synchronous sendmsg): flush replies first.
-_MAY_BLOCK = ("api", "bgapi", "sendmsg")
-
-
 def _first_letter_index(rules: tuple[Rule, ...]) -> dict[str, tuple[Rule, ...]]:
     """For each ASCII first letter (lowercase), the rules a block starting with it can
     match, in table order; ``""`` gives the rules with an empty prefix.
@@ -617,11 +619,11 @@ class CommandProcessor:
         if rule is None:
             return "-ERR command not found"
         reply = rule.handler(listener, command)
-        if rule.is_async:
+        if reply is not None and type(reply) is not str:
             reply = await cast("Awaitable[Reply]", reply)
         if reply is None:
             return None
-        return cast(str, reply) or "-ERR command not found"
+        return reply or "-ERR command not found"
 
     async def run(self, listener: Listener) -> None:
         """The connection's life after the ACL check: greeting, auth packet, main loop."""
@@ -640,18 +642,32 @@ class CommandProcessor:
     async def loop(self, listener: Listener) -> None:
         """Read and run commands until the listener stops.
 
-        Commands already buffered run back to back, plain handlers without any coroutine;
+        Commands already buffered run back to back, most of them without a coroutine;
         every :data:`YIELD_EVERY` of them the loop yields, so a client that pipelines a
-        lot cannot hold up the other connections.
+        lot cannot hold up the other connections. While the loop sleeps for input, commands
+        that arrive are run right where they are received (:meth:`run_received`).
         """
         streak = 0
         while listener.running:
+            pending = listener.handoff
+            if pending is not None:
+                listener.handoff = None
+                await self._finish(listener, pending)
+                continue
             frame = listener.ready_frame()
             if frame is None:
                 if not listener.running:
                     return
-                frame = await listener.read_packet()
+                listener.lane_open = True
+                try:
+                    frame = await listener.read_packet()
+                finally:
+                    listener.lane_open = False
                 if frame is None:
+                    if listener.handoff is not None:
+                        continue
+                    return
+                if not listener.running:
                     return
                 streak = 0
             elif streak >= YIELD_EVERY:
@@ -659,25 +675,52 @@ class CommandProcessor:
                 await asyncio.sleep(0)
                 streak = 0
             streak += 1
-            rule, command = self.match(listener, Command.from_frame(frame))
-            if rule is None:
-                listener.send_reply("-ERR command not found")
-                continue
-            if rule.is_async:
-                if command.raw[:7].lower().startswith(_MAY_BLOCK):
-                    # Replies gathered so far must not wait behind a command that can block.
-                    listener.flush_replies()
-                reply = await cast("Awaitable[Reply]", rule.handler(listener, command))
-            else:
-                reply = cast("Reply", rule.handler(listener, command))
-            if reply is not None:
-                listener.send_reply(reply or "-ERR command not found")
+            pending = self.step(listener, frame)
+            if pending is not None:
+                await self._finish(listener, pending)
+
+    def run_received(self, listener: Listener) -> bool:
+        """Run the commands just received while the loop sleeps in ``read_packet``, from
+        the socket's read callback: a reply goes out without waking the loop task (one
+        event-loop pass less per command). Returns True when the loop must wake: a command
+        has to wait (handed to it), the listener stopped, or more is buffered than one
+        pass should take."""
+        for _ in range(YIELD_EVERY):
+            frame = listener.ready_frame()
+            if frame is None:
+                return not listener.running or not listener.quiet_input()
+            pending = self.step(listener, frame)
+            if pending is not None:
+                listener.handoff = pending
+                return True
+            if not listener.running or listener.session is not None:
+                return True
+        return True
+
+    def step(self, listener: Listener, frame: Frame) -> Awaitable[Reply] | None:
+        """Run one command packet and queue its reply; returns an awaitable instead when
+        the command has to wait (the caller passes it to :meth:`_finish`)."""
+        rule, command = self.match(listener, Command.from_frame(frame))
+        if rule is None:
+            listener.send_reply("-ERR command not found")
+            return None
+        reply = rule.handler(listener, command)
+        if reply is None:
+            return None
+        if type(reply) is str:
+            listener.send_reply(reply or "-ERR command not found")
+            return None
+        return cast("Awaitable[Reply]", reply)
+
+    async def _finish(self, listener: Listener, pending: Awaitable[Reply]) -> None:
+        # Replies gathered so far must not wait behind a command that waits.
+        listener.flush_replies()
+        reply = await pending
+        if reply is not None:
+            listener.send_reply(reply or "-ERR command not found")
 
     async def handle(self, listener: Listener, command: Command) -> None:
         """Dispatch and write the reply."""
-        if command.raw[:7].lower().startswith(_MAY_BLOCK):
-            # Replies gathered so far must not wait behind a command that can block.
-            listener.flush_replies()
         reply = await self.dispatch(listener, command)
         if reply:
             listener.send_reply(reply)

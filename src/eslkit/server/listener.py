@@ -105,6 +105,11 @@ class Listener(asyncio.Protocol):
         self._killed = False
         # Replies to pipelined commands are gathered and written in one go.
         self._pending_out: list[bytes] = []
+        # Set while the command loop sleeps in read_packet: commands received then run in
+        # data_received (CommandProcessor.run_received). One that has to wait is handed
+        # to the loop as ``handoff``.
+        self.lane_open = False
+        self.handoff: Awaitable[str | None] | None = None
 
     @property
     def events_enabled(self) -> bool:
@@ -141,7 +146,27 @@ class Listener(asyncio.Protocol):
             assert self.transport is not None
             self.transport.pause_reading()
             self._reading_paused = True
+        if (
+            self.lane_open
+            and self._waiter is not None
+            and self.session is None
+            and self.running
+            and self.quiet_input()
+        ):
+            # The loop sleeps in read_packet: run what came in right here, then do what
+            # read_packet does before it sleeps again (replies out, then queued events).
+            self._idle = False
+            if not self.server.commands.run_received(self):
+                self.flush_replies()
+                if self.reader.buffered == 0:
+                    self._idle = True
+                    self._flush()
+                return
         self.wake()
+
+    def quiet_input(self) -> bool:
+        """Whether reading needs no attention (the socket is writable, reading not paused)."""
+        return self._writable and not self._reading_paused
 
     def eof_received(self) -> bool | None:
         self._eof = True
@@ -291,7 +316,7 @@ class Listener(asyncio.Protocol):
     def ready_frame(self) -> Frame | None:
         """The next command packet if one is buffered and nothing needs waiting for (the
         fast path of :meth:`read_packet`); None otherwise."""
-        if not self._writable or self._reading_paused:
+        if not self._writable or self._reading_paused or self.handoff is not None:
             return None
         try:
             frame = self.reader.next_frame()
@@ -312,6 +337,8 @@ class Listener(asyncio.Protocol):
         clock = self.server.clock
         start = 0 if timeout is None else math.floor(clock())
         while True:
+            if self.handoff is not None:
+                return None
             try:
                 frame = self.reader.next_frame()
             except ProtocolError as exc:

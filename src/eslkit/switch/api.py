@@ -244,6 +244,16 @@ class ApiEngine:
         self, command: str, argument: str, stream: ApiStream, *, session_uuid: str | None = None
     ) -> bool:
         """``switch_api_execute`` into ``stream``; returns the status."""
+        started = self.run_nowait(command, argument, stream, session_uuid=session_uuid)
+        if type(started) is bool:
+            return started
+        return await started
+
+    def run_nowait(
+        self, command: str, argument: str, stream: ApiStream, *, session_uuid: str | None = None
+    ) -> bool | Awaitable[bool]:
+        """:meth:`run` without a coroutine when the command finishes without waiting: the
+        status, or (the command waits) an awaitable that finishes the run."""
         switch = self._switch
         if command.lower() != "console_complete":
             command = strip_whitespace(command)
@@ -258,28 +268,54 @@ class ApiEngine:
 
         api = self.registry.get(command) if command else None
         if api is None:
-            ok = False
             stream.write("INVALID COMMAND!\n")
-        else:
-            call = ApiCall(switch, command, argument, stream, session_uuid)
-            try:
-                result = api.function(call)
-                # A command returns a bool, None, or an awaitable (isawaitable is slow).
-                if result is not None and result is not True and result is not False:
-                    result = await result
-                ok = result is not False
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                switch.report_error(exc)
-                ok = False
-            if not ok:
-                stream.write("COMMAND RETURNED ERROR!\n")
+            return self._end(stream, False)
+        call = ApiCall(switch, command, argument, stream, session_uuid)
+        try:
+            result = api.function(call)
+        except Exception as exc:
+            switch.report_error(exc)
+            result = False
+        # A command returns a bool, None, or an awaitable.
+        if result is not None and result is not True and result is not False:
+            return self._finish(stream, result)
+        if result is False:
+            stream.write("COMMAND RETURNED ERROR!\n")
+        return self._end(stream, result is not False)
 
+    async def _finish(self, stream: ApiStream, pending: Awaitable[bool | None]) -> bool:
+        try:
+            ok = await pending is not False
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._switch.report_error(exc)
+            ok = False
+        if not ok:
+            stream.write("COMMAND RETURNED ERROR!\n")
+        return self._end(stream, ok)
+
+    def _end(self, stream: ApiStream, ok: bool) -> bool:
+        """Fire the command's API event (unless a nested command took it over)."""
         if stream.param_event is not None:
             fired, stream.param_event = stream.param_event, None
-            switch.fire(fired)
+            self._switch.fire(fired)
         return ok
+
+    def execute_nowait(
+        self, command: str, argument: str, *, session_uuid: str | None = None
+    ) -> ApiResult | Awaitable[ApiResult]:
+        """:meth:`execute` without a coroutine when the command finishes without waiting."""
+        stream = ApiStream()
+        started = self.run_nowait(command, argument, stream, session_uuid=session_uuid)
+        if type(started) is bool:
+            return ApiResult(started, stream.getvalue())
+        return self._result(stream, started)
+
+    @staticmethod
+    async def _result(stream: ApiStream, pending: Awaitable[bool]) -> ApiResult:
+        ok = await pending
+        return ApiResult(ok, stream.getvalue())
 
     async def execute(
         self, command: str, argument: str, *, session_uuid: str | None = None

@@ -634,6 +634,13 @@ class Switch:
         """Run an API command (``switch_api_execute``) and fire its API event afterwards."""
         return await self.api.execute(command, argument, session_uuid=session_uuid)
 
+    def execute_api_nowait(
+        self, command: str, argument: str, *, session_uuid: str | None = None
+    ) -> ApiResult | Awaitable[ApiResult]:
+        """:meth:`execute_api` without a coroutine for commands that finish without waiting
+        (the result), or an awaitable for the others."""
+        return self.api.execute_nowait(command, argument, session_uuid=session_uuid)
+
     async def execute_console(self, line: str) -> ApiResult:
         """Run a console line (``console_execute: true``): ``;;`` chains, aliases."""
         return await self.api.execute_console(line)

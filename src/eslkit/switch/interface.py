@@ -107,6 +107,17 @@ class SwitchInterface(Protocol):
         """Run an API command (``switch_api_execute``) and fire its API event afterwards."""
         ...
 
+    def execute_api_nowait(
+        self,
+        command: str,
+        argument: str,
+        *,
+        session_uuid: str | None = None,
+    ) -> ApiResult | Awaitable[ApiResult]:
+        """:meth:`execute_api`, finished on the spot (an :class:`ApiResult`) when the command
+        never waits, else an awaitable of the result."""
+        ...
+
     def execute_console(self, line: str) -> Awaitable[ApiResult]:
         """Run a console line (``console_execute: true``): ``;;`` chains, aliases."""
         ...
