@@ -25,8 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from eslkit.protocol.frames import FrameReader
 
 FREESWITCH = {
-    "api echo round trips/s (1 connection)": "8,800",
+    "api echo round trips/s (1 connection, one at a time)": "8,800",
     "  same client vs a canned-reply asyncio server": "",
+    "  same client vs a canned-reply blocking server": "",
+    "api echo round trips/s (1 connection, 16 in flight)": "",
     "events/s, sendevent -> 1 subscriber": "4,300",
     "events/s, sendevent -> 4 subscribers (aggregate)": "15,500",
     "idle event latency p50": "10 ms",
@@ -35,8 +37,10 @@ FREESWITCH = {
     "idle connections held": "n/a",
 }
 TARGETS = {
-    "api echo round trips/s (1 connection)": ">= 13,000",
+    "api echo round trips/s (1 connection, one at a time)": ">= 13,000",
     "  same client vs a canned-reply asyncio server": "(ceiling)",
+    "  same client vs a canned-reply blocking server": "(ceiling)",
+    "api echo round trips/s (1 connection, 16 in flight)": "",
     "events/s, sendevent -> 1 subscriber": ">= 43,000",
     "events/s, sendevent -> 4 subscribers (aggregate)": ">= 78,000",
     "idle event latency p50": "",
@@ -89,19 +93,40 @@ class Client:
             seen += len(self.frames.frames())
 
 
-async def bench_api(port: int, seconds: float) -> float:
-    client = await Client.open(port)
+def blocking_api(port: int, seconds: float, depth: int = 1) -> float:
+    """``api echo hello`` round trips per second on one connection, from a plain blocking
+    socket (the leanest Python client, so the number is the server's): one request at a
+    time with ``depth`` 1, else ``depth`` requests kept in flight."""
     request = b"api echo hello\n\n"
-    count = 0
-    start = time.perf_counter()
-    deadline = start + seconds
-    while True:
-        client.writer.write(request)
-        await client.next_frame()
-        count += 1
-        if count % 256 == 0 and time.perf_counter() > deadline:
-            break
-    return count / (time.perf_counter() - start)
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        frames = FrameReader()
+
+        def wait_frames() -> int:
+            while True:
+                got = len(frames.frames())
+                if got:
+                    return got
+                data = sock.recv(1 << 16)
+                if not data:
+                    raise ConnectionError("closed")
+                frames.feed(data)
+
+        wait_frames()  # the greeting
+        sock.sendall(b"auth ClueCon\n\n")
+        wait_frames()
+        done = 0
+        start = time.perf_counter()
+        deadline = start + seconds
+        sock.sendall(request * depth)
+        while True:
+            got = wait_frames()
+            done += got
+            if time.perf_counter() > deadline:
+                break
+            sock.sendall(request * got)
+        elapsed = time.perf_counter() - start
+    return done / elapsed
 
 
 async def bench_events(port: int, subscribers: int, total: int) -> float:
@@ -213,20 +238,37 @@ asyncio.run(main())
 """
 
 
-async def bench_echo_ceiling(seconds: float) -> float:
-    """The same api round trip against a 10-line asyncio server that answers every packet
-    with a canned api/response: the ceiling this client and machine allow."""
+BLOCKING_ECHO_SERVER = """
+import socket, sys
+listener = socket.create_server(("127.0.0.1", int(sys.argv[1])))
+conn, _ = listener.accept()
+conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+conn.sendall(b"Content-Type: auth/request\\n\\n")
+while True:
+    data = conn.recv(65536)
+    if not data:
+        break
+    if data.startswith(b"auth"):
+        conn.sendall(b"Content-Type: command/reply\\nReply-Text: +OK accepted\\n\\n")
+    else:
+        conn.sendall(b"Content-Type: api/response\\nContent-Length: 5\\n\\nhello" * data.count(b"\\n\\n"))
+"""
+
+
+def echo_ceiling(source: str, seconds: float) -> float:
+    """The same round trips against a few-line server that answers every packet with a
+    canned api/response: the ceiling this client and machine allow."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", ECHO_SERVER, str(port)])
+    proc = subprocess.Popen([sys.executable, "-c", source, str(port)])
     try:
         deadline = time.time() + 10
         while time.time() < deadline:
             try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
+                # The blocking server takes one connection: probe by connecting for real.
+                return blocking_api(port, seconds)
             except OSError:
                 time.sleep(0.05)
-        return await bench_api(port, seconds)
+        raise RuntimeError("echo server did not start")
     finally:
         proc.kill()
         proc.wait()
@@ -256,10 +298,15 @@ async def main_async(args: argparse.Namespace) -> None:
         seconds = 1.0 if args.quick else 3.0
         events = 20_000 if args.quick else 100_000
         results: dict[str, str] = {}
-        results["api echo round trips/s (1 connection)"] = f"{await bench_api(port, seconds):,.0f}"
-        results["  same client vs a canned-reply asyncio server"] = (
-            f"{await bench_echo_ceiling(seconds):,.0f}"
-        )
+        # The load generator is a blocking socket in a thread (the event loop is idle).
+        api = await asyncio.to_thread(blocking_api, port, seconds)
+        results["api echo round trips/s (1 connection, one at a time)"] = f"{api:,.0f}"
+        ceiling = await asyncio.to_thread(echo_ceiling, ECHO_SERVER, seconds)
+        results["  same client vs a canned-reply asyncio server"] = f"{ceiling:,.0f}"
+        ceiling = await asyncio.to_thread(echo_ceiling, BLOCKING_ECHO_SERVER, seconds)
+        results["  same client vs a canned-reply blocking server"] = f"{ceiling:,.0f}"
+        pipelined = await asyncio.to_thread(blocking_api, port, seconds, 16)
+        results["api echo round trips/s (1 connection, 16 in flight)"] = f"{pipelined:,.0f}"
         results["events/s, sendevent -> 1 subscriber"] = f"{await bench_events(port, 1, events):,.0f}"
         results["events/s, sendevent -> 4 subscribers (aggregate)"] = (
             f"{await bench_events(port, 4, events // 2):,.0f}"
