@@ -98,6 +98,21 @@ async def test_pipelined_commands_are_answered_in_order(esl_server: EslServer) -
     assert bodies == [str(i).encode() for i in range(200)]
 
 
+async def test_a_waiting_command_keeps_its_place_among_pipelined_ones(
+    esl_server: EslServer,
+) -> None:
+    # Commands that arrive while the connection is idle run as they are received; one that
+    # has to wait (msleep) is handed to the connection's loop, and those behind it wait.
+    conn = await connect(esl_server.host, esl_server.port)
+    await conn.send("api echo before\n\napi msleep 200\n\napi echo after\n\nfilter bad\n\n")
+    assert (await conn.frame()).body == b"before"
+    assert (await conn.frame()).body == b"+OK"
+    assert (await conn.frame()).body == b"after"
+    assert (await conn.frame()).get("Reply-Text") == "-ERR invalid syntax"
+    # And again once idle: the handed-over command ran, the connection still answers.
+    assert await conn.api("echo again") == "again"
+
+
 async def test_a_pipelining_client_does_not_hold_up_another(esl_server: EslServer) -> None:
     # Every command runs synchronously, so only the listener's periodic yield lets the
     # second connection in while the first one's backlog is being worked through.
