@@ -113,6 +113,29 @@ async def test_a_waiting_command_keeps_its_place_among_pipelined_ones(
     assert await conn.api("echo again") == "again"
 
 
+async def test_a_bug_in_a_command_ends_only_that_connection(
+    esl_server: EslServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from eslkit.server.subscription import Subscription
+
+    def broken(self: Subscription, name: str, value: str) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(Subscription, "add_filter", broken)
+    victim = await connect(esl_server.host, esl_server.port)
+    other = await connect(esl_server.host, esl_server.port)
+    # Once while the connection is idle (run as received), once behind a waiting command
+    # (run by the connection's loop).
+    for first in ("", "api msleep 50\n\n"):
+        conn = await connect(esl_server.host, esl_server.port)
+        await conn.send(first + "filter Unique-ID x\n\n")
+        frames = await conn.closed()
+        assert frames[-1].content_type == "text/disconnect-notice"
+    assert "a bug" in caplog.text
+    assert await other.api("echo still here") == "still here"
+    assert await victim.api("echo me too") == "me too"
+
+
 async def test_a_pipelining_client_does_not_hold_up_another(esl_server: EslServer) -> None:
     # Every command runs synchronously, so only the listener's periodic yield lets the
     # second connection in while the first one's backlog is being worked through.

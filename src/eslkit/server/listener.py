@@ -156,7 +156,13 @@ class Listener(asyncio.Protocol):
             # The loop sleeps in read_packet: run what came in right here, then do what
             # read_packet does before it sleeps again (replies out, then queued events).
             self._idle = False
-            if not self.server.commands.run_received(self):
+            try:
+                wake = self.server.commands.run_received(self)
+            except Exception:  # as in _main: a bug ends this connection only
+                log.exception("listener from %s failed", self.peer_ip)
+                self.running = False
+                wake = True
+            if not wake:
                 self.flush_replies()
                 if self.reader.buffered == 0:
                     self._idle = True
