@@ -1,10 +1,27 @@
-"""The blocking client facade: ``with eslkit.sync.connect(...) as conn: conn.api("status")``.
+"""The blocking client facade: ``with eslkit.sync.connect(...) as conn: conn.api("status")``,
+and the blocking outbound server: ``eslkit.sync.serve_outbound(handler, port=8084)``.
 
 See :mod:`eslkit.client.sync`.
 """
 
 from __future__ import annotations
 
-from eslkit.client.sync import SyncConnection, SyncEventStream, connect
+from eslkit.client.sync import (
+    MAX_SESSIONS,
+    SyncConnection,
+    SyncEventStream,
+    SyncOutboundServer,
+    SyncOutboundSession,
+    connect,
+    serve_outbound,
+)
 
-__all__ = ["SyncConnection", "SyncEventStream", "connect"]
+__all__ = [
+    "MAX_SESSIONS",
+    "SyncConnection",
+    "SyncEventStream",
+    "SyncOutboundServer",
+    "SyncOutboundSession",
+    "connect",
+    "serve_outbound",
+]

@@ -209,14 +209,25 @@ class InboundConnection(Connection):
             self.dispatcher.dispatch(gap)
 
     async def _watch(self, limit: float) -> None:
-        """Drop the socket when nothing (not even a HEARTBEAT) arrived for ``limit`` s."""
+        """Drop the socket when nothing (not even a HEARTBEAT) arrived for ``limit`` s.
+
+        A socket still in its handshake (a reconnect) is left to the handshake's own
+        timeout: ``last_received`` still dates from the socket that was lost, so measuring
+        it would cut every reconnect whose greeting takes longer than one tick.
+        """
         loop = asyncio.get_running_loop()
         while not self._finished:
             await asyncio.sleep(limit / 4)
-            writer = self._writer
-            if writer is not None and loop.time() - self.last_received > limit:
-                logger.warning("nothing received for %s s: dropping the connection", limit)
-                writer.transport.abort()
+            if self._writer is None or self._opening:
+                continue
+            quiet = loop.time() - self.last_received
+            if quiet > limit:
+                logger.warning("nothing received for %.1f s: dropping the connection", quiet)
+                # Dropped here rather than by aborting the transport, so that pending calls
+                # and the gap event give the real reason (not "the server closed ...").
+                self._connection_lost(
+                    Disconnected(f"nothing received for {quiet:.1f} s (liveness_timeout {limit} s)")
+                )
 
     async def _before_close(self) -> None:
         task = self._reconnect_task
