@@ -271,8 +271,9 @@ class OutboundServer:
     async def aclose(self, timeout: float = 5.0) -> None:
         """Stop accepting, close every live session, and wait for the handlers."""
         self.close()
-        for session in list(self.sessions):
-            await session.close(timeout=min(timeout, 2.0))
+        # All at once: each may wait for its goodbye, and the total must stay near timeout.
+        closing = [session.close(timeout=min(timeout, 2.0)) for session in list(self.sessions)]
+        await asyncio.gather(*closing, return_exceptions=True)
         if self._tasks:
             _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
             for task in pending:
