@@ -11,18 +11,19 @@ import asyncio
 import logging
 import socket
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from eslkit.protocol import builders
 from eslkit.protocol.event import Event
 from eslkit.protocol.names import EventType, event_type_by_name
 from eslkit.server.acl import AclSet, NetworkLists
+from eslkit.server.channel_layer import ChannelLayer
 from eslkit.server.commands import AUTH_TIMEOUT, CommandProcessor
 from eslkit.server.config import EventSocketSettings
 from eslkit.server.directory import Directory
 from eslkit.server.listener import MAX_QUEUE_LEN, Listener
-from eslkit.switch.interface import CallingSite, LogRecord, SessionHandle, SwitchInterface
+from eslkit.switch.interface import CallingSite, LogRecord, SwitchInterface
 
 log = logging.getLogger("eslkit.server")
 
@@ -112,23 +113,9 @@ class EventSocketServer:
         self._unsubscribe: list[Callable[[], None]] = []
         self._meta: tuple[int, int, str | None] | None = None
         self._stopping = False
-        # Channel-layer hooks (set by the simulated switch's session support).
-        self.connect_hook: Callable[[Listener], bytes] | None = None
-        self.attach_hook: Callable[[Listener, SessionHandle], None] | None = None
-        self.divert_hook: Callable[[Listener], None] | None = None
-        self.divert_flag_hook: Callable[[Listener, bool], None] | None = None
-        self.sendmsg_hook: (
-            Callable[[Listener, SessionHandle | None, object], Awaitable[str | None]] | None
-        ) = None
-        #: sendevent to a live session: True when queued there (else it is fired).
-        self.session_event_hook: Callable[[str, Event, int, str | None], bool] | None = None
-        #: ``switch_channel_get_variable``: variable, caller-profile field, then global.
-        self.getvar_hook: Callable[[SessionHandle, str], str | None] | None = None
-        #: True when an event must not reach a listener that holds a session (Finding 5).
-        self.event_block_hook: Callable[[Listener, Event], bool] | None = None
-        self.session_check_hook: Callable[[Listener], float | None] | None = None
-        self.teardown_hook: Callable[[Listener], None] | None = None
-        self.outbound_run_hook: Callable[[Listener], Awaitable[None]] | None = None
+        #: The channel side (set at start by :func:`eslkit.server.sessions.install` when the
+        #: switch has channels; None: every listener is channel-free).
+        self.channel_layer: ChannelLayer | None = None
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -161,7 +148,7 @@ class EventSocketServer:
             lambda: Listener(self), sock=sock, backlog=self.options.backlog
         )
         self._servers.append(server)
-        if self.outbound_run_hook is None:
+        if self.channel_layer is None:
             from eslkit.server.sessions import install
 
             install(self)
@@ -256,7 +243,8 @@ class EventSocketServer:
         else:
             event_type, subclass = _event_type_of(event)
         delivered: Event | None = None
-        block = self.event_block_hook
+        layer = self.channel_layer
+        block = layer.blocks if layer is not None else None
         targets = self._event_targets
         if targets is None:
             targets = self._event_targets = tuple(self._event_listeners)

@@ -150,9 +150,9 @@ def cmd_resume(listener: Listener, command: Command) -> Reply:
 
 def cmd_connect(listener: Listener, command: Command) -> Reply:
     listener.connected = True
-    hook = listener.server.connect_hook
-    if hook is not None:
-        listener.write(hook(listener))
+    layer = listener.server.channel_layer
+    if layer is not None:
+        listener.write(layer.connect_reply(listener))
     return None
 
 
@@ -162,8 +162,10 @@ def cmd_getvar(listener: Listener, command: Command) -> Reply:
     value = ""
     session = listener.session
     if space and session is not None:
-        hook = listener.server.getvar_hook
-        found = hook(session, name) if hook is not None else session.get_variable(name)
+        layer = listener.server.channel_layer
+        found = (
+            layer.get_variable(session, name) if layer is not None else session.get_variable(name)
+        )
         # The reply buffer holds 511 bytes.
         value = (found or "").encode("utf-8", "surrogateescape")[:511].decode("utf-8", "ignore")
     # Deviation (docs/deviations.md): FreeSWITCH writes the value raw, so a newline in it
@@ -195,9 +197,9 @@ def cmd_myevents(listener: Listener, command: Command) -> Reply:
         listener.session_flag = True
         listener.async_mode = True
         if session is not None:
-            attach = listener.server.attach_hook
-            if attach is not None:
-                attach(listener, session)
+            layer = listener.server.channel_layer
+            if layer is not None:
+                layer.attach(listener, session)
         raw = "myevents " + uuid
     for event_type in MYEVENTS_TYPES:
         subscription.types[event_type] = 1
@@ -221,10 +223,10 @@ def cmd_divert_events(listener: Listener, command: Command) -> Reply:
         rest = strip_cr(rest)
     if not rest:
         return "-ERR missing value."
-    hook = listener.server.divert_flag_hook
+    layer = listener.server.channel_layer
     on = rest.lower() == "on"
-    if hook is not None:
-        hook(listener, on)
+    if layer is not None:
+        layer.set_divert(listener, on)
     return "+OK events diverted" if on else "+OK events not diverted"
 
 
@@ -239,15 +241,15 @@ async def cmd_sendmsg(listener: Listener, command: Command) -> Reply:
         uuid = command.header("session-id")
     if uuid and listener.session is not None and uuid == listener.session.uuid:
         uuid = None
-    hook = listener.server.sendmsg_hook
+    layer = listener.server.channel_layer
     if not uuid and listener.session is not None:
-        if hook is None:
+        if layer is None:
             return "+OK"
-        return await hook(listener, None, command)
+        return await layer.sendmsg(listener, None, command)
     if uuid:
         session = listener.server.switch.find_session(uuid)
-        if session is not None and hook is not None:
-            return await hook(listener, session, command)
+        if session is not None and layer is not None:
+            return await layer.sendmsg(listener, session, command)
     return f"-ERR invalid session id [{uuid or ''}]"
 
 
@@ -294,8 +296,8 @@ def cmd_sendevent(listener: Listener, command: Command) -> Reply:
         headers = [("Command", line), *client_headers, ("Event-UUID", event_uuid)]
     event = Event(headers, command.body_text)
     if target is not None and server.switch.find_session(target) is not None:
-        hook = server.session_event_hook
-        if hook is not None and hook(target, event, event_type, subclass):
+        layer = server.channel_layer
+        if layer is not None and layer.queue_session_event(target, event, event_type, subclass):
             return f"+OK {event_uuid}"
     type_name = _TYPE_NAMES[found] if found is not None else "CUSTOM"
     server.fire(event, event_type, subclass, type_name, SENDEVENT_SITE)
@@ -628,9 +630,9 @@ class CommandProcessor:
     async def run(self, listener: Listener) -> None:
         """The connection's life after the ACL check: greeting, auth packet, main loop."""
         if listener.outbound:
-            hook = self.server.outbound_run_hook
-            if hook is not None:
-                await hook(listener)
+            layer = self.server.channel_layer
+            if layer is not None:
+                await layer.run_outbound(listener)
             return
         listener.write(builders.GREETING)
         frame = await listener.read_packet(timeout=self.server.auth_timeout)

@@ -314,9 +314,9 @@ class Listener(asyncio.Protocol):
 
     def pull_diverted(self) -> None:
         """Move the controlled channel's diverted session events into the event queue."""
-        hook = self.server.divert_hook
-        if hook is not None and self.session is not None:
-            hook(self)
+        layer = self.server.channel_layer
+        if layer is not None and self.session is not None:
+            layer.pull_diverted(self)
 
     # ------------------------------------------------------------------ reading
     def ready_frame(self) -> Frame | None:
@@ -416,10 +416,10 @@ class Listener(asyncio.Protocol):
         Returns None when nothing is pending, a delay in seconds to wait at most before
         checking again, or 0 when the listener must end now.
         """
-        hook = self.server.session_check_hook
-        if hook is None or self.session is None:
+        layer = self.server.channel_layer
+        if layer is None or self.session is None:
             return None
-        return hook(self)
+        return layer.check(self)
 
     # ------------------------------------------------------------------ lifecycle
     async def _main(self) -> None:
@@ -454,9 +454,9 @@ class Listener(asyncio.Protocol):
                 task.cancel()
         self.events.clear()
         self.logs.clear()
-        after = self.server.teardown_hook
-        if after is not None:
-            after(self)
+        layer = self.server.channel_layer
+        if layer is not None:
+            layer.teardown(self)
         if not self._closed and not self._killed:
             self.write(self.disconnect_bytes(builders.GOODBYE))
         self._close()

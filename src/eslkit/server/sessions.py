@@ -8,7 +8,7 @@ queued to the channel), ``sendevent`` to a live session, the hang-up/linger chec
 read loop with their notices, and the channel's fate when the socket closes.
 
 It works on the simulated switch's :class:`~eslkit.switch.channel.Channel`; the server
-only calls it through the hooks of :class:`~eslkit.server.app.EventSocketServer`, which
+only calls it as its :class:`~eslkit.server.channel_layer.ChannelLayer`, which
 :func:`install` sets.
 """
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -212,10 +212,9 @@ class SessionSupport:
 
     # ------------------------------------------------------------------ sendmsg
     async def sendmsg(
-        self, listener: Listener, session: SessionHandle | None, command: object
+        self, listener: Listener, session: SessionHandle | None, command: Command
     ) -> str | None:
         """``sendmsg``: run inline (sync, own session) or queue as a private event."""
-        assert isinstance(command, Command)
         message = sendmsg_event(command)
         if session is None:
             state = self.state_of(listener)
@@ -268,6 +267,12 @@ class SessionSupport:
         return state.linger_until + 1 - now
 
     # ------------------------------------------------------------------ teardown
+    def run_outbound(self, listener: Listener) -> Awaitable[None]:
+        """An outbound listener's life (see :func:`eslkit.server.outbound.run_outbound`)."""
+        from eslkit.server.outbound import run_outbound
+
+        return run_outbound(listener)
+
     def teardown(self, listener: Listener) -> None:
         """After the read loop: resume (CS_RESET), release the channel (spec §6.6)."""
         state = self.states.pop(id(listener), None)
@@ -321,17 +326,7 @@ def install(server: EventSocketServer) -> SessionSupport | None:
     from eslkit.server import outbound
 
     support = SessionSupport(server, switch)
-    server.connect_hook = support.connect_reply
-    server.attach_hook = support.attach
-    server.divert_hook = support.pull_diverted
-    server.divert_flag_hook = support.set_divert
-    server.sendmsg_hook = support.sendmsg
-    server.session_event_hook = support.queue_session_event
-    server.session_check_hook = support.check
-    server.teardown_hook = support.teardown
-    server.event_block_hook = support.blocks
-    server.getvar_hook = support.get_variable
-    server.outbound_run_hook = outbound.run_outbound
+    server.channel_layer = support
     switch.sessions.runner.fire_session_event = support.fire_session_event
     outbound.register(server, support)
     return support
