@@ -133,3 +133,46 @@ async def test_uuid_bridge_fallback_and_park_after_bridge(switch: Switch) -> Non
     assert await api(switch, "uuid_exists", A) == "true"
     await api(switch, "uuid_kill", A)
     await until(lambda: bool(of(events, "CHANNEL_DESTROY", A)))
+
+
+def _dtmf_on(events: list[Event], channel_name: str) -> list[tuple[str | None, str | None]]:
+    return [
+        (e.get("DTMF-Digit"), e.get("DTMF-Source"))
+        for e in of(events, "DTMF")
+        if e.get("Channel-Name") == channel_name
+    ]
+
+
+async def test_dtmf_crosses_a_bridge_both_ways(switch: Switch) -> None:
+    # A loopback leg on each side makes the far end observable: digits sent out of
+    # loopback/park-a arrive (with a DTMF event) on loopback/park-b.
+    events = collect(switch)
+    peer_presses = f"{{origination_uuid={A}}}loopback/park/default &bridge(sim/answer;wait:0.5;dtmf:5;wait:1;hangup)"
+    assert await api(switch, "originate", peer_presses) == f"+OK {A}\n"
+    await until(lambda: bool(of(events, "CHANNEL_UNBRIDGE")))
+    assert ("5", "ENDPOINT") in _dtmf_on(events, "loopback/park-b")
+    await api(switch, "hupall", "")
+    await until(lambda: not switch.sessions.channels)
+
+    events.clear()
+    caller_presses = f"{{origination_uuid={B}}}sim/answer;wait:0.5;dtmf:7;wait:1;hangup &bridge(loopback/park/default)"
+    assert await api(switch, "originate", caller_presses) == f"+OK {B}\n"
+    await until(lambda: bool(of(events, "CHANNEL_UNBRIDGE")))
+    assert [d for d, _ in of_dtmf(events, B)] == ["7"]  # received on the caller
+    assert ("7", "ENDPOINT") in _dtmf_on(events, "loopback/park-b")  # and passed on
+
+
+def of_dtmf(events: list[Event], uuid: str) -> list[tuple[str | None, str | None]]:
+    return [(e.get("DTMF-Digit"), e.get("DTMF-Source")) for e in of(events, "DTMF", uuid)]
+
+
+async def test_bridge_filter_dtmf_keeps_digits_on_their_side(switch: Switch) -> None:
+    events = collect(switch)
+    dial = (
+        f"{{origination_uuid={B},bridge_filter_dtmf=true}}sim/answer;wait:0.5;dtmf:7;wait:1;hangup"
+        " &bridge(loopback/park/default)"
+    )
+    assert await api(switch, "originate", dial) == f"+OK {B}\n"
+    await until(lambda: bool(of(events, "CHANNEL_UNBRIDGE")))
+    assert [d for d, _ in of_dtmf(events, B)] == ["7"]
+    assert _dtmf_on(events, "loopback/park-b") == []

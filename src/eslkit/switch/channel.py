@@ -196,10 +196,12 @@ _PROFILE_FIELDS = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class Dtmf:
-    """One DTMF digit with its duration in samples (8 kHz), as FreeSWITCH counts it."""
+    """One DTMF digit with its duration in samples (8 kHz), as FreeSWITCH counts it, and
+    where it came from (``DTMF-Source``)."""
 
     digit: str
     duration: int = 2000
+    source: str = "UNKNOWN"
 
 
 @dataclass(frozen=True, slots=True)
@@ -722,7 +724,7 @@ class Channel:
         for ch in digits:
             if ch not in _DTMF_DIGITS or len(self._dtmf) >= MAX_DTMF_QUEUE:
                 continue
-            dtmf = Dtmf(ch.upper() if ch in "abcd" else ch, duration)
+            dtmf = Dtmf(ch.upper() if ch in "abcd" else ch, duration, source)
             self._dtmf.append(dtmf)
             fire_dtmf(self, dtmf, source)
             count += 1

@@ -9,16 +9,19 @@ cancelling the peers (ORIGINATOR_CANCEL) when the caller hangs up first.
 While bridged, the caller's application waits (handling queued private messages such as
 ``uuid_broadcast``); the peer sits in CS_EXCHANGE_MEDIA. CHANNEL_BRIDGE / CHANNEL_UNBRIDGE
 carry ``Bridge-A-Unique-ID`` / ``Bridge-B-Unique-ID`` before the caller's channel data.
+DTMF received on either leg is sent out of the other (to its far end), as the bridge's two
+audio threads do, unless the receiving leg has ``bridge_filter_dtmf`` set.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from eslkit.protocol.names import ChannelState, EventType, HangupCause
 from eslkit.switch.apps import AppContext, application
-from eslkit.switch.apps.media import Wake, media_wait
-from eslkit.switch.channel import Channel, ChannelChange
+from eslkit.switch.apps.media import Wake, channel_far_end, media_wait
+from eslkit.switch.channel import Channel, ChannelChange, Dtmf
 from eslkit.switch.dialplan import switch_true
 from eslkit.switch.expand import c_atoi, separate_string
 from eslkit.switch.interface import CallingSite
@@ -150,13 +153,17 @@ async def bridge_channels(caller: Channel, peer: Channel) -> None:
     def ended(ch: Channel) -> bool:
         return not peer.ready or peer.state != ChannelState.CS_EXCHANGE_MEDIA or ch.state != entry_state
 
+    # The peer's direction of the bridge: its received digits go out of the caller.
+    peer_side = asyncio.ensure_future(_relay_digits(peer, _relay(peer, caller)))
     try:
         for _ in range(1_000_000):
-            wake, _ = await media_wait(caller, None, stop=ended)
+            wake, _ = await media_wait(caller, None, on_digit=_relay(caller, peer), stop=ended)
             if wake in (Wake.HANGUP, Wake.STOP):
                 break
     finally:
         remove()
+        peer_side.cancel()
+        await asyncio.gather(peer_side, return_exceptions=True)
     for a, b in ((caller, peer), (peer, caller)):
         if b.hangup_cause is not None:
             a.set_variable("last_bridge_hangup_cause", b.hangup_cause.name)
@@ -166,6 +173,32 @@ async def bridge_channels(caller: Channel, peer: Channel) -> None:
     _fire_bridge(caller, peer, True)
     for channel in (caller, peer):
         channel.set_variable("bridge_to", None)
+
+
+def _relay(source: Channel, dest: Channel) -> Callable[[Dtmf], bool]:
+    """One direction of a bridge's DTMF (``audio_bridge_thread``): a digit received on
+    ``source`` is sent out of ``dest``, i.e. queued on ``dest``'s far-end channel (a
+    loopback partner; a simulated remote party just hears it), unless ``source`` has
+    ``bridge_filter_dtmf`` set. Never ends the wait."""
+    filtered = switch_true(source.get_variable("bridge_filter_dtmf"))
+
+    def on_digit(dtmf: Dtmf) -> bool:
+        target = channel_far_end(dest)
+        if not filtered and dest.ready and target is not None and target.ready:
+            target.queue_dtmf(dtmf.digit, dtmf.duration, source=dtmf.source)
+        return False
+
+    return on_digit
+
+
+async def _relay_digits(channel: Channel, on_digit: Callable[[Dtmf], bool]) -> None:
+    """Hand every digit ``channel`` receives to ``on_digit`` until cancelled or it is gone."""
+    while channel.ready:
+        while channel.has_dtmf():
+            dtmf = channel.dequeue_dtmf()
+            if dtmf is not None:
+                on_digit(dtmf)
+        await channel.wait_for(lambda ch: ch.has_dtmf() or not ch.ready, None)
 
 
 def _transfer_after(channel: Channel, where: str) -> None:
