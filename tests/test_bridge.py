@@ -176,3 +176,76 @@ async def test_bridge_filter_dtmf_keeps_digits_on_their_side(switch: Switch) -> 
     await until(lambda: bool(of(events, "CHANNEL_UNBRIDGE")))
     assert [d for d, _ in of_dtmf(events, B)] == ["7"]
     assert _dtmf_on(events, "loopback/park-b") == []
+
+
+RING_THROUGH = """
+<document type="freeswitch/xml"><section name="dialplan"><context name="default">
+  <extension name="ignore" continue="true">
+    <condition field="destination_number" expression="^ignore$">
+      <action application="set" data="ignore_early_media=true"/>
+    </condition>
+  </extension>
+  <extension name="through">
+    <condition field="destination_number" expression="^(plain|ignore)$">
+      <action application="bridge" data="sim/ring:2;early:20;answer;wait:1;hangup"/>
+    </condition>
+  </extension>
+</context></section></document>
+"""
+
+
+async def _ring_through(switch: Switch, dest: str) -> tuple[list[str], str]:
+    from eslkit.testing.caller import place_call
+    from eslkit.testing.switch import load_dialplan
+
+    switch.sessions.dialplan = load_dialplan(RING_THROUGH)
+    events = collect(switch)
+    caller = place_call(
+        switch.sessions, dest=dest, caller_id="5551234", caller_name="x", script=None,
+        context="default", variables={},
+    )  # fmt: skip
+    await until(lambda: bool(of(events, "CHANNEL_UNBRIDGE")))
+    peer = of(events, "CHANNEL_BRIDGE")[0].get("Bridge-B-Unique-ID") or ""
+    wanted = {"CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER", "CHANNEL_BRIDGE"}
+    seen = [
+        f"{'caller' if e.get('Unique-ID') == caller.uuid else 'peer'} {e.get('Event-Name')}"
+        for e in events
+        if e.get("Event-Name") in wanted and e.get("Unique-ID") in (caller.uuid, peer)
+    ]
+    return seen, peer
+
+
+async def test_bridge_passes_ringing_and_early_media_to_the_caller(switch: Switch) -> None:
+    # FreeSWITCH's default: the peer's ringing rings the caller, its early media completes
+    # the originate (the caller is pre-answered, then bridged), its answer answers the caller.
+    seen, _ = await _ring_through(switch, "plain")
+    assert seen == [
+        "peer CHANNEL_PROGRESS",
+        "caller CHANNEL_PROGRESS",
+        "peer CHANNEL_PROGRESS_MEDIA",
+        "caller CHANNEL_PROGRESS_MEDIA",
+        "caller CHANNEL_BRIDGE",
+        "peer CHANNEL_ANSWER",
+        "caller CHANNEL_ANSWER",
+    ]
+
+
+async def test_ignore_early_media_bridges_on_answer(switch: Switch) -> None:
+    seen, _ = await _ring_through(switch, "ignore")
+    assert seen == [
+        "peer CHANNEL_PROGRESS",
+        "caller CHANNEL_PROGRESS",
+        "peer CHANNEL_PROGRESS_MEDIA",
+        "peer CHANNEL_ANSWER",
+        "caller CHANNEL_ANSWER",
+        "caller CHANNEL_BRIDGE",
+    ]
+
+
+async def test_api_originate_completes_on_early_media_unless_ignored(switch: Switch) -> None:
+    events = collect(switch)
+    assert await api(switch, "originate", f"{{origination_uuid={A}}}sim/early:20;answer;wait:1;hangup &park") == f"+OK {A}\n"
+    assert of(events, "CHANNEL_PROGRESS_MEDIA", A) and not of(events, "CHANNEL_ANSWER", A)
+    dial = f"{{origination_uuid={B},ignore_early_media=true}}sim/early:1;answer;wait:1;hangup &park"
+    assert await api(switch, "originate", dial) == f"+OK {B}\n"
+    assert of(events, "CHANNEL_ANSWER", B)

@@ -538,6 +538,8 @@ class Channel:
 
         if not self.ready or self.answered:
             return False
+        if self.early_media:
+            return True  # already past ringing: nothing to signal
         if self.caller_profile is not None and not self.caller_profile.times.progress:
             self.caller_profile.times.progress = self.switch.clock.wall_us()
             fire_channel_event(self, EventType.CHANNEL_PROGRESS, PROGRESS_SITE)

@@ -1,7 +1,9 @@
 """``originate``: create outbound legs from a dial string and wait for one to answer.
 
 ``,`` legs ring together (the first to answer wins, the others hang up LOSE_RACE); ``|``
-groups are tried in turn. ``originate_timeout`` (or the API's timeout argument) is counted
+groups are tried in turn. As in FreeSWITCH, a leg with early media wins too unless
+``ignore_early_media`` (or ``bridge_early_media``, ``monitor_early_media_*``) says
+otherwise: the originate completes with that leg still unanswered. ``originate_timeout`` (or the API's timeout argument) is counted
 in whole epoch seconds like ``switch_ivr_originate`` (Finding 13): the call fails with
 NO_ANSWER between ``timeout - 1`` and ``timeout`` seconds after it started.
 """
@@ -10,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from eslkit.fsutil import switch_true
 from eslkit.protocol.names import ChannelState, EventType, HangupCause
 from eslkit.switch import channel_events as ce
 from eslkit.switch.channel import Channel, ChannelChange
@@ -23,7 +27,35 @@ from eslkit.switch.expand import c_atoi
 if TYPE_CHECKING:
     from eslkit.switch.sessions import SessionManager
 
-__all__ = ["OriginateResult", "originate", "start_after_originate"]
+__all__ = [
+    "INHERITED_VARIABLES",
+    "OriginateResult",
+    "early_media_wins",
+    "originate",
+    "start_after_originate",
+]
+
+#: The caller's variables a bridge's originate reads (FreeSWITCH copies these into its
+#: variable event), besides the dial string's ``{...}``.
+INHERITED_VARIABLES = (
+    "ignore_early_media",
+    "bridge_early_media",
+    "ignore_ring_ready",
+    "monitor_early_media_ring",
+    "monitor_early_media_fail",
+)
+
+
+def early_media_wins(variables: Mapping[str, str]) -> bool:
+    """FreeSWITCH's ``early_ok``: whether a leg in early media completes the originate."""
+    ignore = variables.get("ignore_early_media", "")
+    return not (
+        switch_true(ignore)
+        or ignore in ("consume", "ring_ready")
+        or switch_true(variables.get("bridge_early_media"))
+        or switch_true(variables.get("monitor_early_media_ring"))
+        or switch_true(variables.get("monitor_early_media_fail"))
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +73,20 @@ async def originate(
     timeout: int = 60,
     cid_name: str | None = None,
     cid_num: str | None = None,
+    inherited: Mapping[str, str] | None = None,
+    on_progress: Callable[[Channel], None] | None = None,
 ) -> OriginateResult:
-    """Originate ``dial_string``; on success the winning leg is answered and left in
-    CS_CONSUME_MEDIA (see :func:`start_after_originate`)."""
+    """Originate ``dial_string``; on success the winning leg is answered (or in early
+    media) and left in CS_CONSUME_MEDIA (see :func:`start_after_originate`).
+
+    ``inherited`` are the calling channel's variables of :data:`INHERITED_VARIABLES` (the
+    dial string's ``{...}`` override them); ``on_progress(leg)`` is called when a leg rings
+    or gets early media."""
     try:
         parsed = parse_dial_string(dial_string)
     except DialStringError:
         return OriginateResult(None, HangupCause.INVALID_URL)
+    early_ok = early_media_wins({**(inherited or {}), **parsed.global_vars})
     cause = HangupCause.NORMAL_CLEARING
     for group in parsed.groups:
         legs: list[Channel] = []
@@ -79,21 +118,32 @@ async def originate(
             continue
         for leg_channel in legs:
             manager.start(leg_channel)
-        winner, cause = await _race(manager, legs, group_timeout)
+        winner, cause = await _race(manager, legs, group_timeout, early_ok, on_progress)
         if winner is not None:
             return OriginateResult(winner, HangupCause.SUCCESS)
     return OriginateResult(None, cause)
 
 
-async def _race(manager: SessionManager, legs: list[Channel], timeout: int) -> tuple[Channel | None, HangupCause]:
+async def _race(
+    manager: SessionManager,
+    legs: list[Channel],
+    timeout: int,
+    early_ok: bool = False,
+    on_progress: Callable[[Channel], None] | None = None,
+) -> tuple[Channel | None, HangupCause]:
     loop = asyncio.get_running_loop()
     done: asyncio.Future[None] = loop.create_future()
     clock = manager.switch.clock
 
-    def check(_channel: Channel | None = None, _change: ChannelChange | None = None) -> None:
+    def won(leg: Channel) -> bool:
+        return leg.ready and (leg.answered or (early_ok and leg.early_media))
+
+    def check(channel: Channel | None = None, change: ChannelChange | None = None) -> None:
         if done.done():
             return
-        if any(leg.answered and leg.ready for leg in legs) or all(not leg.ready for leg in legs):
+        if on_progress is not None and channel is not None and change is ChannelChange.PROGRESS:
+            on_progress(channel)
+        if any(won(leg) for leg in legs) or all(not leg.ready for leg in legs):
             done.set_result(None)
 
     removers = [leg.add_listener(check) for leg in legs]
@@ -108,7 +158,7 @@ async def _race(manager: SessionManager, legs: list[Channel], timeout: int) -> t
     finally:
         for remove in removers:
             remove()
-    winner = next((leg for leg in legs if leg.answered and leg.ready), None)
+    winner = next((leg for leg in legs if won(leg)), None)
     if winner is not None:
         for leg in legs:
             if leg is not winner:

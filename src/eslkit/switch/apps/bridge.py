@@ -25,7 +25,7 @@ from eslkit.switch.channel import Channel, ChannelChange, Dtmf
 from eslkit.switch.dialplan import switch_true
 from eslkit.switch.expand import c_atoi, separate_string
 from eslkit.switch.interface import CallingSite
-from eslkit.switch.originate import originate
+from eslkit.switch.originate import INHERITED_VARIABLES, originate
 
 __all__ = ["bridge_channels", "bridge_originate", "end_of_bridge", "handle_cause"]
 
@@ -66,7 +66,18 @@ async def bridge_originate(caller: Channel, dial_string: str) -> tuple[Channel |
     cid_name = v("effective_caller_id_name") or profile.caller_id_name
     cid_num = v("effective_caller_id_number") or profile.caller_id_number
     tagged = f"<originating_leg_uuid={caller.uuid}>{dial_string}"
-    task = asyncio.ensure_future(originate(manager, tagged, timeout=timeout, cid_name=cid_name, cid_num=cid_num))
+    inherited = {name: value for name in INHERITED_VARIABLES if (value := v(name)) is not None}
+    task = asyncio.ensure_future(
+        originate(
+            manager,
+            tagged,
+            timeout=timeout,
+            cid_name=cid_name,
+            cid_num=cid_num,
+            inherited=inherited,
+            on_progress=_ring_caller(caller, inherited),
+        )
+    )
     hangup_task = asyncio.ensure_future(caller.wait_hangup(None))
     try:
         await asyncio.wait({task, hangup_task}, return_when=asyncio.FIRST_COMPLETED)
@@ -85,7 +96,28 @@ async def bridge_originate(caller: Channel, dial_string: str) -> tuple[Channel |
     if peer is not None and not caller.ready:
         peer.hangup(HangupCause.ORIGINATOR_CANCEL)
         return None, HangupCause.ORIGINATOR_CANCEL
+    if peer is not None and not peer.answered and peer.early_media:
+        caller.pre_answer()  # the peer's early media reaches the caller
     return peer, result.cause
+
+
+def _ring_caller(caller: Channel, inherited: dict[str, str]) -> Callable[[Channel], None]:
+    """While the peers are dialled: the first one that rings makes the caller ring too
+    (CHANNEL_PROGRESS), unless ``ignore_ring_ready``; with ``ignore_early_media=ring_ready``
+    early media counts as ringing."""
+    if switch_true(inherited.get("ignore_ring_ready")):
+        return lambda _leg: None
+    early_rings = inherited.get("ignore_early_media") == "ring_ready"
+    sent = False
+
+    def on_progress(leg: Channel) -> None:
+        nonlocal sent
+        ringing = bool(leg.profile().times.progress) or (early_rings and leg.early_media)
+        if ringing and not sent and caller.ready:
+            sent = True
+            caller.ring_ready()
+
+    return on_progress
 
 
 def handle_cause(channel: Channel, cause: HangupCause) -> None:
@@ -145,7 +177,7 @@ async def bridge_channels(caller: Channel, peer: Channel) -> None:
     entry_state = caller.state
 
     def poke(_channel: Channel, change: ChannelChange) -> None:
-        if change in (ChannelChange.HANGUP, ChannelChange.STATE):
+        if change in (ChannelChange.HANGUP, ChannelChange.STATE, ChannelChange.ANSWER):
             caller.interrupt()
 
     remove = peer.add_listener(poke)
@@ -158,6 +190,8 @@ async def bridge_channels(caller: Channel, peer: Channel) -> None:
     try:
         for _ in range(1_000_000):
             wake, _ = await media_wait(caller, None, on_digit=_relay(caller, peer), stop=ended)
+            if peer.answered and not caller.answered and caller.ready:
+                caller.answer()  # bridged in early media, the peer has now answered
             if wake in (Wake.HANGUP, Wake.STOP):
                 break
     finally:
