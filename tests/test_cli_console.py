@@ -284,3 +284,27 @@ async def test_entry_point_runs_as_a_subprocess(esl_server: EslServer) -> None:
             await proc.wait()
     assert proc.returncode == 0, stderr
     assert b"FreeSWITCH Version" in stdout
+
+
+async def test_tab_completion_asks_the_switch_like_fs_cli(esl_server: EslServer) -> None:
+    args = build_parser().parse_args(["cli", *base_args(esl_server)])
+    session = console.Console(console.options_from(args), io.StringIO(""), Capture(), Capture())
+
+    def complete(lines: list[str]) -> list[list[str]]:
+        runner = session._runner = console._LoopThread()
+        try:
+            session._conn = session._connect(runner)
+            return [session.completions(line) for line in lines]
+        finally:
+            if session._conn is not None:
+                runner.run(session._conn.close(), WAIT)
+            runner.stop()
+
+    stat, one, none, slash = await asyncio.wait_for(
+        asyncio.to_thread(complete, ["sta", "uptim", "zzz", "/no"]), WAIT
+    )
+    assert "status" in stat and all(word.startswith("sta") for word in stat)
+    assert one == ["uptime"]
+    assert none == []
+    assert slash == ["/noevents", "/nolog"]
+    assert console.parse_completions("\n\n[              status]\t\n\nwrite=3:status ") == ["status"]

@@ -16,11 +16,12 @@ import argparse
 import asyncio
 import os
 import queue
+import re
 import signal
 import sys
 import threading
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,10 @@ EVENT_QUEUE = 10_000
 INPUT_QUEUE = 1_000
 EXIT_WORDS = ("/exit", "/quit", "/bye", "...")
 PASSTHROUGH = ("/event", "/noevents", "/nixevent", "/filter", "/log", "/nolog")
+#: How long tab completion waits for the switch's ``console_complete``.
+COMPLETE_TIMEOUT = 2.0
+_COMPLETION_CELL = re.compile(r"\[\s*([^\]\s][^\]]*)\]")
+_COMPLETION_WRITE = re.compile(r"write=\d+:(\S+)")
 
 HELP = """\
 Command                    Description
@@ -309,6 +314,7 @@ class Console:
         self._exiting = False
         self._input_thread: int | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._matches: list[str] = []
 
     # ------------------------------------------------------------------ lifecycle
     def run(self) -> int:
@@ -452,6 +458,32 @@ class Console:
         self.out.write(text)
         return frame.content_type != "api/response" and text.startswith("-ERR")
 
+    def completions(self, line: str) -> list[str]:
+        """Tab completion as fs_cli does it: the words the switch's ``console_complete``
+        offers for the last word of ``line`` (console commands for a ``/`` line)."""
+        if line.startswith("/"):
+            return [word for word in (*EXIT_WORDS, "/help", *PASSTHROUGH) if word.startswith(line)]
+        conn, runner = self._conn, self._runner
+        if conn is None or runner is None or "\n" in line or "\r" in line:
+            return []
+        try:
+            reply = runner.run(
+                conn.api(f"console_complete {line}", timeout=COMPLETE_TIMEOUT, check=False),
+                COMPLETE_TIMEOUT + 1.0,
+            )
+        except (ESLError, TimeoutError, OSError):
+            return []
+        return parse_completions(reply)
+
+    def _complete(self, text: str, state: int) -> str | None:
+        """The ``readline`` completer."""
+        if state == 0:
+            import readline
+
+            line = readline.get_line_buffer()[: readline.get_endidx()]
+            self._matches = [word for word in self.completions(line) if word.startswith(text)]
+        return self._matches[state] if state < len(self._matches) else None
+
     def _passthrough(self, line: str) -> None:
         conn, runner = self._conn, self._runner
         assert conn is not None and runner is not None
@@ -494,6 +526,7 @@ class Console:
 
     def _terminal_loop(self) -> int:
         history = _History.load()
+        _install_completer(self._complete)
         interrupts = 0
         try:
             while self.lost is None:
@@ -556,6 +589,25 @@ def _isatty(stream: TextIO) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError, OSError):
         return False
+
+
+def parse_completions(reply: str) -> list[str]:
+    """The candidate words in a ``console_complete`` reply: its ``[   name]`` cells, or the
+    word of a lone ``write=<n>:<word>``."""
+    found = [cell.strip() for cell in _COMPLETION_CELL.findall(reply)]
+    if not found:
+        found = _COMPLETION_WRITE.findall(reply)
+    return found
+
+
+def _install_completer(completer: Callable[[str, int], str | None]) -> None:
+    try:
+        import readline
+    except ImportError:  # pragma: no cover - platform without readline
+        return
+    readline.set_completer(completer)
+    readline.set_completer_delims(" \t\n")
+    readline.parse_and_bind("tab: complete")
 
 
 class _History:
