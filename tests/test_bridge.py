@@ -249,3 +249,20 @@ async def test_api_originate_completes_on_early_media_unless_ignored(switch: Swi
     dial = f"{{origination_uuid={B},ignore_early_media=true}}sim/early:1;answer;wait:1;hangup &park"
     assert await api(switch, "originate", dial) == f"+OK {B}\n"
     assert of(events, "CHANNEL_ANSWER", B)
+
+
+async def test_the_caller_takes_the_peers_callee_id(switch: Switch) -> None:
+    # switch_channel_pass_callee_id when the originate succeeds: the caller's events from
+    # then on name the peer's callee.
+    events = collect(switch)
+    dial = f"{{origination_uuid={A}}}null/1 &bridge(sim/answer;wait:1;hangup)"
+    assert await api(switch, "originate", dial) == f"+OK {A}\n"
+    await until(lambda: bool(of(events, "CHANNEL_UNBRIDGE")))
+    peer_uuid = of(events, "CHANNEL_BRIDGE")[0].get("Bridge-B-Unique-ID")
+    peer = of(events, "CHANNEL_ANSWER", peer_uuid)[0]
+    name, number = peer.get("Caller-Callee-ID-Name"), peer.get("Caller-Callee-ID-Number")
+    assert name and number
+    bridge = of(events, "CHANNEL_BRIDGE", A)[0]
+    assert (bridge.get("Caller-Callee-ID-Name"), bridge.get("Caller-Callee-ID-Number")) == (name, number)
+    execute = [e for e in of(events, "CHANNEL_EXECUTE", A) if e.get("Application") == "bridge"][0]
+    assert execute.get("Caller-Callee-ID-Number") != number  # before: its own

@@ -27,7 +27,7 @@ from eslkit.switch.expand import c_atoi, separate_string
 from eslkit.switch.interface import CallingSite
 from eslkit.switch.originate import INHERITED_VARIABLES, originate
 
-__all__ = ["bridge_channels", "bridge_originate", "end_of_bridge", "handle_cause"]
+__all__ = ["bridge_channels", "bridge_originate", "end_of_bridge", "handle_cause", "pass_callee_id"]
 
 BRIDGE_SITE = CallingSite("switch_ivr_bridge.c", "switch_ivr_multi_threaded_bridge", 1689)
 UNBRIDGE_SITE = CallingSite("switch_ivr_bridge.c", "switch_ivr_multi_threaded_bridge", 1879)
@@ -96,9 +96,21 @@ async def bridge_originate(caller: Channel, dial_string: str) -> tuple[Channel |
     if peer is not None and not caller.ready:
         peer.hangup(HangupCause.ORIGINATOR_CANCEL)
         return None, HangupCause.ORIGINATOR_CANCEL
-    if peer is not None and not peer.answered and peer.early_media:
-        caller.pre_answer()  # the peer's early media reaches the caller
+    if peer is not None and (peer.answered or peer.early_media):
+        pass_callee_id(peer, caller)
+        if not peer.answered:
+            caller.pre_answer()  # the peer's early media reaches the caller
     return peer, result.cause
+
+
+def pass_callee_id(source: Channel, dest: Channel) -> None:
+    """``switch_channel_pass_callee_id``: ``dest`` takes ``source``'s callee id name and
+    number (each only when set), as the caller of a bridge does from its peer."""
+    theirs, mine = source.profile(), dest.profile()
+    if theirs.callee_id_name:
+        mine.callee_id_name = theirs.callee_id_name
+    if theirs.callee_id_number:
+        mine.callee_id_number = theirs.callee_id_number
 
 
 def _ring_caller(caller: Channel, inherited: dict[str, str]) -> Callable[[Channel], None]:
@@ -191,6 +203,7 @@ async def bridge_channels(caller: Channel, peer: Channel) -> None:
         for _ in range(1_000_000):
             wake, _ = await media_wait(caller, None, on_digit=_relay(caller, peer), stop=ended)
             if peer.answered and not caller.answered and caller.ready:
+                pass_callee_id(peer, caller)
                 caller.answer()  # bridged in early media, the peer has now answered
             if wake in (Wake.HANGUP, Wake.STOP):
                 break
