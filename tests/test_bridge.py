@@ -264,5 +264,5 @@ async def test_the_caller_takes_the_peers_callee_id(switch: Switch) -> None:
     assert name and number
     bridge = of(events, "CHANNEL_BRIDGE", A)[0]
     assert (bridge.get("Caller-Callee-ID-Name"), bridge.get("Caller-Callee-ID-Number")) == (name, number)
-    execute = [e for e in of(events, "CHANNEL_EXECUTE", A) if e.get("Application") == "bridge"][0]
+    execute = next(e for e in of(events, "CHANNEL_EXECUTE", A) if e.get("Application") == "bridge")
     assert execute.get("Caller-Callee-ID-Number") != number  # before: its own
