@@ -344,9 +344,13 @@ class Dispatcher:
             return body[: eol + 1], None, self.version
         return body[: eol + 1], handlers, self.version
 
-    def call(self, handlers: tuple[Callable[[Event], Any], ...], event: Event) -> None:
+    def call(
+        self, handlers: tuple[Callable[[Event], Any], ...], event: Event, key: int | None = None
+    ) -> None:
         """Call synchronous ``handlers`` with ``event`` now (the reader does, when nothing is
-        queued on the lanes; see :meth:`inline_route`). Exceptions are logged."""
+        queued on the event's lane; see :meth:`inline_route`). Exceptions are logged; a
+        handler that turns out to return an awaitable moves to the lanes (``key``: the
+        event's lane, when already known)."""
         done = 0
         for handler in handlers:
             done += 1
@@ -356,7 +360,7 @@ class Dispatcher:
                 logger.exception("event handler %r failed", handler)
                 continue
             if result is not None and inspect.isawaitable(result):
-                self._became_async(handler, handlers[done:], event, None, result)
+                self._became_async(handler, handlers[done:], event, key, result)
                 return
 
     def dispatch(self, event: Event) -> None:
@@ -385,17 +389,7 @@ class Dispatcher:
                 if lanes[key % len(lanes)].inflight:
                     self.submit(handlers, event, key)
                     return
-            done = 0
-            for handler in handlers:
-                done += 1
-                try:
-                    result = handler(event)
-                except (Exception, asyncio.CancelledError):
-                    logger.exception("event handler %r failed", handler)
-                    continue
-                if result is not None and inspect.isawaitable(result):
-                    self._became_async(handler, handlers[done:], event, key, result)
-                    return
+            self.call(handlers, event, key)
             return
         uuid = event.get("Unique-ID")
         self.submit(handlers, event, hash(uuid) if uuid else 0)

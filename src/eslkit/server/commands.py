@@ -18,7 +18,6 @@ from eslkit.fsutil import new_uuid, switch_true
 from eslkit.protocol import builders
 from eslkit.protocol.command import Command, strip_cr
 from eslkit.protocol.event import Event
-from eslkit.protocol.frames import Frame
 from eslkit.protocol.names import EventType, event_type_by_name
 from eslkit.server.directory import parse_userauth_argument, userauth_reply_text
 from eslkit.server.subscription import ALL, CUSTOM, MYEVENTS_TYPES
@@ -638,7 +637,9 @@ class CommandProcessor:
         frame = await listener.read_packet(timeout=self.server.auth_timeout)
         if frame is None:
             return
-        await self.handle(listener, Command.from_frame(frame))
+        pending = self.step(listener, Command.from_frame(frame))
+        if pending is not None:
+            await self._finish(listener, pending)
         await self.loop(listener)
 
     async def loop(self, listener: Listener) -> None:
@@ -677,7 +678,7 @@ class CommandProcessor:
                 await asyncio.sleep(0)
                 streak = 0
             streak += 1
-            pending = self.step(listener, frame)
+            pending = self.step(listener, Command.from_frame(frame))
             if pending is not None:
                 await self._finish(listener, pending)
 
@@ -691,7 +692,7 @@ class CommandProcessor:
             frame = listener.ready_frame()
             if frame is None:
                 return not listener.running or not listener.quiet_input()
-            pending = self.step(listener, frame)
+            pending = self.step(listener, Command.from_frame(frame))
             if pending is not None:
                 listener.handoff = pending
                 return True
@@ -699,10 +700,10 @@ class CommandProcessor:
                 return True
         return True
 
-    def step(self, listener: Listener, frame: Frame) -> Awaitable[Reply] | None:
-        """Run one command packet and queue its reply; returns an awaitable instead when
-        the command has to wait (the caller passes it to :meth:`_finish`)."""
-        rule, command = self.match(listener, Command.from_frame(frame))
+    def step(self, listener: Listener, command: Command) -> Awaitable[Reply] | None:
+        """Run one command and queue its reply; returns an awaitable instead when the
+        command has to wait (the caller passes it to :meth:`_finish`)."""
+        rule, command = self.match(listener, command)
         if rule is None:
             listener.send_reply("-ERR command not found")
             return None
@@ -720,12 +721,6 @@ class CommandProcessor:
         reply = await pending
         if reply is not None:
             listener.send_reply(reply or "-ERR command not found")
-
-    async def handle(self, listener: Listener, command: Command) -> None:
-        """Dispatch and write the reply."""
-        reply = await self.dispatch(listener, command)
-        if reply:
-            listener.send_reply(reply)
 
 
 __all__ = ["ALL", "COMMANDS", "CUSTOM", "CommandProcessor", "Rule", "parse_log_level"]

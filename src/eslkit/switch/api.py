@@ -321,9 +321,10 @@ class ApiEngine:
         self, command: str, argument: str, *, session_uuid: str | None = None
     ) -> ApiResult:
         """Run one command with a fresh stream."""
-        stream = ApiStream()
-        ok = await self.run(command, argument, stream, session_uuid=session_uuid)
-        return ApiResult(ok, stream.getvalue())
+        started = self.execute_nowait(command, argument, session_uuid=session_uuid)
+        if isinstance(started, ApiResult):
+            return started
+        return await started
 
     # ------------------------------------------------------------------ console
     async def execute_console(self, line: str) -> ApiResult:
