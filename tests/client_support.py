@@ -33,7 +33,7 @@ from eslkit.protocol import (
 from eslkit.protocol.event import EventFormat
 
 PASSWORD = "ClueCon"
-CASES = (Path(__file__).resolve().parents[1].parent / "shared" / "conformance" / "cases")
+CASES = (Path(__file__).resolve().parent / "conformance" / "data" / "cases")
 T = TypeVar("T")
 
 

@@ -7,10 +7,9 @@ import asyncio
 import pytest
 
 import eslkit
+import server_support
 from client_support import run
 from eslkit.client import OutboundSession
-
-server_support = pytest.importorskip("server_support")
 
 
 @run(60)

@@ -1,4 +1,4 @@
-"""Replays FreeSWITCH's recorded transcripts (../shared/conformance) against eslkit serve.
+"""Replays FreeSWITCH's recorded transcripts (tests/conformance/data) against eslkit serve.
 
 Every case whose index entry says ``needs_channels: false`` runs against a fresh switch and
 server configured with the recording's environment (hostname ``vm``, its addresses and

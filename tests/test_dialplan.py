@@ -19,7 +19,7 @@ from eslkit.switch.dialplan import (
     switch_true,
 )
 
-CONFORMANCE_DIALPLAN = (Path(__file__).resolve().parents[1].parent / "shared" / "conformance" / "dialplan-default.xml")
+CONFORMANCE_DIALPLAN = (Path(__file__).resolve().parent / "conformance" / "data" / "dialplan-default.xml")
 # 2024-05-15 was a Wednesday.
 WEDNESDAY_NOON = datetime(2024, 5, 15, 12, 30, 15, tzinfo=UTC)
 
@@ -82,7 +82,7 @@ def test_default_dialplan(dest: str, extension: str, expected: list[tuple[str, s
     assert not any(a.inline for a in actions)
 
 
-@pytest.mark.skipif(not CONFORMANCE_DIALPLAN.exists(), reason="conformance data not present")
+
 @pytest.mark.parametrize("dest", [d for d, _, _ in DEFAULT_CASES])
 def test_builtin_default_matches_the_recorded_dialplan(dest: str) -> None:
     recorded = Dialplan.from_xml(CONFORMANCE_DIALPLAN.read_text())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from hypothesis import strategies as st
 from eslkit.protocol import Event, EventFormatError
 from eslkit.protocol.urlcode import url_encode
 
-CONFORMANCE = Path(os.environ.get("ESLKIT_CONFORMANCE_DIR") or Path(__file__).resolve().parents[1].parent / "shared" / "conformance")
+CONFORMANCE = Path(__file__).resolve().parent / "conformance" / "data"
 
 
 def recorded_event_frames() -> list[Any]:

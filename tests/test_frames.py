@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import itertools
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from eslkit.protocol import (
     HeaderBlockTooLarge,
 )
 
-CONFORMANCE = Path(os.environ.get("ESLKIT_CONFORMANCE_DIR") or Path(__file__).resolve().parents[1].parent / "shared" / "conformance")
+CONFORMANCE = Path(__file__).resolve().parent / "conformance" / "data"
 
 FrameTuple = tuple[bytes, bytes | None, list[tuple[str, str]]]
 

@@ -1,4 +1,4 @@
-"""The sans-IO core against the recorded transcripts (/work/shared/conformance), no server.
+"""The sans-IO core against the recorded transcripts (tests/conformance/data), no server.
 
 - every byte stream FreeSWITCH sent frames into exactly the recorded frames;
 - every recorded frame of a kind the builders make is rebuilt byte for byte;
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,7 @@ from eslkit.protocol import (
     log_frame,
 )
 
-CONFORMANCE = Path(os.environ.get("ESLKIT_CONFORMANCE_DIR") or Path(__file__).resolve().parents[1].parent / "shared" / "conformance")
+CONFORMANCE = Path(__file__).resolve().parent / "conformance" / "data"
 CASES = sorted(p.stem for p in (CONFORMANCE / "cases").glob("*.json"))
 EVENT_FORMATS = {"text/event-plain": "plain", "text/event-json": "json", "text/event-xml": "xml"}
 

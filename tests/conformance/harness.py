@@ -1,6 +1,6 @@
 """Replay FreeSWITCH's recorded event-socket transcripts against a server under test.
 
-The transcripts and their rules are in ``/work/shared/conformance/README.md``; this module
+The transcripts and their rules are in ``tests/conformance/data/README.md``; this module
 implements its "Replaying a case", "Frame parsing" and "Normalization rules" sections. It is
 deliberately independent of eslkit: it has its own frame parser, because it judges eslkit.
 
@@ -20,7 +20,6 @@ import asyncio
 import base64
 import contextlib
 import json
-import os
 import re
 import sys
 import time
@@ -46,7 +45,7 @@ __all__ = [
     "run_case",
 ]
 
-CONFORMANCE_DIR = Path(os.environ.get("ESLKIT_CONFORMANCE_DIR") or Path(__file__).resolve().parents[2].parent / "shared" / "conformance")
+CONFORMANCE_DIR = Path(__file__).resolve().parent / "data"
 RECORDED_PORT = 18084
 BASE_TIMEOUT = 10.0  # seconds added to every recorded gap when waiting for frames
 
@@ -124,9 +123,15 @@ def case_names(
     return sorted(names, key=lambda n: (n == "shutdown_notice", n))
 
 
+def _case_file(directory: Path, name: str, suffix: str) -> Path:
+    """``cases/NAME.SUFFIX`` (the first set's layout) or ``NAME.SUFFIX`` (``cases2/``, ...)."""
+    nested = directory / "cases" / f"{name}.{suffix}"
+    return nested if nested.exists() else directory / f"{name}.{suffix}"
+
+
 def load_case(name: str, directory: Path = CONFORMANCE_DIR) -> Case:
     """Load ``cases/NAME.json``."""
-    data = json.loads((directory / "cases" / f"{name}.json").read_text(encoding="utf-8"))
+    data = json.loads(_case_file(directory, name, "json").read_text(encoding="utf-8"))
     long = any(i.long for i in load_index(directory) if i.name == name)
     return Case(
         name=data["name"],
@@ -145,7 +150,7 @@ def load_case(name: str, directory: Path = CONFORMANCE_DIR) -> Case:
 def load_raw(name: str, directory: Path = CONFORMANCE_DIR) -> dict[str, Any]:
     """Load ``cases/NAME.raw`` (the recorded bytes per connection)."""
     raw: dict[str, Any] = json.loads(
-        (directory / "cases" / f"{name}.raw").read_text(encoding="utf-8")
+        _case_file(directory, name, "raw").read_text(encoding="utf-8")
     )
     return raw
 

@@ -1,0 +1,86 @@
+"""Replays the call-flow transcripts of ``cases2/`` and ``cases3/`` (recorded from FreeSWITCH
+against its dialplan with the extensions of ``dialplan-calls2.xml`` and ``dialplan-calls3.xml``,
+which eslkit's built-in dialplan carries too) against eslkit serve.
+
+``NOT_YET`` lists the cases the simulated switch does not reproduce yet: they run as strict
+expected failures, so a fix that makes one pass fails here until its name is removed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from eslkit.switch.core import SwitchConfig
+from tests.conformance.harness import CONFORMANCE_DIR, case_names, load_case, run_case
+from tests.server_support import start_test_server
+from tests.test_conformance_sessions import free_five_digit_port
+
+SETS = ("cases2", "cases3")
+
+#: Cases the switch does not reproduce yet (issues #13 and, for calls3_conf*, #14).
+NOT_YET: set[str] = {
+    "calls2_originate_vars",
+    "calls2_out_sync_async_flags",
+    "calls2_pagd_success",
+    "calls2_playback_dtmf_terminator",
+    "calls2_sched_hangup_transfer",
+    "calls2_show_channels_live",
+    "calls2_uuid_bridge_parked",
+    "calls2_uuid_broadcast_break",
+    "calls2_uuid_hold",
+    "calls2_uuid_transfer",
+    "calls2_uuid_vars_dump",
+    "calls3_conf1_join_list_hup",
+    "calls3_conf2_member_ops",
+    "calls3_conf3_errors",
+    "calls3_conf4_member_channel",
+    "calls3_execute_extension",
+    "calls3_intercept",
+    "calls3_log7_call",
+    "calls3_nolog_mid_call",
+    "calls3_record_playback",
+    "calls3_set_export_unset",
+    "calls3_show_detailed_calls",
+    "calls3_uuid_loglevel",
+    "calls3_uuid_misc_live",
+    "calls3_uuid_preanswer_answer",
+    "calls3_uuid_transfer_bleg",
+}
+
+
+def _directory(set_name: str) -> Path:
+    """A set's folder laid out like the top level (``index.json`` and ``cases/``)."""
+    return CONFORMANCE_DIR / set_name
+
+
+def _params() -> list[object]:
+    params: list[object] = []
+    for set_name in SETS:
+        for name in case_names(directory=_directory(set_name)):
+            marks = []
+            if name in NOT_YET:
+                marks.append(pytest.mark.xfail(strict=True, reason="not reproduced yet"))
+            params.append(pytest.param(set_name, name, marks=marks, id=name))
+    return params
+
+
+def test_every_set_has_cases() -> None:
+    assert len(_params()) >= 29
+
+
+@pytest.mark.parametrize(("set_name", "name"), _params())
+async def test_call_flow_case(set_name: str, name: str) -> None:
+    case = load_case(name, directory=_directory(set_name))
+    running = await start_test_server(switch=SwitchConfig.recording())
+    try:
+        await run_case(
+            case,
+            "127.0.0.1",
+            running.port,
+            outbound_port=free_five_digit_port() if case.mode == "outbound" else None,
+            stop_switch=running.stop,
+        )
+    finally:
+        await running.stop()
