@@ -876,13 +876,22 @@ class Dialplan:
 
     @classmethod
     def default(cls) -> Dialplan:
-        """The built-in dialplan: the reference switch's context "default"."""
-        text = (
-            resources.files("eslkit.switch")
-            .joinpath("data/default_dialplan.xml")
-            .read_text(encoding="utf-8")
+        """The built-in dialplan: the reference switch's context "default", plus the contexts
+        of ``data/contexts/*.xml`` (one file per context, as added to the reference build for
+        the transcripts recorded from it)."""
+        data = resources.files("eslkit.switch").joinpath("data")
+        loader = _Loader(None)
+        loader.parse_text(
+            data.joinpath("default_dialplan.xml").read_text(encoding="utf-8"),
+            "default_dialplan.xml",
+            0,
         )
-        return cls.from_xml(text)
+        contexts = data.joinpath("contexts")
+        if contexts.is_dir():
+            for item in sorted(contexts.iterdir(), key=lambda entry: entry.name):
+                if item.name.endswith(".xml"):
+                    loader.parse_text(item.read_text(encoding="utf-8"), item.name, 0)
+        return cls(loader.contexts, loader.preprocess_vars)
 
     def hunt(
         self,

@@ -1,0 +1,63 @@
+"""Replays the transcripts eslkit's developers recorded from the reference FreeSWITCH
+(``tests/conformance/recorded/AREA/``) against a fresh eslkit server per case."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from eslkit.switch.core import SwitchConfig
+from tests.conformance.harness import load_case, run_case
+from tests.server_support import start_test_server
+from tests.test_conformance_sessions import free_five_digit_port
+
+RECORDED = Path(__file__).resolve().parent / "conformance" / "recorded"
+
+
+def _params() -> list[object]:
+    params: list[object] = []
+    for index in sorted(RECORDED.glob("*/index.json")):
+        for item in json.loads(index.read_text(encoding="utf-8")):
+            marks: list[pytest.MarkDecorator] = []
+            if item.get("not_yet"):
+                marks.append(pytest.mark.xfail(strict=True, reason="not reproduced yet"))
+            if item.get("long"):
+                marks.append(pytest.mark.slow)
+            params.append(
+                pytest.param(index.parent, item["name"], marks=marks, id=item["name"])
+            )
+    return params
+
+
+PARAMS = _params()
+
+
+def test_recorded_cases_have_their_files() -> None:
+    for index in sorted(RECORDED.glob("*/index.json")):
+        for item in json.loads(index.read_text(encoding="utf-8")):
+            assert (index.parent / f"{item['name']}.json").exists(), item["name"]
+            assert (index.parent / f"{item['name']}.raw").exists(), item["name"]
+
+
+async def _replay(directory: Path, name: str) -> None:
+    case = load_case(name, directory=directory)
+    running = await start_test_server(switch=SwitchConfig.recording())
+    try:
+        await run_case(
+            case,
+            "127.0.0.1",
+            running.port,
+            outbound_port=free_five_digit_port() if case.mode == "outbound" else None,
+            stop_switch=running.stop,
+        )
+    finally:
+        await running.stop()
+
+
+if PARAMS:  # (an empty parametrize would show as a skip)
+
+    @pytest.mark.parametrize(("directory", "name"), PARAMS)
+    async def test_recorded_case(directory: Path, name: str) -> None:
+        await _replay(directory, name)
