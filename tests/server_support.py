@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eslkit.server.bootstrap import Running, ServeOptions, start
+from eslkit.bootstrap import Running, ServeOptions, start
 from eslkit.switch.core import SwitchConfig
 
 

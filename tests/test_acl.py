@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from eslkit.server.acl import (
+from eslkit.fsconfig.acl import (
     AUTO_LIST_NAMES,
     AclSet,
     NetworkList,
@@ -15,7 +15,7 @@ from eslkit.server.acl import (
     load_network_lists,
     parse_cidr,
 )
-from eslkit.server.fsxml import FreeSwitchConfig
+from eslkit.fsconfig.parser import FreeSwitchConfig
 
 ACL_CONF = """<configuration name="acl.conf" description="Network Lists">
   <network-lists>

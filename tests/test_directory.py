@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from eslkit.protocol.names import EventType
-from eslkit.server.directory import (
+from eslkit.fsconfig.directory import (
     Directory,
     EslUser,
     UserPermissions,
@@ -16,7 +15,8 @@ from eslkit.server.directory import (
     userauth_reply_body,
     userauth_reply_text,
 )
-from eslkit.server.fsxml import ConfigError, FreeSwitchConfig
+from eslkit.fsconfig.parser import ConfigError, FreeSwitchConfig
+from eslkit.protocol.names import EventType
 
 DOMAIN_XML = """<include>
   <domain name="$${domain}">
@@ -161,7 +161,7 @@ def test_users_directly_in_domain_id_and_number_alias(directory: Directory) -> N
 
 def test_non_pointer_type_matches_any_id() -> None:
     # FreeSWITCH's OR of conditions: a user with type other than "pointer" matches any name.
-    from eslkit.server.fsxml import parse_text
+    from eslkit.fsconfig.parser import parse_text
 
     doc = parse_text(
         '<section name="directory"><domain name="d"><users>'

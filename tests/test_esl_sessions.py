@@ -14,13 +14,13 @@ from urllib.parse import unquote
 
 import pytest
 
+from eslkit.bootstrap import Running
 from eslkit.protocol.command import Command
 from eslkit.protocol.names import ChannelState, HangupCause
-from eslkit.server.bootstrap import Running
+from eslkit.protocol.records import LogRecord
 from eslkit.server.sessions import sendmsg_event, switch_true
 from eslkit.switch.channel import Channel
 from eslkit.switch.core import SwitchConfig
-from eslkit.switch.interface import LogRecord
 from tests.server_support import start_test_server
 
 TIMEOUT = 10.0

@@ -7,10 +7,10 @@ import asyncio
 
 import pytest
 
+from eslkit.fsconfig.directory import EslUser
 from eslkit.protocol import builders
-from eslkit.server.app import ServerOptions
-from eslkit.server.directory import EslUser
 from eslkit.server.listener import MAX_MISSED, MAX_QUEUE_LEN
+from eslkit.server.socket_server import ServerOptions
 from tests.esl_wire import RawConnection, connect
 from tests.server_support import EslServer, start_test_server
 
@@ -420,7 +420,7 @@ async def test_getvar_values_never_break_the_framing(esl_server: EslServer) -> N
 
 
 async def test_localnet_auto_is_the_interface_of_the_guessed_address() -> None:
-    from eslkit.server.acl import local_interface
+    from eslkit.fsconfig.acl import local_interface
     from eslkit.switch.core import SwitchConfig
 
     assert local_interface("127.0.0.1") == "127.0.0.1/8"

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from eslkit.server.config import (
+from eslkit.fsconfig.event_socket import (
     EventSocketSettings,
     c_atoi,
     load_event_socket_settings,
     switch_true,
 )
-from eslkit.server.fsxml import ConfigError, FreeSwitchConfig, load_file, parse_text
+from eslkit.fsconfig.parser import ConfigError, FreeSwitchConfig, load_file, parse_text
 
 
 def write(path: Path, text: str) -> Path:

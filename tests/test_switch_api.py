@@ -14,9 +14,9 @@ import pytest
 
 from eslkit.protocol.event import Event
 from eslkit.protocol.names import HangupCause
+from eslkit.protocol.records import ApiResult, LogRecord
 from eslkit.switch.api import ApiCall, ApiCommand, ApiRegistry
 from eslkit.switch.core import SessionStats, Switch, SwitchConfig
-from eslkit.switch.interface import ApiResult, LogRecord
 
 CONFORMANCE_DIR = Path(__file__).resolve().parent / "conformance" / "data"
 T = TypeVar("T")

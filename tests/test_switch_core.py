@@ -15,9 +15,10 @@ import pytest
 
 from eslkit.protocol.event import Event
 from eslkit.protocol.names import EventType, LogLevel
+from eslkit.protocol.records import CallingSite, LogRecord
+from eslkit.server.backend import SwitchInterface
 from eslkit.switch.clock import Clock
 from eslkit.switch.core import Switch, SwitchConfig, uptime_text
-from eslkit.switch.interface import CallingSite, LogRecord, SwitchInterface
 from eslkit.switch.logging import format_log_text, level_name, parse_level
 
 CONFORMANCE_DIR = Path(__file__).resolve().parent / "conformance" / "data"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from eslkit.server.bootstrap import ServeOptions
-from eslkit.server.directory import EslUser
+from eslkit.bootstrap import ServeOptions
+from eslkit.fsconfig.directory import EslUser
 from eslkit.switch.core import SwitchConfig
 from tests.esl_wire import connect
 from tests.server_support import start_test_server

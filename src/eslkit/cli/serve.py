@@ -10,9 +10,9 @@ import signal
 import sys
 from pathlib import Path
 
-from eslkit.server.app import BindError
-from eslkit.server.bootstrap import ServeOptions, start
-from eslkit.server.fsxml import ConfigError
+from eslkit.bootstrap import ServeOptions, start
+from eslkit.fsconfig.parser import ConfigError
+from eslkit.server.socket_server import BindError
 
 #: The cyclic GC's thresholds while serving. Every event makes a handful of short-lived
 #: containers (none of them in cycles), so CPython's default of a young collection every 700

@@ -14,7 +14,7 @@ from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Protocol
 
 from eslkit.protocol.event import Event
-from eslkit.switch.interface import SessionHandle
+from eslkit.server.backend import SessionHandle
 
 if TYPE_CHECKING:
     from eslkit.protocol.command import Command

@@ -14,18 +14,18 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
+from eslkit.fsconfig.directory import parse_userauth_argument, userauth_reply_text
 from eslkit.fsutil import new_uuid, switch_true
 from eslkit.protocol import builders
 from eslkit.protocol.command import Command, strip_cr
 from eslkit.protocol.event import Event
 from eslkit.protocol.names import EventType, event_type_by_name
-from eslkit.server.directory import parse_userauth_argument, userauth_reply_text
+from eslkit.server.backend import ApiResult, CallingSite
 from eslkit.server.subscription import ALL, CUSTOM, MYEVENTS_TYPES
-from eslkit.switch.interface import ApiResult, CallingSite
 
 if TYPE_CHECKING:
-    from eslkit.server.app import EventSocketServer
     from eslkit.server.listener import Listener
+    from eslkit.server.socket_server import EventSocketServer
 
 log = logging.getLogger("eslkit.server")
 

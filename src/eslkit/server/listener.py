@@ -26,12 +26,12 @@ from eslkit.protocol import builders
 from eslkit.protocol.errors import ProtocolError
 from eslkit.protocol.event import Event, EventFormat
 from eslkit.protocol.frames import MAX_BODY, MAX_HEADER_BLOCK, Frame, FrameReader
+from eslkit.server.backend import LogRecord, SessionHandle
 from eslkit.server.subscription import Subscription
-from eslkit.switch.interface import LogRecord, SessionHandle
 
 if TYPE_CHECKING:
-    from eslkit.server.app import EventSocketServer
-    from eslkit.server.directory import UserPermissions
+    from eslkit.fsconfig.directory import UserPermissions
+    from eslkit.server.socket_server import EventSocketServer
 
 log = logging.getLogger("eslkit.server")
 

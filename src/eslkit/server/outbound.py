@@ -32,8 +32,8 @@ from eslkit.switch.apps import AppContext, application
 from eslkit.switch.dialstring import parse_socket_app_data
 
 if TYPE_CHECKING:
-    from eslkit.server.app import EventSocketServer
     from eslkit.server.sessions import SessionSupport
+    from eslkit.server.socket_server import EventSocketServer
     from eslkit.switch.core import Switch
 
 __all__ = ["CONNECT_TIMEOUT", "register", "run_outbound", "socket_app"]

@@ -26,13 +26,13 @@ from eslkit.protocol import builders
 from eslkit.protocol.command import Command, strip_cr
 from eslkit.protocol.event import Event
 from eslkit.protocol.names import ChannelState, EventType
+from eslkit.server.backend import CallingSite, SessionHandle
 from eslkit.switch import channel_events as ce
 from eslkit.switch.channel import Channel, ChannelChange
-from eslkit.switch.interface import CallingSite, SessionHandle
 
 if TYPE_CHECKING:
-    from eslkit.server.app import EventSocketServer
     from eslkit.server.listener import Listener
+    from eslkit.server.socket_server import EventSocketServer
     from eslkit.switch.core import Switch
     from eslkit.switch.execution import SessionRunner
 

@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from eslkit.protocol.event import Event
 from eslkit.protocol.names import EventType
+from eslkit.protocol.records import ApiResult, CallingSite
 from eslkit.switch.expand import expand_variables, separate_string
-from eslkit.switch.interface import ApiResult, CallingSite
 
 if TYPE_CHECKING:
     from eslkit.switch.core import Switch

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING
 from eslkit.fsutil import new_uuid
 from eslkit.protocol.event import Event
 from eslkit.protocol.names import ChannelState, EventType, HangupCause
+from eslkit.protocol.records import CallingSite
 from eslkit.switch.expand import expand_variables
-from eslkit.switch.interface import CallingSite
 
 if TYPE_CHECKING:
     from eslkit.switch.core import Switch

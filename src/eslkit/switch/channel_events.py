@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from eslkit.protocol.event import Event
 from eslkit.protocol.names import ChannelState, EventType
-from eslkit.switch.interface import CallingSite
+from eslkit.protocol.records import CallingSite
 
 if TYPE_CHECKING:
     from eslkit.switch.channel import CallerProfile, CallState, Channel, Codec, Direction, Dtmf

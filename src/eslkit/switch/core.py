@@ -1,6 +1,6 @@
 """The simulated switch's core: configuration, event bus, clock, scheduler, logs, API.
 
-:class:`Switch` implements :class:`eslkit.switch.interface.SwitchInterface` on one asyncio
+:class:`Switch` implements :class:`eslkit.server.backend.SwitchInterface` on one asyncio
 event loop, without threads. The channel layer plugs in through :class:`SwitchHooks`
 (session lookup, session counts, ``show`` rows, ``hupall``, channel data for expansions).
 """
@@ -16,14 +16,18 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from eslkit.protocol.event import Event
 from eslkit.protocol.names import EventType, HangupCause, LogLevel, event_type_by_name
+from eslkit.protocol.records import ApiResult, CallingSite, LogRecord
 from eslkit.switch.api import ApiEngine, ApiRegistry
 from eslkit.switch.clock import Clock, ScheduledTask, Scheduler
 from eslkit.switch.events import EventBus, SwitchIdentity, add_header
-from eslkit.switch.interface import ApiResult, CallingSite, LogRecord, SessionHandle
 from eslkit.switch.logging import LogHub, TextChannel, format_log_text
+
+if TYPE_CHECKING:
+    from eslkit.switch.channel import Channel
 
 __all__ = [
     "HEARTBEAT_SITE",
@@ -189,13 +193,13 @@ ShowRows = Callable[[str], tuple[Sequence[str], Sequence[Sequence[str]]]]
 class SwitchHooks:
     """Where the channel layer (and the server) plug into the core. All optional."""
 
-    find_session: Callable[[str], SessionHandle | None] | None = None
+    find_session: Callable[[str], Channel | None] | None = None
     session_stats: Callable[[], SessionStats] | None = None
     show_rows: ShowRows | None = None
     #: ``switch_core_session_hupall[_matching_vars]``: cause, and the var/value pairs.
     hupall: Callable[[HangupCause, Sequence[tuple[str, str]]], None] | None = None
     #: ``switch_channel_event_set_data``: append a channel's data to an event.
-    channel_data: Callable[[SessionHandle, Event], None] | None = None
+    channel_data: Callable[[Channel, Event], None] | None = None
     #: ``switch_xml_reload``: returns the error text, ``"Success"`` when fine.
     reloadxml: Callable[[], str] | None = None
     #: ``switch_xml_locate_user_merged``: (user id, params, variables) or None.
@@ -645,13 +649,13 @@ class Switch:
         """Run a console line (``console_execute: true``): ``;;`` chains, aliases."""
         return await self.api.execute_console(line)
 
-    def find_session(self, uuid: str) -> SessionHandle | None:
+    def find_session(self, uuid: str) -> Channel | None:
         """A live channel by UUID, or None (always None until channels exist)."""
         hook = self.hooks.find_session
         return hook(uuid) if hook is not None else None
 
     async def expand(
-        self, text: str, event: Event | None = None, session: SessionHandle | None = None
+        self, text: str, event: Event | None = None, session: Channel | None = None
     ) -> str:
         """``switch_event_expand_headers``: expand ``text`` against ``event``'s headers.
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from eslkit.protocol.event import Event
 from eslkit.protocol.names import EventType
-from eslkit.switch.interface import CallingSite
+from eslkit.protocol.records import CallingSite
 
 __all__ = ["EventBus", "SwitchIdentity", "add_header", "rfc822_date"]
 

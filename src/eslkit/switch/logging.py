@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable
 from enum import IntEnum
 
+from eslkit.protocol.records import LogRecord
 from eslkit.switch.expand import c_atoi
-from eslkit.switch.interface import LogRecord
 
 __all__ = [
     "LOG_DISABLE",

@@ -18,7 +18,6 @@ from eslkit.protocol.names import HangupCause
 from eslkit.switch import channel_events as ce
 from eslkit.switch.channel import CallerProfile, Channel, Codec, Direction
 from eslkit.switch.dialplan import Dialplan
-from eslkit.switch.interface import SessionHandle
 
 if TYPE_CHECKING:
     from eslkit.switch.core import SessionStats, Switch
@@ -83,7 +82,7 @@ class SessionManager:
         """The endpoint that created ``channel``."""
         return self._endpoints.get(channel.uuid)
 
-    def channel_data(self, session: SessionHandle, event: Event) -> None:
+    def channel_data(self, session: Channel, event: Event) -> None:
         """SwitchHooks.channel_data: append the channel's data to ``event``."""
         channel = self.channels.get(session.uuid)
         if channel is not None:

@@ -13,7 +13,7 @@ a blocking one running in a thread). See docs/testing.md.
 
 from __future__ import annotations
 
-from eslkit.server.directory import EslUser
+from eslkit.fsconfig.directory import EslUser
 from eslkit.testing.blocking import BlockingCall, BlockingSwitch
 from eslkit.testing.caller import ScriptError
 from eslkit.testing.history import EventRecord, EventSpec, WaitTimeout

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from eslkit.bootstrap import Running, ServeOptions, start
+from eslkit.fsconfig.directory import EslUser
 from eslkit.protocol.names import ChannelState, HangupCause, hangup_cause_from_string
-from eslkit.server.app import ServerOptions
-from eslkit.server.bootstrap import Running, ServeOptions, start
-from eslkit.server.directory import EslUser
+from eslkit.server.socket_server import ServerOptions
 from eslkit.switch.channel import Channel
 from eslkit.switch.core import Switch as CoreSwitch
 from eslkit.switch.core import SwitchConfig

@@ -17,12 +17,12 @@ from eslkit.protocol.names import (
     hangup_cause_from_string,
     hangup_cause_name,
 )
+from eslkit.protocol.records import CallingSite
 from eslkit.protocol.urlcode import url_decode, url_encode
 from eslkit.switch.api import ApiCall, ApiRegistry
 from eslkit.switch.clock import ScheduledTask
 from eslkit.switch.events import add_header
 from eslkit.switch.expand import c_atoi, separate_string
-from eslkit.switch.interface import CallingSite
 from eslkit.switch.logging import LOG_INVALID, level_name, parse_level
 
 if TYPE_CHECKING:

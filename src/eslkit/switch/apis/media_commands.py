@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 from eslkit.protocol.event import Event
 from eslkit.protocol.names import ChannelState, EventType
+from eslkit.protocol.records import CallingSite
 from eslkit.protocol.urlcode import url_decode
 from eslkit.switch.api import ApiCall, ApiRegistry
 from eslkit.switch.expand import c_atoi, separate_string
-from eslkit.switch.interface import CallingSite
 
 if TYPE_CHECKING:
     from eslkit.switch.channel import Channel

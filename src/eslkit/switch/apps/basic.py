@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from eslkit.protocol.names import EventType, HangupCause, hangup_cause_from_string
+from eslkit.protocol.records import CallingSite
 from eslkit.switch import channel_events as ce
 from eslkit.switch.apps import AppContext, application
 from eslkit.switch.expand import c_atoi, parse_set_assignment, separate_string, split_multiset
-from eslkit.switch.interface import CallingSite
 
 __all__: list[str] = []
 

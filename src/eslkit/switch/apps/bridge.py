@@ -19,12 +19,12 @@ import asyncio
 from collections.abc import Callable
 
 from eslkit.protocol.names import ChannelState, EventType, HangupCause
+from eslkit.protocol.records import CallingSite
 from eslkit.switch.apps import AppContext, application
 from eslkit.switch.apps.media import Wake, channel_far_end, media_wait
 from eslkit.switch.channel import Channel, ChannelChange, Dtmf
 from eslkit.switch.dialplan import switch_true
 from eslkit.switch.expand import c_atoi, separate_string
-from eslkit.switch.interface import CallingSite
 from eslkit.switch.originate import INHERITED_VARIABLES, originate
 
 __all__ = ["bridge_channels", "bridge_originate", "end_of_bridge", "handle_cause", "pass_callee_id"]

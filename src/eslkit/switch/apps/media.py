@@ -34,11 +34,11 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from eslkit.protocol.names import EventType, HangupCause
+from eslkit.protocol.records import CallingSite
 from eslkit.switch.apps import AppContext, application
 from eslkit.switch.channel import Channel, Dtmf
 from eslkit.switch.dialplan import switch_true
 from eslkit.switch.expand import c_atoi, separate_string
-from eslkit.switch.interface import CallingSite
 
 if TYPE_CHECKING:
     from eslkit.switch.execution import SessionRunner

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from eslkit.protocol.names import EventType, HangupCause, hangup_cause_from_string
+from eslkit.protocol.records import CallingSite
 from eslkit.switch import channel_events as ce
 from eslkit.switch.dialplan import switch_true
 from eslkit.switch.endpoints import Endpoint, OutgoingRequest, make_outbound
-from eslkit.switch.interface import CallingSite
 
 if TYPE_CHECKING:
     from eslkit.switch.channel import Channel

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from eslkit.server.acl import load_network_lists, local_interface
-from eslkit.server.app import EventSocketServer, ServerOptions
-from eslkit.server.config import EventSocketSettings, load_event_socket_settings
-from eslkit.server.directory import Directory, EslUser, load_directory
-from eslkit.server.fsxml import FreeSwitchConfig, core_variables
+from eslkit.fsconfig.acl import load_network_lists, local_interface
+from eslkit.fsconfig.directory import Directory, EslUser, load_directory
+from eslkit.fsconfig.event_socket import EventSocketSettings, load_event_socket_settings
+from eslkit.fsconfig.parser import FreeSwitchConfig, core_variables
+from eslkit.server.socket_server import EventSocketServer, ServerOptions
 from eslkit.switch.core import Switch, SwitchConfig
 
 
@@ -51,8 +51,8 @@ class Running:
 async def start(options: ServeOptions) -> Running:
     """Load the configuration, start the switch, bind the server.
 
-    Raises :class:`eslkit.server.fsxml.ConfigError` for a bad configuration file and
-    :class:`eslkit.server.app.BindError` when the address cannot be bound.
+    Raises :class:`eslkit.fsconfig.parser.ConfigError` for a bad configuration file and
+    :class:`eslkit.server.socket_server.BindError` when the address cannot be bound.
     """
     config: FreeSwitchConfig | None = None
     if options.conf_dir is not None:

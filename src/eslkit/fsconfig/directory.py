@@ -25,9 +25,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from eslkit.fsconfig.parser import FreeSwitchConfig, XmlElement
+from eslkit.fsutil import switch_true
 from eslkit.protocol.names import EventType, event_type_by_name
-from eslkit.server.config import switch_true
-from eslkit.server.fsxml import FreeSwitchConfig, XmlElement
 
 __all__ = [
     "REPLY_BUFFER_SIZE",
@@ -449,7 +449,7 @@ def load_directory(conf_dir: Path | FreeSwitchConfig | None) -> Directory:
 
     With ``freeswitch.xml``: its ``<section name="directory">`` (the vanilla layout includes
     ``directory/*.xml``, and ``directory/default.xml`` includes ``default/*.xml``). Without:
-    every ``directory/*.xml``. Raises :class:`~eslkit.server.fsxml.ConfigError` on bad XML.
+    every ``directory/*.xml``. Raises :class:`~eslkit.fsconfig.parser.ConfigError` on bad XML.
     """
     if conf_dir is None:
         return Directory()

@@ -1,4 +1,4 @@
-"""The narrow interface between the event socket server and the switch behind it.
+"""The narrow interface between the event socket server and what is behind it.
 
 ``eslkit.server`` only talks to the switch through these types. The simulated switch
 (:class:`eslkit.switch.core.Switch`) implements them; a proxy to a real FreeSWITCH could
@@ -8,44 +8,13 @@ implement them later without touching the server.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Protocol
 
 from eslkit.protocol.event import Event
 from eslkit.protocol.names import EventType
+from eslkit.protocol.records import ApiResult, CallingSite, LogRecord
 
-
-@dataclass(frozen=True, slots=True)
-class CallingSite:
-    """Where FreeSWITCH's C source fires an event: ``Event-Calling-File/-Function/-Line-Number``."""
-
-    file: str
-    function: str
-    line: int
-
-
-@dataclass(frozen=True, slots=True)
-class LogRecord:
-    """One log line, as mod_event_socket's log queue receives it (spec §3.2 "Log frames")."""
-
-    level: int
-    #: Text channel: 0 = LOG, 1 = LOG_CLEAN, 2 = EVENT, 3 = SESSION.
-    channel: int
-    file: str
-    function: str
-    line: int
-    #: The formatted text that goes into the frame body.
-    text: str
-    #: The session UUID for session logs, else "".
-    user_data: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class ApiResult:
-    """The outcome of an API command: ``ok`` is FreeSWITCH's status, ``output`` the stream."""
-
-    ok: bool
-    output: str
+__all__ = ["ApiResult", "CallingSite", "LogRecord", "SessionHandle", "SwitchInterface"]
 
 
 class SessionHandle(Protocol):

@@ -19,8 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from eslkit.fsconfig.parser import ConfigError, FreeSwitchConfig, XmlElement
 from eslkit.fsutil import c_atoi, switch_is_number, switch_true
-from eslkit.server.fsxml import ConfigError, FreeSwitchConfig, XmlElement
 
 __all__ = [
     "DEFAULT_LISTEN_IP",

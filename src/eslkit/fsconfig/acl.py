@@ -34,8 +34,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from eslkit.server.config import c_atoi, switch_true
-from eslkit.server.fsxml import FreeSwitchConfig
+from eslkit.fsconfig.parser import FreeSwitchConfig
+from eslkit.fsutil import c_atoi, switch_true
 
 __all__ = [
     "AUTO_LIST_NAMES",

@@ -14,16 +14,16 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from eslkit.fsconfig.acl import AclSet, NetworkLists
+from eslkit.fsconfig.directory import Directory
+from eslkit.fsconfig.event_socket import EventSocketSettings
 from eslkit.protocol import builders
 from eslkit.protocol.event import Event
 from eslkit.protocol.names import EventType, event_type_by_name
-from eslkit.server.acl import AclSet, NetworkLists
+from eslkit.server.backend import CallingSite, LogRecord, SwitchInterface
 from eslkit.server.channel_layer import ChannelLayer
 from eslkit.server.commands import AUTH_TIMEOUT, CommandProcessor
-from eslkit.server.config import EventSocketSettings
-from eslkit.server.directory import Directory
 from eslkit.server.listener import MAX_QUEUE_LEN, Listener
-from eslkit.switch.interface import CallingSite, LogRecord, SwitchInterface
 
 log = logging.getLogger("eslkit.server")
 
