@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from eslkit.protocol.event import Event
-from eslkit.switch.apps.media import tone_stream_samples, wav_info
 from eslkit.switch.core import Switch
+from eslkit.switch.ivr.sources import tone_stream_samples, wav_info
 from tests.switch_support import api, running_switch
 
 A = "c0ffee00-0000-4000-8000-0000000000a1"

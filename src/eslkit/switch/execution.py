@@ -31,10 +31,11 @@ from eslkit.protocol.event import Event
 from eslkit.protocol.names import ChannelState, EventType, HangupCause, hangup_cause_from_string
 from eslkit.protocol.records import CallingSite
 from eslkit.switch import channel_events as ce
-from eslkit.switch.apps import AppContext, AppRunner, get_application, interruptible_wait
+from eslkit.switch.apps import AppContext, AppRunner, get_application
 from eslkit.switch.channel import CallState, Channel, SessionEvent
 from eslkit.switch.dialplan import switch_true
 from eslkit.switch.expand import c_atoi
+from eslkit.switch.ivr.wait import interruptible_wait
 
 if TYPE_CHECKING:
     from eslkit.switch.sessions import SessionManager

@@ -19,7 +19,6 @@ An application that raises is reported to the switch and counts as completed.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import importlib
 from collections.abc import Awaitable, Callable
@@ -168,15 +167,3 @@ def registered_applications() -> list[Application]:
     if not _loaded:
         load_builtin_applications()
     return sorted(_REGISTRY.values(), key=lambda app: app.name)
-
-
-async def interruptible_wait(channel: Channel, seconds: float) -> bool:
-    """Wait ``seconds`` of switch time unless interrupted or hung up; True if it ran out."""
-    if not channel.ready:
-        return False
-    brk = channel.break_event()
-    try:
-        await asyncio.wait_for(brk.wait(), channel.switch.clock.real_delay(seconds))
-    except TimeoutError:
-        return channel.ready
-    return False

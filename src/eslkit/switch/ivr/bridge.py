@@ -1,0 +1,332 @@
+"""Bridging two channels (``switch_ivr_multi_threaded_bridge``, ``switch_ivr_uuid_bridge``)
+and originating a bridge's peer (the originate part of mod_dptools' ``audio_bridge_function``).
+
+The peer is created by :func:`eslkit.switch.originate.originate`; this module adds what a
+bridge's originate has and the API's does not (minimal adapter, kept here): the caller id
+and ``call_timeout`` of the calling channel, ``originating_leg_uuid`` on the peers, and
+cancelling the peers (ORIGINATOR_CANCEL) when the caller hangs up first.
+
+While bridged, the caller's application waits (handling queued private messages such as
+``uuid_broadcast``); the peer sits in CS_EXCHANGE_MEDIA. CHANNEL_BRIDGE / CHANNEL_UNBRIDGE
+carry ``Bridge-A-Unique-ID`` / ``Bridge-B-Unique-ID`` before the caller's channel data.
+DTMF received on either leg is sent out of the other (to its far end), as the bridge's two
+audio threads do, unless the receiving leg has ``bridge_filter_dtmf`` set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from eslkit.protocol.names import ChannelState, EventType, HangupCause
+from eslkit.protocol.records import CallingSite
+from eslkit.switch.channel import Channel, ChannelChange, Dtmf
+from eslkit.switch.dialplan import switch_true
+from eslkit.switch.expand import c_atoi, separate_string
+from eslkit.switch.ivr.dtmf import channel_far_end
+from eslkit.switch.ivr.wait import Wake, media_wait
+from eslkit.switch.originate import INHERITED_VARIABLES, originate
+
+if TYPE_CHECKING:
+    from eslkit.switch.core import Switch
+
+__all__ = [
+    "bridge_channels",
+    "bridge_originate",
+    "end_of_bridge",
+    "handle_cause",
+    "pass_callee_id",
+    "uuid_bridge",
+]
+
+BRIDGE_SITE = CallingSite("switch_ivr_bridge.c", "switch_ivr_multi_threaded_bridge", 1689)
+UNBRIDGE_SITE = CallingSite("switch_ivr_bridge.c", "switch_ivr_multi_threaded_bridge", 1879)
+DEFAULT_CALL_TIMEOUT = 60
+_CANCEL_GRACE = 30.0
+UUID_BRIDGE_SITE = CallingSite("switch_ivr_bridge.c", "uuid_bridge_on_soft_execute", 1236)
+
+
+def _fire_bridge(caller: Channel, peer: Channel, unbridge: bool) -> None:
+    event_type = EventType.CHANNEL_UNBRIDGE if unbridge else EventType.CHANNEL_BRIDGE
+    event = caller.switch.new_event(event_type, UNBRIDGE_SITE if unbridge else BRIDGE_SITE)
+    event.add_header("Bridge-A-Unique-ID", caller.uuid)
+    event.add_header("Bridge-B-Unique-ID", peer.uuid)
+    caller.event_set_data(event)
+    caller.switch.fire(event)
+
+
+async def bridge_originate(caller: Channel, dial_string: str) -> tuple[Channel | None, HangupCause]:
+    """Originate ``dial_string`` for ``caller``; the peers are hung up ORIGINATOR_CANCEL if
+    the caller hangs up first. Returns the answered peer or the failure cause."""
+    manager = caller.switch.sessions
+    v = caller.get_variable
+    timeout = c_atoi(v("call_timeout") or "0") or DEFAULT_CALL_TIMEOUT
+    answer_timeout = c_atoi(v("bridge_answer_timeout") or "0")
+    if answer_timeout > 0:
+        timeout = min(timeout, answer_timeout)
+    profile = caller.profile()
+    cid_name = v("effective_caller_id_name") or profile.caller_id_name
+    cid_num = v("effective_caller_id_number") or profile.caller_id_number
+    tagged = f"<originating_leg_uuid={caller.uuid}>{dial_string}"
+    inherited = {name: value for name in INHERITED_VARIABLES if (value := v(name)) is not None}
+    task = asyncio.ensure_future(
+        originate(
+            manager,
+            tagged,
+            timeout=timeout,
+            cid_name=cid_name,
+            cid_num=cid_num,
+            inherited=inherited,
+            on_progress=_ring_caller(caller, inherited),
+        )
+    )
+    hangup_task = asyncio.ensure_future(caller.wait_hangup(None))
+    try:
+        await asyncio.wait({task, hangup_task}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        hangup_task.cancel()
+    if not task.done():
+        for channel in list(manager.channels.values()):
+            if channel.get_variable("originating_leg_uuid") == caller.uuid and "CF_ORIGINATING" in channel.flags:
+                channel.hangup(HangupCause.ORIGINATOR_CANCEL)
+        try:
+            await asyncio.wait_for(task, caller.switch.clock.real_delay(_CANCEL_GRACE))
+        except TimeoutError:
+            return None, HangupCause.ORIGINATOR_CANCEL
+    result = task.result()
+    peer = result.channel
+    if peer is not None and not caller.ready:
+        peer.hangup(HangupCause.ORIGINATOR_CANCEL)
+        return None, HangupCause.ORIGINATOR_CANCEL
+    if peer is not None and (peer.answered or peer.early_media):
+        pass_callee_id(peer, caller)
+        if not peer.answered:
+            caller.pre_answer()  # the peer's early media reaches the caller
+    return peer, result.cause
+
+
+def pass_callee_id(source: Channel, dest: Channel) -> None:
+    """``switch_channel_pass_callee_id``: ``dest`` takes ``source``'s callee id name and
+    number (each only when set), as the caller of a bridge does from its peer."""
+    theirs, mine = source.profile(), dest.profile()
+    if theirs.callee_id_name:
+        mine.callee_id_name = theirs.callee_id_name
+    if theirs.callee_id_number:
+        mine.callee_id_number = theirs.callee_id_number
+
+
+def _ring_caller(caller: Channel, inherited: dict[str, str]) -> Callable[[Channel], None]:
+    """While the peers are dialled: the first one that rings makes the caller ring too
+    (CHANNEL_PROGRESS), unless ``ignore_ring_ready``; with ``ignore_early_media=ring_ready``
+    early media counts as ringing."""
+    if switch_true(inherited.get("ignore_ring_ready")):
+        return lambda _leg: None
+    early_rings = inherited.get("ignore_early_media") == "ring_ready"
+    sent = False
+
+    def on_progress(leg: Channel) -> None:
+        nonlocal sent
+        ringing = bool(leg.profile().times.progress) or (early_rings and leg.early_media)
+        if ringing and not sent and caller.ready:
+            sent = True
+            caller.ring_ready()
+
+    return on_progress
+
+
+def handle_cause(channel: Channel, cause: HangupCause) -> None:
+    """``switch_channel_handle_cause``: hang up the caller after a failed bridge unless
+    ``continue_on_fail`` (true, or a list of cause names/numbers) / ``failure_causes`` say
+    to go on; NO_ANSWER, NO_USER_RESPONSE and ORIGINATOR_CANCEL always go on when neither is
+    set. ``transfer_on_fail`` is not simulated."""
+    if not channel.ready or cause == HangupCause.ATTENDED_TRANSFER:
+        if channel.ready:
+            channel.hangup(cause)
+        return
+    continue_on_fail = channel.get_variable("continue_on_fail")
+    failure_causes = channel.get_variable("failure_causes")
+    names = {cause.name.lower(), str(int(cause))}
+    if continue_on_fail is not None or failure_causes is not None:
+        if failure_causes is not None:
+            listed = {c.strip().lower() for c in separate_string(failure_causes, ",", 256)}
+            if not names & listed:
+                return
+        if continue_on_fail is not None:
+            if switch_true(continue_on_fail):
+                return
+            listed = {c.strip().lower() for c in separate_string(continue_on_fail, ",", 256)}
+            if names & listed:
+                return
+    elif cause in (HangupCause.NO_ANSWER, HangupCause.NO_USER_RESPONSE, HangupCause.ORIGINATOR_CANCEL):
+        return
+    channel.hangup(cause)
+
+
+async def bridge_channels(caller: Channel, peer: Channel) -> None:
+    """Bridge two up channels until one hangs up or leaves (transfer, park): link them,
+    CHANNEL_BRIDGE, the bridge variables, wait, CHANNEL_UNBRIDGE, ``last_bridge_hangup_cause``.
+
+    The peer is moved to CS_EXCHANGE_MEDIA; the caller waits in its current state."""
+    clock = caller.switch.clock
+    if peer.answered and not caller.answered:
+        caller.answer()
+    caller.set_other(peer, "originatee")
+    peer.set_other(caller, "originator")
+    peer.flags.discard("CF_ORIGINATING")
+    peer.flags.discard("CF_PARK")
+    peer.set_state(ChannelState.CS_EXCHANGE_MEDIA)
+    peer.interrupt()
+    peer.set_variable("call_uuid", caller.uuid)
+    now = clock.wall_us()
+    for channel in (caller, peer):
+        channel.profile().times.bridged = now
+    _fire_bridge(caller, peer, False)
+    for a, b in ((caller, peer), (peer, caller)):
+        a.set_variable("bridge_to", b.uuid)
+        a.set_variable("last_bridge_to", b.uuid)
+    for a, b in ((caller, peer), (peer, caller)):
+        a.set_variable("bridge_channel", b.name)
+        a.set_variable("bridge_uuid", b.uuid)
+        a.set_variable("signal_bond", b.uuid)
+    entry_state = caller.state
+
+    def poke(_channel: Channel, change: ChannelChange) -> None:
+        if change in (ChannelChange.HANGUP, ChannelChange.STATE, ChannelChange.ANSWER):
+            caller.interrupt()
+
+    remove = peer.add_listener(poke)
+
+    def ended(ch: Channel) -> bool:
+        return not peer.ready or peer.state != ChannelState.CS_EXCHANGE_MEDIA or ch.state != entry_state
+
+    # The peer's direction of the bridge: its received digits go out of the caller.
+    peer_side = asyncio.ensure_future(_relay_digits(peer, _relay(peer, caller)))
+    try:
+        for _ in range(1_000_000):
+            wake, _ = await media_wait(caller, None, on_digit=_relay(caller, peer), stop=ended)
+            if peer.answered and not caller.answered and caller.ready:
+                pass_callee_id(peer, caller)
+                caller.answer()  # bridged in early media, the peer has now answered
+            if wake in (Wake.HANGUP, Wake.STOP):
+                break
+    finally:
+        remove()
+        peer_side.cancel()
+        await asyncio.gather(peer_side, return_exceptions=True)
+    for a, b in ((caller, peer), (peer, caller)):
+        if b.hangup_cause is not None:
+            a.set_variable("last_bridge_hangup_cause", b.hangup_cause.name)
+    if not caller.ready and peer.ready:
+        peer.hangup(caller.hangup_cause or HangupCause.NORMAL_CLEARING)
+    peer.set_variable("call_uuid", peer.uuid)
+    _fire_bridge(caller, peer, True)
+    for channel in (caller, peer):
+        channel.set_variable("bridge_to", None)
+
+
+def _relay(source: Channel, dest: Channel) -> Callable[[Dtmf], bool]:
+    """One direction of a bridge's DTMF (``audio_bridge_thread``): a digit received on
+    ``source`` is sent out of ``dest``, i.e. queued on ``dest``'s far-end channel (a
+    loopback partner; a simulated remote party just hears it), unless ``source`` has
+    ``bridge_filter_dtmf`` set. Never ends the wait."""
+    filtered = switch_true(source.get_variable("bridge_filter_dtmf"))
+
+    def on_digit(dtmf: Dtmf) -> bool:
+        target = channel_far_end(dest)
+        if not filtered and dest.ready and target is not None and target.ready:
+            target.queue_dtmf(dtmf.digit, dtmf.duration, source=dtmf.source)
+        return False
+
+    return on_digit
+
+
+async def _relay_digits(channel: Channel, on_digit: Callable[[Dtmf], bool]) -> None:
+    """Hand every digit ``channel`` receives to ``on_digit`` until cancelled or it is gone."""
+    while channel.ready:
+        while channel.has_dtmf():
+            dtmf = channel.dequeue_dtmf()
+            if dtmf is not None:
+                on_digit(dtmf)
+        await channel.wait_for(lambda ch: ch.has_dtmf() or not ch.ready, None)
+
+
+def _transfer_after(channel: Channel, where: str) -> None:
+    argv = separate_string(where.replace(":", " ", 2) if " " not in where else where, " ", 4)
+    if argv:
+        channel.switch.sessions.runner.transfer(
+            channel, argv[0], argv[1] if len(argv) > 1 else "XML", argv[2] if len(argv) > 2 else "default"
+        )
+
+
+def end_of_bridge(caller: Channel, peer: Channel, *, resume: bool, caller_state: ChannelState) -> None:
+    """What happens once a bridge ended: the peer, if still waiting in the bridge, parks
+    (``park_after_bridge``), transfers (``transfer_after_bridge``) or hangs up
+    NORMAL_CLEARING; the caller, if the peer answered, parks, transfers, or hangs up with
+    the peer's cause (``hangup_after_bridge``); otherwise it goes on (``resume``: back to
+    CS_EXECUTE, as after ``uuid_bridge``). A caller that left ``caller_state`` (transferred,
+    parked) is left alone."""
+    if peer.ready and peer.state == ChannelState.CS_EXCHANGE_MEDIA:
+        _after(peer, answered=True, cause=None)
+    if caller.ready and caller.state == caller_state:
+        cause = peer.hangup_cause or HangupCause.NORMAL_CLEARING
+        hup = caller.get_variable("hangup_after_bridge")
+        if hup is not None and hup.lower() == "explicit":
+            caller.hangup(cause)
+            return
+        if not _after(caller, answered=peer.answered, cause=cause if switch_true(hup) else None) and resume:
+            if caller.ready and caller.state == ChannelState.CS_EXCHANGE_MEDIA:
+                caller.plan = []
+                caller.set_state(ChannelState.CS_EXECUTE)
+
+
+def _after(channel: Channel, *, answered: bool, cause: HangupCause | None) -> bool:
+    v = channel.get_variable
+    if (answered and switch_true(v("park_after_bridge"))) or switch_true(v("park_after_early_bridge")):
+        channel.plan = []
+        channel.set_state(ChannelState.CS_PARK)
+        channel.interrupt()
+        return True
+    where = v("transfer_after_bridge") if answered else None
+    where = where or v("transfer_after_early_bridge")
+    if where:
+        _transfer_after(channel, where)
+        return True
+    if cause is not None and answered:
+        channel.hangup(cause)
+        return True
+    if channel.state == ChannelState.CS_EXCHANGE_MEDIA and channel.other is not None and channel.other_type == "originator":
+        channel.hangup(HangupCause.NORMAL_CLEARING)
+        return True
+    return False
+
+
+def uuid_bridge(switch: Switch, a_uuid: str, b_uuid: str) -> bool:
+    """``switch_ivr_uuid_bridge``: take both channels out of what they run and bridge them
+    (the first is the originator)."""
+    a = switch.sessions.find_session(a_uuid)
+    b = switch.sessions.find_session(b_uuid)
+    if a is None or b is None or a is b or not a.ready or not b.ready:
+        return False
+    for channel, other in ((a, b), (b, a)):
+        extra = [("Application", "uuid_bridge"), ("Application-Data", other.uuid)]
+        event = switch.new_event(EventType.CHANNEL_EXECUTE, UUID_BRIDGE_SITE)
+        channel.event_set_data(event)
+        for name, value in extra:
+            event.add_header(name, value)
+        switch.fire(event)
+    for channel in (a, b):
+        channel.flags.discard("CF_PARK")
+        channel.flags.discard("CF_ORIGINATING")
+        channel.plan = []
+        channel.set_state(ChannelState.CS_EXCHANGE_MEDIA)
+        channel.interrupt()
+    if not a.answered and b.answered:
+        a.answer()
+
+    async def run() -> None:
+        await bridge_channels(a, b)
+        end_of_bridge(a, b, resume=True, caller_state=ChannelState.CS_EXCHANGE_MEDIA)
+
+    switch.spawn(run())
+    return True

@@ -1,0 +1,52 @@
+"""Sending DTMF out of a channel (``switch_core_session_send_dtmf_string``): digits reach
+the far end's queue (a loopback leg's peer)."""
+
+from __future__ import annotations
+
+from eslkit.switch.channel import Channel
+from eslkit.switch.expand import c_atoi
+from eslkit.switch.ivr.sources import RATE
+
+__all__ = ["channel_far_end", "parse_dtmf_string", "send_dtmf_string"]
+
+
+def channel_far_end(channel: Channel) -> Channel | None:
+    """Where DTMF sent out of ``channel`` arrives: a loopback leg's peer, else None (the
+    remote party of a simulated endpoint is not a channel)."""
+    peer = getattr(channel.endpoint_state, "peer", None)
+    return peer if isinstance(peer, Channel) else None
+
+
+def parse_dtmf_string(channel: Channel, text: str) -> list[tuple[str, int]]:
+    """``switch_core_session_send_dtmf_string``'s parsing: ``+``-separated groups of
+    ``digits[@ms]``; durations clamped to the core's min/max. ``w``/``W`` are kept."""
+    durations = channel.switch.dtmf_durations
+    default, low, high = durations["default"], durations["min"], durations["max"]
+    out: list[tuple[str, int]] = []
+    for group in text.split("+")[:128]:
+        digits, _, ms = group.partition("@")
+        duration = default
+        if ms and c_atoi(ms) > low // (RATE // 1000):
+            duration = c_atoi(ms) * (RATE // 1000)
+        duration = max(low, min(high, duration))
+        for ch in digits:
+            if ch in "0123456789*#ABCDabcdwW":
+                out.append((ch, duration))
+            if len(out) >= 1024:
+                return out
+    return out
+
+
+def send_dtmf_string(channel: Channel, text: str, *, fallback_self: bool = False) -> bool:
+    """Send DTMF out of ``channel``: it reaches the far end's queue (a DTMF event there,
+    ``DTMF-Source: UNKNOWN``). With ``fallback_self`` and no far-end channel, the digits are
+    queued on ``channel`` itself, as if its simulated remote party had pressed them."""
+    target = channel_far_end(channel)
+    if target is None and fallback_self:
+        target = channel
+    for digit, duration in parse_dtmf_string(channel, text):
+        if digit in "wW":
+            continue
+        if target is not None and target.ready:
+            target.queue_dtmf(digit, duration, source="UNKNOWN")
+    return True
