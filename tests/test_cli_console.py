@@ -16,6 +16,7 @@ import eslkit
 from eslkit.cli import console
 from eslkit.cli.main import build_parser
 from eslkit.client import InboundConnection
+from eslkit.client.portal import Portal
 from eslkit.protocol.event import Event
 from eslkit.protocol.frames import Frame
 from tests.server_support import EslServer
@@ -291,7 +292,7 @@ async def test_tab_completion_asks_the_switch_like_fs_cli(esl_server: EslServer)
     session = console.Console(console.options_from(args), io.StringIO(""), Capture(), Capture())
 
     def complete(lines: list[str]) -> list[list[str]]:
-        runner = session._runner = console._LoopThread()
+        runner = session._runner = Portal("eslkit-cli")
         try:
             session._conn = session._connect(runner)
             return [session.completions(line) for line in lines]

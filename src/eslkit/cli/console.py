@@ -5,9 +5,9 @@ for the prompt, ``log <level>`` at startup, input lines sent as ``api <line>`` w
 ``console_execute: true``, and ``/event``, ``/noevents``, ``/nixevent``, ``/filter``, ``/log``,
 ``/nolog`` passed through verbatim without the slash.
 
-Threads: the connection lives on an asyncio loop in a daemon thread; the main thread reads
-input (``readline`` on a terminal, so Ctrl-C lands there) and waits for each reply with a
-timeout. Log lines and events are printed by the loop thread as they arrive.
+Threads: the connection lives on an asyncio loop in a daemon thread (a
+:class:`~eslkit.client.portal.Portal` of its own); the main thread reads input (``readline``
+on a terminal, so Ctrl-C lands there) and waits for each reply with a timeout. Log lines and events are printed by the loop thread as they arrive.
 """
 
 from __future__ import annotations
@@ -21,11 +21,10 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Coroutine, Sequence
-from concurrent.futures import Future
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import TextIO
 
 from eslkit.client import (
     AuthenticationError,
@@ -36,11 +35,10 @@ from eslkit.client import (
     connect,
     reply_text,
 )
+from eslkit.client.portal import Portal
 from eslkit.protocol.event import Event
 from eslkit.protocol.frames import Frame
 from eslkit.protocol.names import LogLevel
-
-T = TypeVar("T")
 
 PROG = "eslkit cli"
 HISTORY_FILE = "~/.eslkit_history"
@@ -252,51 +250,6 @@ def _line_buffer() -> str:
     return readline.get_line_buffer()
 
 
-class _LoopThread:
-    """An asyncio loop in a daemon thread; the main thread runs coroutines on it with a
-    timeout."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._main, name="eslkit-cli", daemon=True)
-        self._thread.start()
-
-    def _main(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        self.loop.run_forever()
-
-    def submit(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop)
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float) -> T:
-        future = self.submit(coro)
-        try:
-            return future.result(timeout)
-        except TimeoutError:
-            future.cancel()
-            raise
-        except BaseException:  # KeyboardInterrupt while waiting
-            future.cancel()
-            raise
-
-    def stop(self) -> None:
-        async def cancel_all() -> None:
-            me = asyncio.current_task()
-            tasks = [t for t in asyncio.all_tasks() if t is not me]
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-        try:
-            self.run(cancel_all(), SHUTDOWN_TIMEOUT)
-        except (TimeoutError, RuntimeError):
-            pass
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(SHUTDOWN_TIMEOUT)
-        if not self._thread.is_alive():
-            self.loop.close()
-
-
 class Console:
     """One console session: connect, then run ``-x`` commands or the interactive loop."""
 
@@ -310,7 +263,7 @@ class Console:
         self.prompt = "freeswitch> "
         self.lost: str | None = None
         self._conn: InboundConnection | None = None
-        self._runner: _LoopThread | None = None
+        self._runner: Portal | None = None
         self._exiting = False
         self._input_thread: int | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -320,7 +273,7 @@ class Console:
     def run(self) -> int:
         """Run the session; returns the exit status (0 ok, 1 connection or command error)."""
         self._input_thread = threading.get_ident()
-        runner = self._runner = _LoopThread()
+        runner = self._runner = Portal("eslkit-cli")
         try:
             try:
                 self._conn = self._connect(runner)
@@ -339,9 +292,9 @@ class Console:
                     runner.run(self._conn.close(), SHUTDOWN_TIMEOUT)
                 except (TimeoutError, ESLError, OSError, KeyboardInterrupt):
                     pass
-            runner.stop()
+            runner.stop(SHUTDOWN_TIMEOUT)
 
-    def _connect(self, runner: _LoopThread) -> InboundConnection:
+    def _connect(self, runner: Portal) -> InboundConnection:
         options = self.options
         attempts = 0
         while True:

@@ -863,9 +863,13 @@ class Connection:
         self._done.set()
 
     async def wait_closed(self, timeout: float | None = None) -> None:
-        """Wait until the connection has ended for good."""
-        async with asyncio.timeout(timeout):
-            await self._done.wait()
+        """Wait until the connection has ended for good; :class:`Timeout` after ``timeout``
+        seconds (``None``: no limit)."""
+        try:
+            async with asyncio.timeout(timeout):
+                await self._done.wait()
+        except TimeoutError:
+            raise Timeout(f"the connection is still open after {timeout} s") from None
 
     async def close(self, *, timeout: float = 2.0) -> None:
         """Send ``exit`` (when connected), wait briefly for the goodbye, then close."""

@@ -5,9 +5,10 @@ with eslkit.sync.connect(password="ClueCon") as conn:
     print(conn.api("status"))
 ```
 
-All connections share one background thread running an asyncio loop; each blocking call
-submits the coroutine there and waits for its result (never longer than the call's own
-timeout plus a margin). Handlers registered with :meth:`SyncConnection.on` run in a
+All connections share one background thread running an asyncio loop (the shared
+:class:`~eslkit.client.portal.Portal`); each blocking method is generated from the asyncio
+one (same signature), submits the coroutine there and waits for its result (never longer
+than the call's own timeout plus a margin). Handlers registered with :meth:`SyncConnection.on` run in a
 per-connection handler thread, not in the loop thread, so a handler may itself call
 ``conn.api(...)`` without deadlocking. A blocking call made from the loop thread raises
 ``RuntimeError`` instead of deadlocking.
@@ -25,70 +26,44 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterable, Iterator
-from typing import Any, Generic, Literal, Self, TypeVar
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any, Literal, Self, TypeVar
 
-from eslkit.client.connection import Connection
+from eslkit.client.connection import Connection, Defaults
 from eslkit.client.dispatch import EventStream, Overflow
-from eslkit.client.errors import Disconnected, Timeout
+from eslkit.client.errors import Disconnected, ESLError, Timeout
 from eslkit.client.inbound import InboundConnection, Reconnect
 from eslkit.client.inbound import connect as async_connect
 from eslkit.client.outbound import OutboundServer, OutboundSession
 from eslkit.client.outbound import serve_outbound as async_serve_outbound
+from eslkit.client.portal import MARGIN, Facade, Portal, blocking
 from eslkit.client.subscription import Subscription
-from eslkit.protocol.event import Event, EventFormat
+from eslkit.protocol.event import Event
 from eslkit.protocol.frames import Frame
 
 logger = logging.getLogger("eslkit.client")
 
 T = TypeVar("T")
 C = TypeVar("C", bound=Connection)
-_MARGIN = 5.0
 
 
-class _LoopThread:
-    """One daemon thread running an event loop for every blocking connection."""
+def _command(connection: Connection) -> float:
+    return connection.defaults.command
 
-    _instance: _LoopThread | None = None
-    _guard = threading.Lock()
 
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self._main, name="eslkit-loop", daemon=True)
-        self.thread.start()
+def _job(connection: Connection) -> float:
+    return connection.defaults.job
 
-    def _main(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        self.loop.run_forever()
 
-    @classmethod
-    def get(cls) -> _LoopThread:
-        with cls._guard:
-            if cls._instance is None or not cls._instance.thread.is_alive():
-                cls._instance = cls()
-            return cls._instance
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float) -> T:
-        """Run ``coro`` on the loop and wait at most ``timeout`` seconds for its result."""
-        if threading.current_thread() is self.thread:
-            coro.close()
-            raise RuntimeError(
-                "a blocking eslkit.sync call was made from the event loop thread, which would "
-                "deadlock; use the asyncio API there"
-            )
-        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
-        try:
-            return future.result(timeout)
-        except concurrent.futures.TimeoutError:
-            future.cancel()
-            raise Timeout(f"no result within {timeout} s") from None
+def _execute(connection: Connection) -> float:
+    return connection.defaults.execute
 
 
 class _HandlerThread:
     """Runs sync handlers in order, off the loop thread, from a bounded queue."""
 
     def __init__(self, maxsize: int) -> None:
-        self.queue: queue.Queue[tuple[Callable[[Event], object], Event] | None] = queue.Queue(
+        self.queue: queue.Queue[tuple[Callable[[Any], object], object] | None] = queue.Queue(
             maxsize
         )
         self.dropped = 0
@@ -100,15 +75,15 @@ class _HandlerThread:
             item = self.queue.get()
             if item is None:
                 return
-            handler, event = item
+            handler, argument = item
             try:
-                handler(event)
+                handler(argument)
             except Exception:
-                logger.exception("event handler %r failed", handler)
+                logger.exception("handler %r failed", handler)
 
-    def submit(self, handler: Callable[[Event], object], event: Event) -> None:
+    def submit(self, handler: Callable[[Any], object], argument: object) -> None:
         try:
-            self.queue.put_nowait((handler, event))
+            self.queue.put_nowait((handler, argument))
         except queue.Full:
             self.dropped += 1
             if self.dropped == 1 or self.dropped % 10_000 == 0:
@@ -126,9 +101,9 @@ class _HandlerThread:
 class SyncEventStream:
     """A blocking iterator over a bounded event stream (see :meth:`SyncConnection.events`)."""
 
-    def __init__(self, stream: EventStream, runner: _LoopThread) -> None:
+    def __init__(self, stream: EventStream, portal: Portal) -> None:
         self._stream = stream
-        self._runner = runner
+        self._portal = portal
 
     @property
     def received(self) -> int:
@@ -143,7 +118,7 @@ class SyncEventStream:
     def get(self, timeout: float) -> Event:
         """The next event; :class:`Timeout` after ``timeout`` s; ``StopIteration`` at the end."""
         try:
-            return self._runner.run(self._stream.get(timeout), timeout + _MARGIN)
+            return self._portal.run(self._stream.get(timeout), timeout + MARGIN)
         except StopAsyncIteration:
             raise StopIteration from None
 
@@ -155,7 +130,7 @@ class SyncEventStream:
 
     def close(self) -> None:
         """Stop receiving."""
-        self._runner.loop.call_soon_threadsafe(self._stream.close)
+        self._portal.call_soon(self._stream.close)
 
     def __enter__(self) -> SyncEventStream:
         return self
@@ -164,258 +139,155 @@ class SyncEventStream:
         self.close()
 
 
-class _SyncCalls(Generic[C]):
+class _SyncCalls(Facade[C]):
     """The blocking methods an inbound connection and an outbound session share.
 
-    ``connection`` is the asyncio object underneath; every method runs its coroutine on the
-    loop thread and waits at most for the call's own timeout plus a margin.
+    ``connection`` is the asyncio object underneath. Each coroutine method of
+    :class:`~eslkit.client.connection.Connection` has a blocking counterpart generated from
+    it (:class:`~eslkit.client.portal.blocking`: same signature, same behaviour) that waits
+    at most for the call's own timeout plus a margin; handlers, streams and ``close`` are
+    written here because they cross threads.
     """
 
-    def __init__(self, connection: C, runner: _LoopThread) -> None:
-        self.connection = connection
-        self._runner = runner
+    def __init__(self, connection: C, portal: Portal) -> None:
+        super().__init__(connection, portal)
         self._handlers: _HandlerThread | None = None
         self._handler_queue = 10_000
+        self._forwards: dict[tuple[str, Callable[[Event], object]], list[Callable[[Event], None]]]
+        self._forwards = {}
+        self._guard = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"<Sync{self.connection!r}>"
+        return f"<Sync{self._aio!r}>"
 
-    def _run(self, coro: Coroutine[Any, Any, T], timeout: float | None, default: float) -> T:
-        return self._runner.run(coro, (default if timeout is None else timeout) + _MARGIN)
+    @property
+    def connection(self) -> C:
+        """The asyncio connection underneath (its methods must run on the loop thread)."""
+        return self._aio
+
+    @property
+    def connected(self) -> bool:
+        """Whether the socket is open."""
+        return self._aio.connected
 
     @property
     def closed(self) -> bool:
         """Whether the connection ended for good."""
-        return self.connection.closed
+        return self._aio.closed
+
+    @property
+    def error(self) -> ESLError | None:
+        """Why the connection ended (``None`` while it is alive)."""
+        return self._aio.error
 
     @property
     def subscription(self) -> Subscription:
         """The connection's declarative subscription."""
-        return self.connection.subscription
+        return self._aio.subscription
 
-    def api(self, command: str, *, timeout: float | None = None, check: bool = True) -> str:
-        """See :meth:`Connection.api`."""
-        conn = self.connection
-        return self._run(
-            conn.api(command, timeout=timeout, check=check), timeout, conn.defaults.command
-        )
+    @property
+    def defaults(self) -> Defaults:
+        """The default timeouts of the connection's calls."""
+        return self._aio.defaults
 
-    def bgapi(self, command: str, *, timeout: float | None = None, check: bool = True) -> str:
-        """See :meth:`Connection.bgapi`."""
-        conn = self.connection
-        return self._run(
-            conn.bgapi(command, timeout=timeout, check=check), timeout, conn.defaults.job
-        )
-
-    def send(
-        self,
-        command: str,
-        headers: Iterable[tuple[str, str]] = (),
-        body: str | bytes | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> Frame:
-        """See :meth:`Connection.send`."""
-        conn = self.connection
-        return self._run(
-            conn.send(command, list(headers), body, timeout=timeout), timeout, conn.defaults.command
-        )
-
-    def command(
-        self,
-        command: str,
-        headers: Iterable[tuple[str, str]] = (),
-        body: str | bytes | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> str:
-        """See :meth:`Connection.command`."""
-        conn = self.connection
-        return self._run(
-            conn.command(command, list(headers), body, timeout=timeout),
-            timeout,
-            conn.defaults.command,
-        )
-
-    def subscribe(
-        self, *names: str, format: EventFormat | None = None, timeout: float | None = None
-    ) -> None:
-        """See :meth:`Connection.subscribe`."""
-        conn = self.connection
-        self._run(
-            conn.subscribe(*names, format=format, timeout=timeout), timeout, conn.defaults.command
-        )
-
-    def filter(self, header: str, value: str, *, timeout: float | None = None) -> None:
-        """See :meth:`Connection.filter`."""
-        conn = self.connection
-        self._run(conn.filter(header, value, timeout=timeout), timeout, conn.defaults.command)
-
-    def sendmsg(
-        self,
-        headers: Iterable[tuple[str, str]],
-        body: str | bytes | None = None,
-        *,
-        uuid: str | None = None,
-        timeout: float | None = None,
-    ) -> str:
-        """See :meth:`Connection.sendmsg`."""
-        conn = self.connection
-        return self._run(
-            conn.sendmsg(list(headers), body, uuid=uuid, timeout=timeout),
-            timeout,
-            conn.defaults.command,
-        )
-
-    def execute(
-        self,
-        app: str,
-        arg: str | None = None,
-        *,
-        uuid: str | None = None,
-        event_lock: bool = False,
-        loops: int | None = None,
-        async_: bool = False,
-        wait: bool = True,
-        timeout: float | None = None,
-    ) -> Event | None:
-        """See :meth:`Connection.execute`."""
-        conn = self.connection
-        default = conn.defaults.execute if wait else conn.defaults.command
-        coro = conn.execute(
-            app,
-            arg,
-            uuid=uuid,
-            event_lock=event_lock,
-            loops=loops,
-            async_=async_,
-            wait=wait,
-            timeout=timeout,
-        )
-        return self._run(coro, timeout, default)
-
-    def _app(self, app: str, arg: str | None, uuid: str | None, timeout: float | None) -> Event:
-        event = self.execute(app, arg, uuid=uuid, timeout=timeout)
-        assert event is not None
-        return event
-
-    def answer(self, *, uuid: str | None = None, timeout: float | None = None) -> Event:
-        """See :meth:`Connection.answer`."""
-        return self._app("answer", None, uuid, timeout)
-
-    def playback(
-        self, path: str, *, uuid: str | None = None, timeout: float | None = None
-    ) -> Event:
-        """See :meth:`Connection.playback`."""
-        return self._app("playback", path, uuid, timeout)
-
-    def bridge(
-        self, dialstring: str, *, uuid: str | None = None, timeout: float | None = None
-    ) -> Event:
-        """See :meth:`Connection.bridge`."""
-        return self._app("bridge", dialstring, uuid, timeout)
-
-    def set(
-        self, name: str, value: str, *, uuid: str | None = None, timeout: float | None = None
-    ) -> Event:
-        """See :meth:`Connection.set`."""
-        return self._app("set", f"{name}={value}", uuid, timeout)
-
-    def play_and_get_digits(
-        self,
-        file: str,
-        *,
-        min_digits: int = 1,
-        max_digits: int = 1,
-        tries: int = 3,
-        timeout_ms: int = 5000,
-        terminators: str = "#",
-        invalid_file: str = "silence_stream://250",
-        var_name: str = "eslkit_digits",
-        regexp: str = "\\d+",
-        digit_timeout_ms: int | None = None,
-        uuid: str | None = None,
-        timeout: float | None = None,
-    ) -> str | None:
-        """See :meth:`Connection.play_and_get_digits`."""
-        conn = self.connection
-        coro = conn.play_and_get_digits(
-            file,
-            min_digits=min_digits,
-            max_digits=max_digits,
-            tries=tries,
-            timeout_ms=timeout_ms,
-            terminators=terminators,
-            invalid_file=invalid_file,
-            var_name=var_name,
-            regexp=regexp,
-            digit_timeout_ms=digit_timeout_ms,
-            uuid=uuid,
-            timeout=timeout,
-        )
-        return self._run(coro, timeout, conn.defaults.execute)
-
-    def hangup(
-        self,
-        cause: str = "NORMAL_CLEARING",
-        *,
-        uuid: str | None = None,
-        timeout: float | None = None,
-    ) -> None:
-        """See :meth:`Connection.hangup`."""
-        conn = self.connection
-        self._run(conn.hangup(cause, uuid=uuid, timeout=timeout), timeout, conn.defaults.command)
+    # Commands and subscriptions.
+    send = blocking(Connection.send, default=_command)
+    command = blocking(Connection.command, default=_command)
+    api = blocking(Connection.api, default=_command)
+    bgapi = blocking(Connection.bgapi, default=_job)
+    subscribe = blocking(Connection.subscribe, default=_command)
+    filter = blocking(Connection.filter, default=_command)
+    filter_delete = blocking(Connection.filter_delete, default=_command)
+    #: One command per event line and filter, each bounded by ``timeout``.
+    apply = blocking(Connection.apply)
+    wait_for = blocking(Connection.wait_for)
+    wait_closed = blocking(Connection.wait_closed)
+    # Call control.
+    sendmsg = blocking(Connection.sendmsg, default=_command)
+    execute = blocking(Connection.execute, default=_execute)
+    answer = blocking(Connection.answer, default=_execute)
+    hangup = blocking(Connection.hangup, default=_command)
+    playback = blocking(Connection.playback, default=_execute)
+    bridge = blocking(Connection.bridge, default=_execute)
+    set = blocking(Connection.set, default=_execute)
+    play_and_get_digits = blocking(Connection.play_and_get_digits, default=_execute)
 
     def call(self, method: Callable[..., Coroutine[Any, Any, T]], *args: Any, **kwargs: Any) -> T:
         """Run any coroutine method of the async connection (``conn.call(Connection.answer,
         uuid=...)``), bounded by its ``timeout`` keyword or the execute default."""
         timeout = kwargs.get("timeout")
-        coro = method(self.connection, *args, **kwargs)
-        return self._run(coro, timeout, self.connection.defaults.execute)
+        coro = method(self._aio, *args, **kwargs)
+        bound = self._aio.defaults.execute if timeout is None else timeout
+        return self._portal.run(coro, bound + MARGIN)
 
-    def wait_for(
-        self,
-        name: str | None = None,
-        predicate: Callable[[Event], bool] | None = None,
-        *,
-        timeout: float,
-    ) -> Event:
-        """See :meth:`Connection.wait_for` (the predicate runs in the loop thread)."""
-        return self._run(self.connection.wait_for(name, predicate, timeout=timeout), timeout, 0)
+    # Handlers and streams.
+    def _handler_thread(self) -> _HandlerThread:
+        with self._guard:
+            if self._handlers is None:
+                self._handlers = _HandlerThread(self._handler_queue)
+            return self._handlers
 
     def on(self, name: str, handler: Callable[[Event], object]) -> Callable[[], None]:
-        """Call ``handler(event)`` in this connection's handler thread, in arrival order."""
-        if self._handlers is None:
-            self._handlers = _HandlerThread(self._handler_queue)
-        handlers = self._handlers
+        """Call ``handler(event)`` in this connection's handler thread, in arrival order
+        (see :meth:`Connection.on`); returns a function that removes it."""
+        handlers = self._handler_thread()
 
         def forward(event: Event) -> None:
             handlers.submit(handler, event)
 
-        def add() -> Callable[[], None]:
-            return self.connection.on(name, forward)
-
-        remove = self._runner.run(_call(add), _MARGIN)
+        remove = self._portal.call(self._aio.on, name, forward)
+        key = (name, handler)
+        with self._guard:
+            self._forwards.setdefault(key, []).append(forward)
 
         def unregister() -> None:
-            self._runner.loop.call_soon_threadsafe(remove)
+            self._forget(key, forward)
+            self._portal.call_soon(remove)
 
         return unregister
+
+    def off(self, name: str, handler: Callable[[Event], object]) -> None:
+        """Remove a handler added with :meth:`on` (see :meth:`Connection.off`)."""
+        with self._guard:
+            forwards = self._forwards.get((name, handler))
+            forward = forwards[0] if forwards else None
+        if forward is not None:
+            self._forget((name, handler), forward)
+            self._portal.call(self._aio.off, name, forward)
+
+    def _forget(
+        self, key: tuple[str, Callable[[Event], object]], forward: Callable[[Event], None]
+    ) -> None:
+        with self._guard:
+            forwards = self._forwards.get(key)
+            if forwards and forward in forwards:
+                forwards.remove(forward)
+                if not forwards:
+                    del self._forwards[key]
+
+    def on_log(self, handler: Callable[[Frame], object]) -> None:
+        """Call ``handler(frame)`` for each ``log/data`` frame, in the handler thread (see
+        :meth:`Connection.on_log`)."""
+        handlers = self._handler_thread()
+
+        def forward(frame: Frame) -> None:
+            handlers.submit(handler, frame)
+
+        self._portal.call(self._aio.on_log, forward)
 
     def events(
         self, *, maxsize: int = 10_000, overflow: str | Overflow = "drop_oldest"
     ) -> SyncEventStream:
         """A blocking bounded event stream (see :meth:`Connection.events`)."""
+        stream = self._portal.call(self._aio.events, maxsize=maxsize, overflow=overflow)
+        return SyncEventStream(stream, self._portal)
 
-        def make() -> EventStream:
-            return self.connection.events(maxsize=maxsize, overflow=overflow)
-
-        return SyncEventStream(self._runner.run(_call(make), _MARGIN), self._runner)
-
-    def close(self, timeout: float = 2.0) -> None:
-        """Send ``exit`` and close; stops the handler thread once queued handlers ran."""
+    # Lifecycle.
+    def close(self, *, timeout: float = 2.0) -> None:
+        """Send ``exit`` and close (see :meth:`Connection.close`); then stop the handler
+        thread once the queued handlers ran."""
         try:
-            self._runner.run(self.connection.close(timeout=timeout), timeout * 2 + _MARGIN)
+            self._portal.run(self._aio.close(timeout=timeout), timeout * 2 + MARGIN)
         finally:
             if self._handlers is not None:
                 self._handlers.stop(timeout)
@@ -428,11 +300,18 @@ class _SyncCalls(Generic[C]):
 
 
 class SyncConnection(_SyncCalls[InboundConnection]):
-    """A blocking inbound connection; the methods mirror the asyncio ones."""
+    """A blocking inbound connection: the methods of
+    :class:`~eslkit.client.inbound.InboundConnection` without ``await``."""
 
+    @property
+    def permissions(self) -> dict[str, str]:
+        """For ``userauth``: the ``Allowed-Events``, ``Allowed-API``, ``Allowed-LOG`` headers."""
+        return self._aio.permissions
 
-async def _call(fn: Callable[[], T]) -> T:
-    return fn()
+    @property
+    def reconnects(self) -> int:
+        """Successful reconnects so far."""
+        return self._aio.reconnects
 
 
 def connect(
@@ -450,7 +329,7 @@ def connect(
     liveness_timeout: float | None = None,
 ) -> SyncConnection:
     """Blocking :func:`eslkit.connect`: returns a connected :class:`SyncConnection`."""
-    runner = _LoopThread.get()
+    portal = Portal.shared()
 
     async def open_connection() -> InboundConnection:
         return await async_connect(
@@ -467,7 +346,7 @@ def connect(
             liveness_timeout=liveness_timeout,
         )
 
-    return SyncConnection(runner.run(open_connection(), timeout + _MARGIN), runner)
+    return SyncConnection(portal.run(open_connection(), timeout + MARGIN), portal)
 
 
 # ---------------------------------------------------------------------- outbound
@@ -485,71 +364,49 @@ class SyncOutboundSession(_SyncCalls[OutboundSession]):
     @property
     def uuid(self) -> str:
         """The controlled channel's UUID."""
-        return self.connection.uuid
+        return self._aio.uuid
 
     @property
     def channel_data(self) -> Event:
         """The CHANNEL_DATA of the ``connect`` reply (values URL-decoded)."""
-        return self.connection.channel_data
+        return self._aio.channel_data
 
     @property
     def socket_mode(self) -> str:
         """``"async"`` or ``"static"``."""
-        return self.connection.socket_mode
+        return self._aio.socket_mode
 
     @property
     def control(self) -> str:
         """``"full"`` or ``"single-channel"``."""
-        return self.connection.control
+        return self._aio.control
 
     @property
     def full(self) -> bool:
         """Whether the socket is ``full`` (``api``, ``bgapi``, ``linger``... allowed)."""
-        return self.connection.full
+        return self._aio.full
 
     @property
     def hung_up(self) -> bool:
         """Whether the channel is known to have hung up."""
-        return self.connection.hung_up
+        return self._aio.hung_up
 
     @property
     def hangup_event(self) -> Event | None:
         """The channel's CHANNEL_HANGUP(_COMPLETE) event, once seen."""
-        return self.connection.hangup_event
+        return self._aio.hangup_event
 
     @property
     def peer(self) -> tuple[str, int] | None:
         """The switch's address."""
-        return self.connection.peer
+        return self._aio.peer
 
-    def myevents(self, format: EventFormat | None = None, *, timeout: float | None = None) -> None:
-        """See :meth:`OutboundSession.myevents`."""
-        conn = self.connection
-        self._run(conn.myevents(format, timeout=timeout), timeout, conn.defaults.command)
-
-    def linger(self, seconds: int | None = None, *, timeout: float | None = None) -> str:
-        """See :meth:`OutboundSession.linger`."""
-        conn = self.connection
-        return self._run(conn.linger(seconds, timeout=timeout), timeout, conn.defaults.command)
-
-    def nolinger(self, *, timeout: float | None = None) -> str:
-        """See :meth:`OutboundSession.nolinger`."""
-        conn = self.connection
-        return self._run(conn.nolinger(timeout=timeout), timeout, conn.defaults.command)
-
-    def getvar(self, name: str, *, timeout: float | None = None) -> str | None:
-        """See :meth:`OutboundSession.getvar`."""
-        conn = self.connection
-        return self._run(conn.getvar(name, timeout=timeout), timeout, conn.defaults.command)
-
-    def resume(self, *, timeout: float | None = None) -> str:
-        """See :meth:`OutboundSession.resume`."""
-        conn = self.connection
-        return self._run(conn.resume(timeout=timeout), timeout, conn.defaults.command)
-
-    def wait_hangup(self, timeout: float) -> Event | None:
-        """See :meth:`OutboundSession.wait_hangup`."""
-        return self._run(self.connection.wait_hangup(timeout), timeout, 0)
+    myevents = blocking(OutboundSession.myevents, default=_command)
+    linger = blocking(OutboundSession.linger, default=_command)
+    nolinger = blocking(OutboundSession.nolinger, default=_command)
+    getvar = blocking(OutboundSession.getvar, default=_command)
+    resume = blocking(OutboundSession.resume, default=_command)
+    wait_hangup = blocking(OutboundSession.wait_hangup)
 
 
 class SyncOutboundServer:
@@ -561,12 +418,12 @@ class SyncOutboundServer:
     or while closing); ``active`` is the number of handler threads still running.
     """
 
-    def __init__(self, handler: SyncSessionHandler, max_sessions: int, runner: _LoopThread) -> None:
+    def __init__(self, handler: SyncSessionHandler, max_sessions: int, portal: Portal) -> None:
         if max_sessions < 1:
             raise ValueError("max_sessions must be at least 1")
         self._handler = handler
         self._max_sessions = max_sessions
-        self._runner = runner
+        self._portal = portal
         self._server: OutboundServer | None = None
         self._address: tuple[str, int] = ("", 0)
         self._guard = threading.Lock()
@@ -610,7 +467,7 @@ class SyncOutboundServer:
         """Runs on the loop thread per call: start the handler's thread, wait for it."""
         done: concurrent.futures.Future[None] = concurrent.futures.Future()
         done.set_running_or_notify_cancel()  # so that cancelling our await cannot cancel it
-        sync_session = SyncOutboundSession(session, self._runner)
+        sync_session = SyncOutboundSession(session, self._portal)
         name = f"eslkit-outbound-{session.uuid[:8]}"
         thread = threading.Thread(
             target=self._work, args=(sync_session, done), name=name, daemon=True
@@ -691,18 +548,18 @@ class SyncOutboundServer:
         with self._guard:
             again = self._closing
             self._closing = True
-            in_handler = current in self._threads or current is self._runner.thread
+            in_handler = current in self._threads or current is self._portal.thread
         if again:
             if not in_handler:
                 self._closed.wait(timeout)  # the first call is shutting down
             return
         try:
             if in_handler:
-                asyncio.run_coroutine_threadsafe(self._aclose(timeout), self._runner.loop)
+                self._portal.submit(self._aclose(timeout))
                 return
             deadline = time.monotonic() + timeout
             try:
-                self._runner.run(self._aclose(timeout), timeout + _MARGIN)
+                self._portal.run(self._aclose(timeout), timeout + MARGIN)
             except Timeout:
                 logger.warning("outbound server: shutdown not complete within %s s", timeout)
             with self._guard:
@@ -746,8 +603,8 @@ def serve_outbound(
     waiting in silence. An exception in a handler is logged and its call's socket closed; the session
     is also closed when the handler returns.
     """
-    runner = _LoopThread.get()
-    server = SyncOutboundServer(handler, max_sessions, runner)
+    portal = Portal.shared()
+    server = SyncOutboundServer(handler, max_sessions, portal)
 
     async def start() -> OutboundServer:
         return await async_serve_outbound(
@@ -763,7 +620,7 @@ def serve_outbound(
             execute_timeout=execute_timeout,
         )
 
-    server._bind(runner.run(start(), connect_timeout + _MARGIN))
+    server._bind(portal.run(start(), connect_timeout + MARGIN))
     return server
 
 
