@@ -871,7 +871,7 @@ class Connection:
         except TimeoutError:
             raise Timeout(f"the connection is still open after {timeout} s") from None
 
-    async def close(self, *, timeout: float = 2.0) -> None:
+    async def close(self, timeout: float = 2.0) -> None:
         """Send ``exit`` (when connected), wait briefly for the goodbye, then close."""
         if self._user_closed and self._finished:
             return

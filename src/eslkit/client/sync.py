@@ -283,7 +283,7 @@ class _SyncCalls(Facade[C]):
         return SyncEventStream(stream, self._portal)
 
     # Lifecycle.
-    def close(self, *, timeout: float = 2.0) -> None:
+    def close(self, timeout: float = 2.0) -> None:
         """Send ``exit`` and close (see :meth:`Connection.close`); then stop the handler
         thread once the queued handlers ran."""
         try:
