@@ -1,6 +1,8 @@
 """Replays the call-flow transcripts of ``cases2/`` and ``cases3/`` (recorded from FreeSWITCH
-against its dialplan with the extensions of ``dialplan-calls2.xml`` and ``dialplan-calls3.xml``,
-which eslkit's built-in dialplan carries too) against eslkit serve.
+against its dialplan with the extensions of ``dialplan-calls2.xml`` and ``dialplan-calls3.xml``)
+against eslkit serve, started as ``eslkit serve --conf-dir`` on the reference FreeSWITCH's own
+configuration directory (``conformance/data/oracle-conf``; its event_socket.conf port 8022 is
+overridden by the free port the test binds).
 
 ``NOT_YET`` lists the cases the simulated switch does not reproduce yet: they run as strict
 expected failures, so a fix that makes one pass fails here until its name is removed.
@@ -18,6 +20,8 @@ from tests.server_support import start_test_server
 from tests.test_conformance_sessions import free_five_digit_port
 
 SETS = ("cases2", "cases3")
+#: The recording FreeSWITCH's configuration directory, copied by import_transcripts.py.
+ORACLE_CONF = CONFORMANCE_DIR / "oracle-conf"
 
 #: Cases the switch does not reproduce yet (issues #13 and, for calls3_conf*, #14).
 NOT_YET: set[str] = {
@@ -70,10 +74,25 @@ def test_every_set_has_cases() -> None:
     assert len(_params()) >= 29
 
 
+async def test_served_from_the_oracle_configuration() -> None:
+    """The replays run on the oracle's own dialplan, on a free port rather than its 8022."""
+    running = await start_test_server(switch=SwitchConfig.recording(), conf_dir=ORACLE_CONF)
+    try:
+        assert running.port != 8022
+        summary = running.dialplan
+        assert summary is not None and "freeswitch.xml" in summary.sources[0]
+        default = running.switch.sessions.dialplan.contexts["default"]
+        assert {"features", "public", "default"} <= set(running.switch.sessions.dialplan.contexts)
+        assert [ext.name for ext in default.extensions][-1] == "catchall"
+        assert running.switch.get_global("default_password") == "1234"  # from vars.xml
+    finally:
+        await running.stop()
+
+
 @pytest.mark.parametrize(("set_name", "name"), _params())
 async def test_call_flow_case(set_name: str, name: str) -> None:
     case = load_case(name, directory=_directory(set_name))
-    running = await start_test_server(switch=SwitchConfig.recording())
+    running = await start_test_server(switch=SwitchConfig.recording(), conf_dir=ORACLE_CONF)
     try:
         await run_case(
             case,

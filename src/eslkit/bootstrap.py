@@ -6,15 +6,19 @@ run exactly the same thing.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from eslkit.fsconfig.acl import load_network_lists, local_interface
 from eslkit.fsconfig.directory import Directory, EslUser, load_directory
 from eslkit.fsconfig.event_socket import EventSocketSettings, load_event_socket_settings
-from eslkit.fsconfig.parser import FreeSwitchConfig, core_variables
+from eslkit.fsconfig.parser import FreeSwitchConfig, GlobalVariables, core_variables
 from eslkit.server.socket_server import EventSocketServer, ServerOptions
 from eslkit.switch.core import Switch, SwitchConfig
+from eslkit.switch.dialplan_conf import DialplanSummary, load_dialplan
+
+log = logging.getLogger("eslkit.serve")
 
 
 @dataclass
@@ -22,6 +26,8 @@ class ServeOptions:
     """Everything ``eslkit serve`` can be told; None means "from the config or default"."""
 
     conf_dir: Path | None = None
+    #: ``--dialplan`` files, hunted before the configuration's (or built-in) dialplan.
+    dialplan_files: list[Path] = field(default_factory=list)
     listen_ip: str | None = None
     listen_port: int | None = None
     password: str | None = None
@@ -37,6 +43,8 @@ class Running:
 
     switch: Switch
     server: EventSocketServer
+    #: What dialplan was loaded from where (for logs).
+    dialplan: DialplanSummary | None = None
 
     @property
     def port(self) -> int:
@@ -54,9 +62,17 @@ async def start(options: ServeOptions) -> Running:
     Raises :class:`eslkit.fsconfig.parser.ConfigError` for a bad configuration file and
     :class:`eslkit.server.socket_server.BindError` when the address cannot be bound.
     """
+    switch_config = options.switch or SwitchConfig()
     config: FreeSwitchConfig | None = None
+    seeds: dict[str, str] = {}
     if options.conf_dir is not None:
-        config = FreeSwitchConfig(options.conf_dir, core_variables(options.conf_dir))
+        seeds = core_variables(options.conf_dir, hostname=switch_config.hostname)
+        config = FreeSwitchConfig(options.conf_dir, seeds)
+    summary = load_dialplan(
+        config,
+        options.dialplan_files,
+        None if config is not None else GlobalVariables({"hostname": switch_config.hostname}),
+    )
     settings: EventSocketSettings = load_event_socket_settings(config)
     if options.listen_ip is not None:
         settings.listen_ip = options.listen_ip
@@ -66,7 +82,6 @@ async def start(options: ServeOptions) -> Running:
         settings.password = options.password
     if options.apply_inbound_acl:
         settings.apply_inbound_acl = list(options.apply_inbound_acl)
-    switch_config = options.switch or SwitchConfig()
     # localnet.auto and nat.auto come from the interface of the switch's guessed address.
     interface = local_interface(switch_config.ipv4) if switch_config.ipv4 else None
     network_lists = load_network_lists(config, [interface] if interface else [])
@@ -74,6 +89,14 @@ async def start(options: ServeOptions) -> Running:
     if options.users:
         directory = Directory.from_users(options.users)
     switch = Switch(switch_config)
+    # Every X-PRE-PROCESS "set" (vars.xml...) is a global variable, as in FreeSWITCH.
+    if config is not None:
+        for name, value in config.variables.as_dict().items():
+            if seeds.get(name) != value:
+                switch.set_global(name, value)
+    for name, value in summary.dialplan.preprocess_vars.items():
+        switch.set_global(name, value)
+    switch.sessions.dialplan = summary.dialplan
     # The directory belongs to the configuration; the switch's user/ endpoint dials from it.
     switch.hooks.locate_user = directory.user_record
     server = EventSocketServer(
@@ -89,4 +112,5 @@ async def start(options: ServeOptions) -> Running:
     except BaseException:
         await switch.stop()
         raise
-    return Running(switch, server)
+    summary.log(log)
+    return Running(switch, server, summary)

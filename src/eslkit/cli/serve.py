@@ -23,6 +23,27 @@ GC_THRESHOLDS = (50_000, 20, 20)
 
 log = logging.getLogger("eslkit.serve")
 
+OUTBOUND_HELP = """\
+outbound mode (the switch connects to your application, one call per connection):
+  1. a dialplan file with a socket action, e.g. outbound.xml:
+       <extension name="to_my_app">
+         <condition field="destination_number" expression="^5000$">
+           <action application="socket" data="127.0.0.1:8084 async full"/>
+         </condition>
+       </extension>
+     eslkit serve --dialplan outbound.xml
+     then: api originate loopback/5000/default &park
+  2. or no file: the built-in dialplan routes sock_PORT (async full), socksync_PORT
+     (full) and sockbare_PORT (async) to a socket on 127.0.0.1:PORT:
+       api originate loopback/sock_8084/default &park
+  3. or the application itself, quoted so that it stays one argument:
+       api originate loopback/9196/default '&socket(127.0.0.1:8084 async full)'
+     Without the quotes originate splits on spaces, as FreeSWITCH does, and runs
+     socket(127.0.0.1:8084 (a synchronous, single-channel socket) with "async" and
+     "full" taken as the dialplan and context.
+See docs/usage.md, "Outbound mode with eslkit serve alone".
+"""
+
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the ``serve`` subcommand."""
@@ -31,8 +52,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="run the event socket server with the simulated switch",
         description=(
             "Listen like FreeSWITCH's mod_event_socket (default 127.0.0.1:8021, password "
-            "ClueCon) with eslkit's simulated switch behind it."
+            "ClueCon) with eslkit's simulated switch behind it. The dialplan is the built-in "
+            "one, or the one of --conf-dir, with --dialplan files hunted first; every context "
+            "and its extension count is logged at start."
         ),
+        epilog=OUTBOUND_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--listen-ip", help="address to bind (default 127.0.0.1; '::' = dual stack)")
     parser.add_argument("--listen-port", type=int, help="port to bind (default 8021)")
@@ -47,7 +72,22 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "--conf-dir",
         type=Path,
-        help="a FreeSWITCH configuration directory (event_socket.conf, acl.conf, directory)",
+        help=(
+            "a FreeSWITCH configuration directory, read as FreeSWITCH reads it: freeswitch.xml "
+            "(or a bare directory of autoload_configs/, directory/*.xml, dialplan/*.xml), "
+            "vars.xml, event_socket.conf, acl.conf, the user directory and the dialplan"
+        ),
+    )
+    parser.add_argument(
+        "--dialplan",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help=(
+            "an XML file of <context name=...> or bare <extension> elements (these go to "
+            "context default); its extensions are hunted before the others (repeatable)"
+        ),
     )
     parser.add_argument(
         "--time-scale",
@@ -93,6 +133,7 @@ async def _serve(args: argparse.Namespace) -> int:
 
     options = ServeOptions(
         conf_dir=args.conf_dir,
+        dialplan_files=list(args.dialplan),
         listen_ip=args.listen_ip,
         listen_port=args.listen_port,
         password=args.password,

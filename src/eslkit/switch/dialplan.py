@@ -39,6 +39,7 @@ __all__ = [
     "Context",
     "Dialplan",
     "DialplanError",
+    "DialplanNode",
     "Extension",
     "FieldSource",
     "RegexMode",
@@ -46,6 +47,7 @@ __all__ = [
     "SimpleFieldSource",
     "TimeSpec",
     "XmlAction",
+    "parse_extension",
     "perform_substitution",
     "regex_match",
     "switch_true",
@@ -499,30 +501,43 @@ def _week_of_month(mday: int, wday: int) -> int:
 # --- loading ----------------------------------------------------------------------------
 
 
-def _attr(element: ET.Element, name: str) -> str | None:
-    return element.get(name)
+class DialplanNode(Protocol):
+    """An XML element as the dialplan reads it: ``xml.etree`` elements and the
+    configuration parser's elements (which know their file and line) both fit."""
+
+    @property
+    def tag(self) -> str: ...
+
+    @property
+    def text(self) -> str | None: ...
+
+    def get(self, key: str, /) -> str | None: ...
+
+    def find(self, path: str, /) -> DialplanNode | None: ...
+
+    def findall(self, path: str, /) -> Iterable[DialplanNode]: ...
 
 
-def _time_spec(element: ET.Element) -> TimeSpec | None:
+def _time_spec(element: DialplanNode) -> TimeSpec | None:
     attrs = tuple((n, v) for n in _TIME_ATTRS if (v := element.get(n)) is not None)
     return TimeSpec(attrs) if attrs else None
 
 
-def _expression(element: ET.Element) -> str:
+def _expression(element: DialplanNode) -> str:
     child = element.find("expression")
     if child is not None:
         return child.text or ""
-    return element.get("expression", "")
+    return element.get("expression") or ""
 
 
-def _xml_action(element: ET.Element) -> XmlAction:
+def _xml_action(element: DialplanNode) -> XmlAction:
     text = element.text
-    data = text if text else element.get("data", "")
+    data = text if text else element.get("data") or ""
     loop = element.get("loop")
     return XmlAction(
-        application=element.get("application", ""),
+        application=element.get("application") or "",
         data=data,
-        inline=switch_true(element.get("inline", "")),
+        inline=switch_true(element.get("inline") or ""),
         loop=1 if loop is None else c_atoi(loop),
     )
 
@@ -535,7 +550,7 @@ def _break_mode(value: str | None) -> BreakMode:
     return BreakMode.ON_FALSE
 
 
-def _condition(element: ET.Element, depth: int) -> Condition:
+def _condition(element: DialplanNode, depth: int) -> Condition:
     if depth > MAX_RECURSION:
         raise DialplanError("conditions nested too deeply")
     regex_attr = element.get("regex")
@@ -566,12 +581,17 @@ def _condition(element: ET.Element, depth: int) -> Condition:
     )
 
 
-def _extension(element: ET.Element) -> Extension:
+def parse_extension(element: DialplanNode) -> Extension:
+    """An ``<extension>`` element as the hunt uses it. Raises `DialplanError` when its
+    conditions nest deeper than FreeSWITCH allows."""
     return Extension(
         name=element.get("name"),
         continue_=element.get("continue"),
         conditions=tuple(_condition(c, 1) for c in element.findall("condition")),
     )
+
+
+_extension = parse_extension
 
 
 class _Loader:
