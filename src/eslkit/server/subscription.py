@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from eslkit import pcre
 from eslkit.protocol.event import Event
 from eslkit.protocol.names import EventType
 
@@ -45,11 +46,12 @@ MYEVENTS_TYPES: tuple[EventType, ...] = (
 
 
 @lru_cache(maxsize=512)
-def _compile_filter_regex(expression: str) -> re.Pattern[str] | None:
+def _compile_filter_regex(expression: str) -> pcre.Regex | None:
     """Compile a ``/re/flags`` filter the way ``switch_regex_perform`` does.
 
     The pattern ends at the last ``/``; flags ``i`` and ``s`` are honoured. A pattern without
-    a closing ``/`` or one that does not compile never matches.
+    a closing ``/`` or one that does not compile never matches. Matching is bounded by
+    :mod:`eslkit.pcre` (a catastrophic pattern cannot hold the loop).
     """
     body = expression[1:]
     cut = body.rfind("/")
@@ -61,10 +63,7 @@ def _compile_filter_regex(expression: str) -> re.Pattern[str] | None:
         flags |= re.IGNORECASE
     if "s" in opts:
         flags |= re.DOTALL
-    try:
-        return re.compile(pattern, flags)
-    except (re.error, RecursionError, OverflowError):
-        return None
+    return pcre.compile(pattern, flags)
 
 
 class Subscription:

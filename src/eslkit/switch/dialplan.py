@@ -1,7 +1,7 @@
 """The XML dialplan (mod_dialplan_xml): load contexts, hunt a destination to its actions.
 
 A hunt walks the context's extensions in order and evaluates each one's conditions the way
-``parse_exten`` does: ``field``/``expression`` regexes (PCRE syntax, run with ``re``),
+``parse_exten`` does: ``field``/``expression`` regexes (PCRE syntax, :mod:`eslkit.pcre`),
 ``regex="all|any|xor"`` with ``<regex>`` children, the time attributes (``wday``, ``hour``,
 ``time-of-day``...), ``break`` modes, nested conditions with ``require-nested``, actions and
 anti-actions (with ``loop``), and ``continue="true"``. Captures ``$1``..``$N`` are substituted
@@ -10,8 +10,8 @@ the hunt through a callback, so later conditions see their effect.
 
 Not supported: the ``hunt`` XML-curl bindings, ``$${var}`` substitution at load time (the
 expander resolves ``$${var}`` from globals at execute time instead), and PCRE-only regex
-syntax that Python's ``re`` rejects (such an expression never matches, as a compile error
-does in FreeSWITCH).
+syntax that :mod:`eslkit.pcre` cannot translate for ``re`` (recursion, callouts: such an
+expression never matches, as a compile error does in FreeSWITCH).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from eslkit import pcre
 from eslkit.fsutil import switch_true
 from eslkit.switch.expand import c_atoi, expand_variables
 
@@ -229,9 +230,6 @@ class SimpleFieldSource:
 
 # --- regexes ----------------------------------------------------------------------------
 
-_NAMED_GROUP = re.compile(r"\(\?<(?![=!])")
-
-
 def _ast_to_regex(pattern: str) -> str:
     # Asterisk-style patterns: N=[2-9], X=[0-9], Z=[1-9], .=.*
     table = {"N": "[2-9]", "X": "[0-9]", "Z": "[1-9]", ".": ".*"}
@@ -239,8 +237,8 @@ def _ast_to_regex(pattern: str) -> str:
 
 
 @functools.lru_cache(maxsize=1024)
-def _compile(expression: str) -> re.Pattern[str] | None:
-    flags = re.ASCII
+def _compile(expression: str) -> pcre.Regex | None:
+    flags = 0
     if expression.startswith("_"):
         expression = _ast_to_regex(expression[1:])
     if expression.startswith("/"):
@@ -252,15 +250,15 @@ def _compile(expression: str) -> re.Pattern[str] | None:
             flags |= re.IGNORECASE
         if "s" in opts:
             flags |= re.DOTALL
-    try:
-        return re.compile(_NAMED_GROUP.sub("(?P<", expression), flags)
-    except (re.error, RecursionError, OverflowError):
-        return None
+    return pcre.compile(expression, flags)
 
 
 def regex_match(subject: str, expression: str) -> tuple[re.Match[str] | None, int]:
     """``switch_regex_perform``: search `subject`; return the match and PCRE's match count
-    (one more than the highest capture group that took part), 0 when there is no match."""
+    (one more than the highest capture group that took part), 0 when there is no match.
+
+    The expression runs through :mod:`eslkit.pcre` (PCRE syntax, bounded like PCRE's match
+    limit: a match over budget is no match)."""
     compiled = _compile(expression)
     if compiled is None:
         return None, 0

@@ -5,9 +5,9 @@ inter-digit timeouts, validation and retries."""
 from __future__ import annotations
 
 import asyncio
-import re
 from dataclasses import dataclass
 
+from eslkit import pcre
 from eslkit.switch.channel import Channel, Dtmf
 from eslkit.switch.expand import separate_string
 from eslkit.switch.ivr.play import play_file
@@ -150,10 +150,9 @@ async def ivr_read(
 
 
 def _regex_match(text: str, pattern: str) -> bool:
-    try:
-        return re.search(pattern, text) is not None
-    except re.error:
-        return False
+    # PCRE syntax, bounded like PCRE's match limit (the digits come from the caller).
+    compiled = pcre.compile(pattern)
+    return compiled is not None and compiled.search(text) is not None
 
 
 async def play_and_get_digits(
