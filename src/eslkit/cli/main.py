@@ -23,6 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
     from eslkit.cli import console
 
     console.add_parser(subparsers)
+    from eslkit.cli import bridge
+
+    bridge.add_parser(subparsers)
     return parser
 
 
