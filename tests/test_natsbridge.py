@@ -402,7 +402,7 @@ async def test_bridge_killed_and_restarted(tmp_path: Path, nats_server: NatsServ
         "--log-level",
         "WARNING",
     )
-    logs = open(tmp_path / "bridge.log", "wb")  # noqa: SIM115
+    logs = open(tmp_path / "bridge.log", "wb")
     bridge = subprocess.Popen(args, stdout=logs, stderr=subprocess.STDOUT, env=child_env())
     try:
         await wait_until_bridging(switch.port, nats_server.url)
