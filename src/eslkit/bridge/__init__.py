@@ -18,7 +18,9 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from eslkit.bridge.consumer import (
     BridgeCommandError,
+    EventConsumer,
     api,
+    api_blocking,
     bgapi,
     consume,
     consume_blocking,
@@ -40,10 +42,12 @@ __all__ = [
     "Bridge",
     "BridgeCommandError",
     "BridgeOptions",
+    "EventConsumer",
     "Position",
     "SwitchBridge",
     "SwitchTarget",
     "api",
+    "api_blocking",
     "bgapi",
     "command_subject",
     "consume",

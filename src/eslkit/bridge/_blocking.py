@@ -1,36 +1,36 @@
-"""Blocking iteration over an async iterator, on a loop thread of its own."""
+"""Blocking faces of the bridge's consumer API, on eslkit's one blocking layer
+(:class:`eslkit.client.portal.Portal`)."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import AsyncIterator, Iterator
-from typing import TypeVar
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-T = TypeVar("T")
+from eslkit.client.portal import MARGIN, Portal
 
-
-async def _next(source: AsyncIterator[T]) -> T:
-    return await anext(source)
+if TYPE_CHECKING:
+    from eslkit.bridge.consumer import EventConsumer
+    from eslkit.protocol.event import Event
 
 
-def iterate(source: AsyncIterator[T]) -> Iterator[T]:
-    """Iterate ``source`` from blocking code; closing the iterator closes ``source``."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="eslkit-bridge-consumer", daemon=True)
-    thread.start()
+async def _next(consumer: EventConsumer) -> Event | None:
+    try:
+        return await consumer.__anext__()
+    except StopAsyncIteration:
+        return None
+
+
+def iterate(consumer: EventConsumer) -> Iterator[Event]:
+    """Iterate ``consumer`` from blocking code on the shared portal; closing the iterator
+    (or leaving a ``for`` loop over it early) closes the consumer."""
+    portal = Portal.shared()
     try:
         while True:
-            future = asyncio.run_coroutine_threadsafe(_next(source), loop)
-            try:
-                item = future.result()
-            except StopAsyncIteration:
+            # No bound on waiting for the next message unless the consumer has an idle
+            # timeout (then it ends by itself).
+            event = portal.run(_next(consumer), None)
+            if event is None:
                 return
-            yield item
+            yield event
     finally:
-        closer = getattr(source, "aclose", None) or getattr(source, "close", None)
-        if closer is not None:
-            asyncio.run_coroutine_threadsafe(closer(), loop).result(timeout=10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
-        loop.close()
+        portal.run(consumer.close(), MARGIN)

@@ -32,6 +32,7 @@ __all__ = [
     "Delivery",
     "EventConsumer",
     "api",
+    "api_blocking",
     "bgapi",
     "consume",
     "consume_blocking",
@@ -150,10 +151,17 @@ class EventConsumer:
         return Event.from_json(msg.data)
 
     async def close(self) -> None:
-        """Close the NATS connection; an event not yet acknowledged comes again later."""
+        """Close the NATS connection. Events fetched and not acknowledged (the one being
+        handled when the loop was left, and those not yet yielded) are handed back to
+        JetStream at once, for this durable consumer's next run or another member."""
         self._closed = True
-        self._pending.clear()
+        # Fetched but not handled: hand them back at once rather than after ack_wait.
+        returned = ([self._unacked] if self._unacked is not None else []) + self._pending
+        self._pending = []
         self._unacked = None
+        for msg in returned:
+            with contextlib.suppress(Exception):
+                await msg.nak()
         if self._nc is not None:
             with contextlib.suppress(Exception):
                 await self._nc.close()
@@ -213,6 +221,13 @@ def consume_blocking(
     from eslkit.bridge._blocking import iterate
 
     return iterate(consume(url, subjects, **options))  # type: ignore[arg-type]
+
+
+def api_blocking(url: str | list[str], switch: str, command: str, *, timeout: float = 30.0) -> str:
+    """:func:`api` for code without asyncio (on eslkit's shared loop thread)."""
+    from eslkit.client.portal import MARGIN, Portal
+
+    return Portal.shared().run(api(url, switch, command, timeout=timeout), timeout + MARGIN)
 
 
 async def _request(

