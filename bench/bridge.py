@@ -33,10 +33,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from server import Client, free_port, start_server  # noqa: E402
+from server import Client, free_port, start_server
 
-import eslkit  # noqa: E402
-from eslkit.bridge import consume  # noqa: E402
+import eslkit
+from eslkit.bridge import consume
 
 
 def cpu_seconds(pid: int) -> float:
@@ -173,7 +173,7 @@ async def main_async(args: argparse.Namespace) -> None:
     bridge = start_bridge(esl_port, nats_url, "BENCH")
     try:
         await asyncio.sleep(2.0)  # the bridge connects and creates the stream
-        print(f"eslkit bridge: eslkit serve -> bridge -> nats-server (JetStream, 1 node, file) -> consumer")
+        print("eslkit bridge: eslkit serve -> bridge -> nats-server (JetStream, 1 node, file) -> consumer")
         print(f"load 1: {args.rate} calls/s for {args.seconds} s (bgapi originate null/1234 &hangup(), events ALL)")
         cpu0 = cpu_seconds(bridge.pid)
         consumer = asyncio.create_task(via_bridge(nats_url, "BENCH", 10**9, idle=3.0))

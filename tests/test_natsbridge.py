@@ -15,6 +15,7 @@ import nats.js.errors
 import pytest
 
 import eslkit
+from eslkit.bootstrap import Running
 from eslkit.bridge import (
     Bridge,
     BridgeCommandError,
@@ -29,7 +30,6 @@ from eslkit.bridge import (
     sendmsg,
 )
 from eslkit.bridge.reader import fields_of
-from eslkit.bootstrap import Running
 from tests.nats_support import NatsServer, bridge_command, child_env, cluster, free_port
 from tests.server_support import start_test_server
 
