@@ -6,11 +6,21 @@ Messages never contain a password: commands are described by their first word on
 
 from __future__ import annotations
 
+from eslkit.protocol.errors import ESLError, UnsafeValue
 from eslkit.protocol.event import Event
 
-
-class ESLError(Exception):
-    """Base class of every error raised by the eslkit client."""
+__all__ = [
+    "AuthenticationError",
+    "ChannelHangup",
+    "CommandError",
+    "Disconnected",
+    "ESLError",
+    "EventOverflow",
+    "NotFullSocket",
+    "PermissionDenied",
+    "Timeout",
+    "UnsafeValue",
+]
 
 
 class Disconnected(ESLError, ConnectionError):
@@ -65,11 +75,6 @@ class NotFullSocket(ESLError):
             "'socket <host>:<port> async full'"
         )
         self.command = command
-
-
-class UnsafeValue(ESLError, ValueError):
-    """A command argument or header value contains CR, LF or NUL, which would let it inject
-    extra lines or commands. Nothing was sent."""
 
 
 class EventOverflow(Disconnected):

@@ -13,7 +13,7 @@ from typing import Any
 from eslkit.client.connection import Connection, Defaults, reply_text
 from eslkit.client.errors import AuthenticationError, Disconnected, ESLError, Timeout
 from eslkit.client.subscription import Subscription
-from eslkit.client.wire import build_command, check_value
+from eslkit.protocol.command import build_command, check_value
 from eslkit.protocol.event import Event
 
 logger = logging.getLogger("eslkit.client")

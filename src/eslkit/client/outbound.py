@@ -16,7 +16,7 @@ from typing import Literal
 
 from eslkit.client.connection import Connection, Defaults, reply_text
 from eslkit.client.errors import CommandError, ESLError, NotFullSocket, Timeout
-from eslkit.client.wire import check_value
+from eslkit.protocol.command import check_value
 from eslkit.protocol.event import Event, EventFormat
 from eslkit.protocol.frames import Frame
 
@@ -72,8 +72,7 @@ class OutboundSession(Connection):
         self.linger_notice: Frame | None = None
         self.peer: tuple[str, int] | None = None
         self._connected = False
-        self._always_track = True
-        self._update_tracking()
+        self.protocol.track_always()
         self._hangup_seen = asyncio.Event()
 
     def __repr__(self) -> str:
@@ -92,12 +91,12 @@ class OutboundSession(Connection):
     @property
     def hung_up(self) -> bool:
         """Whether the channel is known to have hung up (hang-up event or linger notice)."""
-        return self.uuid in self._hung_up
+        return self.uuid in self.protocol.hung_up
 
     @property
     def hangup_event(self) -> Event | None:
         """The CHANNEL_HANGUP(_COMPLETE) event of this channel, once seen."""
-        return self._hung_up.get(self.uuid)
+        return self.protocol.hung_up.get(self.uuid)
 
     def _gate(self, command: str) -> None:
         if not self.full:
@@ -175,7 +174,7 @@ class OutboundSession(Connection):
 
     def _track(self, event: Event) -> None:
         super()._track(event)
-        if self.uuid in self._hung_up:
+        if self.uuid in self.protocol.hung_up:
             self._hangup_seen.set()
 
     def _finish(self, exc: ESLError | None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from eslkit.client.wire import check_value
+from eslkit.protocol.command import check_value
 from eslkit.protocol.event import EventFormat
 
 FORMATS: tuple[EventFormat, ...] = ("plain", "json", "xml")

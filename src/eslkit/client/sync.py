@@ -30,6 +30,7 @@ from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, Literal, Self, TypeVar
 
 from eslkit.client.connection import Connection, Defaults
+from eslkit.client.core import ConnectionCore
 from eslkit.client.dispatch import EventStream, Overflow
 from eslkit.client.errors import Disconnected, ESLError, Timeout
 from eslkit.client.inbound import InboundConnection, Reconnect
@@ -47,15 +48,15 @@ T = TypeVar("T")
 C = TypeVar("C", bound=Connection)
 
 
-def _command(connection: Connection) -> float:
+def _command(connection: ConnectionCore) -> float:
     return connection.defaults.command
 
 
-def _job(connection: Connection) -> float:
+def _job(connection: ConnectionCore) -> float:
     return connection.defaults.job
 
 
-def _execute(connection: Connection) -> float:
+def _execute(connection: ConnectionCore) -> float:
     return connection.defaults.execute
 
 
@@ -189,6 +190,16 @@ class _SyncCalls(Facade[C]):
     def defaults(self) -> Defaults:
         """The default timeouts of the connection's calls."""
         return self._aio.defaults
+
+    @property
+    def session_uuid(self) -> str | None:
+        """The controlled channel's UUID on an outbound socket (``None`` inbound)."""
+        return self._aio.session_uuid
+
+    @property
+    def late_replies(self) -> int:
+        """Replies that arrived after their caller had timed out (dropped)."""
+        return self._aio.late_replies
 
     # Commands and subscriptions.
     send = blocking(Connection.send, default=_command)

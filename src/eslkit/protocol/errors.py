@@ -3,6 +3,16 @@
 from __future__ import annotations
 
 
+class ESLError(Exception):
+    """Base class of every error the eslkit client raises (:mod:`eslkit.client.errors`
+    holds the others; this one lives here because building a command can raise it)."""
+
+
+class UnsafeValue(ESLError, ValueError):
+    """A command argument or header value contains CR, LF or NUL, which would let it inject
+    extra lines or commands. Nothing was sent."""
+
+
 class ProtocolError(Exception):
     """The byte stream cannot be framed: the peer broke the protocol.
 
