@@ -9,6 +9,7 @@ for minutes or forever, so the generous bounds here never depend on the machine'
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import socket
@@ -20,7 +21,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.esl_wire import RawConnection, connect
+import eslkit.server.listener as listener_module
+from eslkit.bootstrap import Running
+from eslkit.server.socket_server import ServerOptions
+from tests.esl_wire import Closed, RawConnection, connect
+from tests.server_support import start_test_server
 
 BYSTANDER_TIMEOUT = 10.0
 
@@ -112,3 +117,115 @@ async def test_a_catastrophic_filter_regex_stalls_nobody(served: Served, attacke
             frame = await attacker.frame()
         assert (frame.get("Reply-Text") or "").startswith("+OK")
     assert await attacker.api("echo still-here") == "still-here"
+
+
+# --- bounded peers (in-process server: its state can be inspected) -------------------------
+
+
+@pytest.fixture
+async def small_server() -> AsyncIterator[Running]:
+    running = await start_test_server(
+        server=ServerOptions(auth_timeout=1.0, max_connections=6, max_connections_per_address=4)
+    )
+    yield running
+    await running.stop()
+
+
+async def _bystander(running: Running) -> None:
+    conn = await connect("127.0.0.1", running.port)
+    try:
+        assert await conn.api("echo alive") == "alive"
+    finally:
+        await conn.close()
+
+
+async def test_an_unauthenticated_peer_may_buffer_only_64k(small_server: Running) -> None:
+    peer = await RawConnection.open("127.0.0.1", small_server.port)
+    assert (await peer.frame()).content_type == "auth/request"
+    # A partial packet (no terminator) of 1 MiB: closed once it passes 64 KiB.
+    with pytest.raises((Closed, ConnectionError)):
+        for _ in range(16):
+            await peer.send(b"x" * 65536)
+        await peer.closed()
+        raise Closed
+    await _bystander(small_server)
+
+
+async def test_an_unauthenticated_peer_lives_at_most_the_auth_timeout(small_server: Running) -> None:
+    peer = await RawConnection.open("127.0.0.1", small_server.port)
+    assert (await peer.frame()).content_type == "auth/request"
+    # A first packet other than auth escapes FreeSWITCH's auth timeout; not here.
+    assert await peer.reply("event plain ALL") == "-ERR command not found"
+    frames = await peer.closed(timeout=10)
+    assert frames and frames[-1].content_type == "text/disconnect-notice"
+    assert small_server.server.open_connections == 0 or not any(
+        not listener.authed for listener in small_server.server.listeners
+    )
+
+
+async def test_connection_caps_reject_rudely(small_server: Running) -> None:
+    held = [await connect("127.0.0.1", small_server.port) for _ in range(4)]
+    try:
+        extra = await RawConnection.open("127.0.0.1", small_server.port)
+        rejection = await extra.frame()
+        assert rejection.content_type == "text/rude-rejection"
+        assert rejection.body == b"Access Denied, go away.\n"
+        await extra.closed()
+        await extra.close()
+        assert small_server.server.open_connections == 4
+    finally:
+        for conn in held:
+            await conn.close()
+    # Released on close: a new connection is welcome again.
+    for _ in range(50):
+        if small_server.server.open_connections == 0:
+            break
+        await asyncio.sleep(0.02)
+    await _bystander(small_server)
+
+
+async def test_a_peer_gone_during_a_blocking_api_stops_queueing_at_once(small_server: Running) -> None:
+    peer = await connect("127.0.0.1", small_server.port)
+    assert (await peer.reply("event plain ALL")).startswith("+OK")
+    await peer.send("api msleep 3000\n\n")
+    await asyncio.sleep(0.1)
+    (listener,) = [item for item in small_server.server.listeners if item.events_enabled]
+    peer.writer.transport.abort()
+    for _ in range(100):
+        if listener.gone:
+            break
+        await asyncio.sleep(0.01)
+    assert listener.gone
+    other = await connect("127.0.0.1", small_server.port)
+    for _ in range(200):
+        await other.send("sendevent CUSTOM\nEvent-Subclass: reliab::load\n\n")
+    for _ in range(200):
+        await other.frame()
+    # msleep is still running for the gone peer; nothing was queued for it meanwhile.
+    assert listener.jobs or listener.handoff is None
+    assert len(listener.events) == 0
+    await other.close()
+
+
+async def test_the_close_timer_of_a_drained_socket_logs_nothing(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(listener_module, "CLOSE_GRACE", 0.5)
+    running = await start_test_server()
+    try:
+        peer = await connect("127.0.0.1", running.port)
+        # Replies pile up in the server's socket buffer while the peer does not read; the
+        # close then happens with bytes still to send, and the peer drains them afterwards.
+        payload = "y" * 60000
+        for _ in range(150):
+            peer.writer.write(f"api echo {payload}\n\n".encode())
+        peer.writer.write(b"exit\n\n")
+        await peer.writer.drain()
+        await asyncio.sleep(0.3)
+        with caplog.at_level(logging.ERROR):
+            frames = await peer.closed(timeout=20)
+            assert frames[-1].content_type == "text/disconnect-notice"
+            await asyncio.sleep(1.0)  # past the close timer
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+    finally:
+        await running.stop()

@@ -12,7 +12,12 @@ from pathlib import Path
 
 from eslkit.bootstrap import ServeOptions, start
 from eslkit.fsconfig.parser import ConfigError
-from eslkit.server.socket_server import BindError
+from eslkit.server.socket_server import (
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_PER_ADDRESS,
+    BindError,
+    ServerOptions,
+)
 
 #: The cyclic GC's thresholds while serving. Every event makes a handful of short-lived
 #: containers (none of them in cycles), so CPython's default of a young collection every 700
@@ -102,6 +107,20 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="SECONDS",
         help="HEARTBEAT interval (FreeSWITCH's event-heartbeat-interval; default 20)",
     )
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=DEFAULT_MAX_CONNECTIONS,
+        metavar="N",
+        help=f"inbound connections open at once; more are rudely rejected (default {DEFAULT_MAX_CONNECTIONS})",
+    )
+    parser.add_argument(
+        "--max-connections-per-address",
+        type=int,
+        default=DEFAULT_MAX_PER_ADDRESS,
+        metavar="N",
+        help=f"inbound connections from one address (default {DEFAULT_MAX_PER_ADDRESS})",
+    )
     parser.add_argument("--log-level", default="INFO", help="eslkit's own log level (default INFO)")
     parser.add_argument(
         "--uvloop", action="store_true", help="run on uvloop (pip install 'eslkit[uvloop]')"
@@ -140,6 +159,10 @@ async def _serve(args: argparse.Namespace) -> int:
         apply_inbound_acl=list(args.apply_inbound_acl),
         switch=SwitchConfig(
             time_scale=args.time_scale, heartbeat_interval=args.heartbeat_interval
+        ),
+        server=ServerOptions(
+            max_connections=args.max_connections,
+            max_connections_per_address=args.max_connections_per_address,
         ),
     )
     try:

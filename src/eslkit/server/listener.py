@@ -41,6 +41,9 @@ MAX_MISSED = 500
 
 #: Stop reading from a client whose unprocessed input passes this (one max packet + slack).
 READ_BUFFER_LIMIT = MAX_HEADER_BLOCK + MAX_BODY + 65536
+#: Before authentication a connection may buffer at most this much (FreeSWITCH: a whole
+#: 10 MiB + 16 MiB packet; a deviation, see docs/security.md).
+PRE_AUTH_BUFFER_LIMIT = 64 * 1024
 #: Socket write buffer high/low water marks; events wait in the queue above it.
 WRITE_HIGH_WATER = 1 << 20
 WRITE_LOW_WATER = 1 << 18
@@ -110,6 +113,12 @@ class Listener(asyncio.Protocol):
         # to the loop as ``handoff``.
         self.lane_open = False
         self.handoff: Awaitable[str | None] | None = None
+        # Bounds: the address counted against the connection caps, the pre-auth deadline,
+        # the timer that aborts a closing socket whose peer does not read.
+        self._counted: str | None = None
+        self._rejected = False
+        self._auth_timer: asyncio.TimerHandle | None = None
+        self._abort_timer: asyncio.TimerHandle | None = None
 
     @property
     def events_enabled(self) -> bool:
@@ -126,6 +135,21 @@ class Listener(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses, but have its methods.
         self.transport = cast(asyncio.Transport, transport)
+        if not self.outbound:
+            peer = transport.get_extra_info("peername")
+            address = str(peer[0]) if isinstance(peer, tuple) and peer else ""
+            if not self.server.admit(self, address):
+                log.warning("IP %s Rejected: too many connections", address)
+                self._rejected = True
+                # As the ACL rejects: the rude rejection, then the goodbye.
+                self.transport.write(builders.RUDE_REJECTION)
+                self.transport.write(self.disconnect_bytes(builders.GOODBYE))
+                self.transport.close()
+                return
+            self._counted = address
+            # The whole unauthenticated life is bounded, whatever the first packet was
+            # (FreeSWITCH only times the first packet).
+            self._auth_timer = self.loop.call_later(self.server.auth_timeout, self._auth_expired)
         self.transport.set_write_buffer_limits(high=WRITE_HIGH_WATER, low=WRITE_LOW_WATER)
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
@@ -141,7 +165,17 @@ class Listener(asyncio.Protocol):
         self._task = self.loop.create_task(self._main())
 
     def data_received(self, data: bytes) -> None:
+        if self._rejected:
+            return
         self.reader.feed(data)
+        if not self.authed and self.reader.buffered > PRE_AUTH_BUFFER_LIMIT:
+            log.warning(
+                "closing unauthenticated connection from %s: more than %d bytes buffered",
+                self.peer_ip,
+                PRE_AUTH_BUFFER_LIMIT,
+            )
+            self.drop()
+            return
         if self.reader.buffered > READ_BUFFER_LIMIT and not self._reading_paused:
             assert self.transport is not None
             self.transport.pause_reading()
@@ -182,7 +216,44 @@ class Listener(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
         self._eof = True
+        if self._abort_timer is not None:
+            self._abort_timer.cancel()
+            self._abort_timer = None
+        if self._auth_timer is not None:
+            self._auth_timer.cancel()
+            self._auth_timer = None
+        if self._counted is not None:
+            self.server.release(self._counted)
+            self._counted = None
+        # Nothing can reach the peer any more: stop queueing now, not when a command that
+        # is still running (a long blocking api) returns and the loop tears down.
+        self.server.listener_gone(self)
+        self.events.clear()
+        self.logs.clear()
         self.wake()
+
+    @property
+    def gone(self) -> bool:
+        """Whether the socket is closed (nothing queued for it can be delivered)."""
+        return self._closed
+
+    def drop(self) -> None:
+        """Close the connection at once, unread input and unsent output discarded."""
+        self.running = False
+        self._rejected = True
+        if self.transport is not None:
+            self.transport.abort()
+        self.wake()
+
+    def _auth_expired(self) -> None:
+        self._auth_timer = None
+        if not self.authed and not self._closed:
+            log.info("closing connection from %s: not authenticated in time", self.peer_ip)
+            self.running = False
+            self.wake()
+            # A peer that sends nothing may not even have a loop waiting on it yet.
+            if self._task is None or self._task.done():
+                self._close()
 
     def pause_writing(self) -> None:
         self._writable = False
@@ -468,7 +539,16 @@ class Listener(asyncio.Protocol):
         if transport is not None and not transport.is_closing():
             transport.close()
             # A peer that never reads must not keep the socket (and its buffer) alive.
-            self.loop.call_later(CLOSE_GRACE, transport.abort)
+            # (Cancelled when the connection is lost: aborting a transport that is already
+            # gone raised AttributeError inside asyncio.)
+            if not self._closed:
+                self._abort_timer = self.loop.call_later(CLOSE_GRACE, self._abort)
+
+    def _abort(self) -> None:
+        self._abort_timer = None
+        transport = self.transport
+        if transport is not None and not self._closed:
+            transport.abort()
 
     def kill(self, message: str) -> None:
         """Write a disconnect notice and close now (queue overflow, shutdown)."""

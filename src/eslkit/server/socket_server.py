@@ -30,6 +30,11 @@ log = logging.getLogger("eslkit.server")
 CUSTOM = int(EventType.CUSTOM)
 
 
+#: ``--max-connections`` and the per-address cap by default.
+DEFAULT_MAX_CONNECTIONS = 2000
+DEFAULT_MAX_PER_ADDRESS = 1000
+
+
 class BindError(OSError):
     """The server could not listen on the configured address."""
 
@@ -47,6 +52,11 @@ class ServerOptions:
     max_queue: int = MAX_QUEUE_LEN
     #: listen() backlog (FreeSWITCH uses 5; a larger one lets bursts of clients in).
     backlog: int = 1024
+    #: Inbound connections open at once, and from one address (FreeSWITCH has no cap; past
+    #: these a new connection gets the ACL's rude rejection). Sized for a 2-core machine:
+    #: every connection costs the event fan-out a check per event.
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    max_connections_per_address: int = DEFAULT_MAX_PER_ADDRESS
     #: Extra notes to log at start (from the config loaders).
     notes: list[str] = field(default_factory=list)
 
@@ -113,6 +123,9 @@ class EventSocketServer:
         self._unsubscribe: list[Callable[[], None]] = []
         self._meta: tuple[int, int, str | None] | None = None
         self._stopping = False
+        # Open inbound connections, in all and per peer address (the connection caps).
+        self._open = 0
+        self._open_by_address: dict[str, int] = {}
         #: The channel side (set at start by :func:`eslkit.server.sessions.install` when the
         #: switch has channels; None: every listener is channel-free).
         self.channel_layer: ChannelLayer | None = None
@@ -190,6 +203,36 @@ class EventSocketServer:
                 pass
         self._servers.clear()
 
+    def admit(self, listener: Listener, address: str) -> bool:
+        """Count a new inbound connection from `address`; False when a cap is reached (the
+        connection is then rejected and not counted)."""
+        options = self.options
+        here = self._open_by_address.get(address, 0)
+        if self._open >= options.max_connections or here >= options.max_connections_per_address:
+            return False
+        self._open += 1
+        self._open_by_address[address] = here + 1
+        return True
+
+    def release(self, address: str) -> None:
+        """Uncount a connection :meth:`admit` counted."""
+        self._open -= 1
+        left = self._open_by_address.get(address, 1) - 1
+        if left > 0:
+            self._open_by_address[address] = left
+        else:
+            self._open_by_address.pop(address, None)
+
+    @property
+    def open_connections(self) -> int:
+        """Inbound connections open now (counted against ``max_connections``)."""
+        return self._open
+
+    def listener_gone(self, listener: Listener) -> None:
+        """The listener's socket is closed: take it out of the event fan-out at once."""
+        if self._event_listeners.pop(listener, 0) is None:
+            self._event_targets = None
+
     def add_listener(self, listener: Listener) -> None:
         self.listeners.append(listener)
 
@@ -203,7 +246,7 @@ class EventSocketServer:
 
     def events_toggled(self, listener: Listener) -> None:
         """Called when ``listener.events_enabled`` changes: keep the fan-out's list."""
-        if listener.events_enabled and listener.running:
+        if listener.events_enabled and listener.running and not listener.gone:
             if listener not in self._event_listeners:
                 self._event_listeners[listener] = None
                 self._event_targets = None
@@ -262,7 +305,12 @@ class EventSocketServer:
 
     def _on_log(self, record: LogRecord) -> None:
         for listener in self.listeners:
-            if listener.log_enabled and listener.running and listener.log_level >= record.level:
+            if (
+                listener.log_enabled
+                and listener.running
+                and listener.log_level >= record.level
+                and not listener.gone
+            ):
                 listener.enqueue_log(record)
 
     def custom_subclasses(self) -> Iterable[str]:
