@@ -136,6 +136,18 @@ async def test_user_subscription_merged_with_tracking_and_reapplied() -> None:
         ]
 
 
+@run()
+async def test_custom_then_a_subclass_as_separate_arguments() -> None:
+    """``subscribe("CUSTOM", "my::sub")`` is the subclass my::sub (it used to become an
+    event called MY::SUB); a plain event name after CUSTOM stays an event name."""
+    switch = AutoSwitch()
+    async with FakeESL(switch) as fake, eslkit.connect(port=fake.port) as conn:
+        await conn.subscribe("CUSTOM", "my::sub", "DTMF")
+        assert switch.event_commands == ["event plain DTMF CUSTOM my::sub"]
+        assert conn.subscription.custom == ["my::sub"]
+        assert conn.subscription.events == ["DTMF"]
+
+
 @run(60)
 async def test_reconnect_reauths_resubscribes_emits_gap_and_fails_inflight() -> None:
     switch = AutoSwitch()

@@ -47,20 +47,23 @@ class Subscription:
             check_value(value, "filter value")
 
     def add(self, *names: str) -> list[str]:
-        """Add event names; within one argument, words after ``CUSTOM`` are subclasses.
+        """Add event names; within one argument, words after ``CUSTOM`` are subclasses, and
+        so is a later argument that names one (``a::b``) once ``CUSTOM`` was given.
 
-        ``add("CHANNEL_ANSWER", "CUSTOM my::sub other::sub")``. Returns the tokens added.
+        ``add("CHANNEL_ANSWER", "CUSTOM my::sub other::sub")`` or
+        ``add("CUSTOM", "my::sub")``. Returns the tokens added.
         """
         added: list[str] = []
+        custom_seen = False
         for arg in names:
             check_value(arg, "event name")
             in_custom = False
             for token in arg.split():
-                if in_custom:
+                if in_custom or (custom_seen and "::" in token):
                     if self.add_custom(token):
                         added.append(token)
                 elif token.upper() == "CUSTOM":
-                    in_custom = True
+                    in_custom = custom_seen = True
                     self.custom_type = True
                 else:
                     name = _check_token(token.upper(), "event name")
