@@ -188,6 +188,35 @@ def test_plugin_works_in_strict_mode_and_without_pytest_asyncio(pytester: pytest
     result.assert_outcomes(passed=1, deselected=1)
 
 
+def test_async_test_without_a_runner_gets_one_clear_line(pytester: pytest.Pytester) -> None:
+    """No pytest-asyncio: one line naming what to install, not pytest's generic "async
+    fixture with no plugin" error; pytest-asyncio in strict mode and the test unmarked: one
+    line naming the marker."""
+    pytester.makepyfile(
+        test_unrun=textwrap.dedent(
+            """
+            async def test_switch(esl_switch):
+                assert esl_switch.port
+
+            async def test_client(esl_client):
+                assert esl_client
+            """
+        )
+    )
+    result = pytester.runpytest_subprocess("-p", "no:asyncio", "-p", "no:cacheprovider")
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(
+        [
+            "eslkit: an async def test that uses esl_switch or esl_client needs an asyncio test "
+            "runner: pip install pytest-asyncio (or 'eslkit?test?')*"  # ? matches the brackets
+        ]
+    )
+    result.stdout.no_fnmatch_line("*requested an async fixture*")
+    result = pytester.runpytest_subprocess("-o", "asyncio_mode=strict", "-p", "no:cacheprovider")
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(["eslkit: pytest-asyncio runs only marked tests*"])
+
+
 def test_a_failing_test_shows_the_channel_event_history(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_fail=textwrap.dedent(

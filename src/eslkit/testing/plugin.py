@@ -1,11 +1,12 @@
-"""The eslkit pytest plugin (entry point ``pytest11``: ``pip install eslkit`` enables it).
+"""The eslkit pytest plugin (entry point ``pytest11``: installing eslkit enables it).
 
 Fixtures:
 
 - ``esl_switch``: a fresh :class:`eslkit.testing.Switch` per test, torn down with every
   channel hung up and every connection closed. In an ``async def`` test it is the asyncio
   :class:`~eslkit.testing.Switch`, started in the test's event loop (needs an asyncio test
-  runner such as pytest-asyncio); in a plain test it is a
+  runner such as pytest-asyncio: without one, or with an unmarked test in its strict mode,
+  the test fails at setup with one line saying what to do); in a plain test it is a
   :class:`~eslkit.testing.BlockingSwitch` running in its own thread (no pytest-asyncio).
 - ``esl_client``: an authenticated client of that switch: :func:`eslkit.connect`'s
   connection in an ``async def`` test, :func:`eslkit.sync.connect`'s in a plain one.
@@ -57,9 +58,32 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", line)
 
 
+#: The one line an ``async def`` test gets when nothing can run it.
+NO_RUNNER = (
+    "eslkit: an async def test that uses esl_switch or esl_client needs an asyncio test "
+    "runner: pip install pytest-asyncio (or 'eslkit[test]'), or make the test a plain def "
+    "to get the blocking switch"
+)
+
+#: pytest-asyncio is there but in strict mode and the test is not marked.
+NOT_MARKED = (
+    "eslkit: pytest-asyncio runs only marked tests in its strict mode: mark the test "
+    "@pytest.mark.asyncio or set asyncio_mode = \"auto\" in the pytest configuration"
+)
+
+
 def _is_async(request: pytest.FixtureRequest) -> bool:
     function = getattr(request.node, "obj", None)
-    return inspect.iscoroutinefunction(function)
+    if not inspect.iscoroutinefunction(function):
+        return False
+    if not request.config.pluginmanager.has_plugin("asyncio"):
+        # Without pytest-asyncio pytest would only say "requested an async fixture with no
+        # plugin or hook that handled it": say what to install instead.
+        pytest.fail(NO_RUNNER, pytrace=False)
+    node = request.node
+    if node.get_closest_marker("asyncio") is None and node.get_closest_marker("anyio") is None:
+        pytest.fail(NOT_MARKED, pytrace=False)
+    return True
 
 
 def switch_arguments(node: pytest.Item | pytest.Collector) -> dict[str, Any]:
