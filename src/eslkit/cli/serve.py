@@ -123,7 +123,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     parser.add_argument("--log-level", default="INFO", help="eslkit's own log level (default INFO)")
     parser.add_argument(
-        "--uvloop", action="store_true", help="run on uvloop (pip install 'eslkit[uvloop]')"
+        "--uvloop", action="store_true", help="run on uvloop (pip install uvloop)"
     )
     parser.set_defaults(func=run)
 
@@ -138,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             import uvloop  # type: ignore[import-not-found,unused-ignore]
         except ImportError:
-            print("eslkit serve: --uvloop needs uvloop (pip install 'eslkit[uvloop]')", file=sys.stderr)
+            print("eslkit serve: --uvloop needs uvloop (pip install uvloop)", file=sys.stderr)
             return 2
         uvloop.install()
     try:
