@@ -17,6 +17,7 @@ from eslkit.protocol.names import HangupCause
 from eslkit.protocol.records import ApiResult, LogRecord
 from eslkit.switch.api import ApiCall, ApiCommand, ApiRegistry
 from eslkit.switch.core import SessionStats, Switch, SwitchConfig
+from eslkit.switch.modules import Module
 
 CONFORMANCE_DIR = Path(__file__).resolve().parent / "conformance" / "data"
 T = TypeVar("T")
@@ -105,12 +106,11 @@ def test_api_bodies_match_the_recording(case: str) -> None:
     run(body())
 
 
-def test_status_shape_and_hooked_counts() -> None:
+def test_status_shape_and_hooked_counts(monkeypatch: pytest.MonkeyPatch) -> None:
     async def body() -> str:
         switch = await started()
-        switch.hooks.session_stats = lambda: SessionStats(
-            count=1, since_startup=1, peak=2, peak_fivemin=1, sps_last=3
-        )
+        stats = SessionStats(count=1, since_startup=1, peak=2, peak_fivemin=1, sps_last=3)
+        monkeypatch.setattr(switch.sessions, "stats", lambda: stats)
         result = await switch.execute_api("status", "")
         await switch.stop()
         return result.output
@@ -148,7 +148,7 @@ def test_api_event_after_the_command_with_stripped_values() -> None:
 
 
 def test_unknown_and_failing_commands() -> None:
-    registry = ApiRegistry()
+    registry = Module("mod_test")
 
     @registry.command("fails")
     def fails(call: ApiCall) -> bool:
@@ -160,7 +160,7 @@ def test_unknown_and_failing_commands() -> None:
         raise RuntimeError("bug")
 
     async def body() -> tuple[ApiResult, ApiResult, ApiResult, int]:
-        switch = Switch(SwitchConfig.recording(), registry=registry)
+        switch = Switch(SwitchConfig.recording(), builtins=False, modules=[registry])
         seen: list[Event] = []
         switch.subscribe_events(seen.append)
         a = await switch.execute_api("nosuch", "x")
@@ -259,12 +259,14 @@ def test_small_commands() -> None:
     assert out["log"] == "-ERR\n"
 
 
-def test_hupall_reaches_the_channel_layer_hook() -> None:
+def test_hupall_reaches_the_channel_layer(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[HangupCause, list[tuple[str, str]]]] = []
 
     async def body() -> None:
         switch = Switch(SwitchConfig.recording())
-        switch.hooks.hupall = lambda cause, pairs: calls.append((cause, list(pairs)))
+        monkeypatch.setattr(
+            switch.sessions, "hupall", lambda cause, pairs: calls.append((cause, list(pairs)))
+        )
         await switch.execute_api("hupall", "NORMAL_CLEARING dest 1000")
         await switch.execute_api("fsctl", "hupall")
 
@@ -363,7 +365,7 @@ def test_eval_and_expand() -> None:
     assert [v for n, v in expand_event.headers if n == "API-Command"] == ["expand", "echo"]
 
 
-def test_eval_with_a_session_handle() -> None:
+def test_eval_with_a_session_handle(monkeypatch: pytest.MonkeyPatch) -> None:
     class Handle:
         uuid = "u-1"
         name = "loopback/1"
@@ -379,7 +381,9 @@ def test_eval_with_a_session_handle() -> None:
 
     async def body() -> str:
         switch = Switch(SwitchConfig.recording())
-        switch.hooks.find_session = lambda uuid: Handle() if uuid == "u-1" else None
+        monkeypatch.setattr(
+            switch.sessions, "find_session", lambda uuid: Handle() if uuid == "u-1" else None
+        )
         return (await switch.execute_api("eval", "uuid:u-1 ${variable_dest}/${Unique-ID}")).output
 
     assert run(body()) == "1000/u-1"
@@ -572,7 +576,7 @@ def test_log_command_goes_through_the_core_level() -> None:
     )
 
 
-def test_show_renders_rows_from_the_hook() -> None:
+def test_show_renders_rows_from_the_channel_layer(monkeypatch: pytest.MonkeyPatch) -> None:
     rows = [["u-1", "inbound", "x&y<z>", "é"], ["u-2", "outbound", "", "b"]]
 
     def show_rows(table: str) -> tuple[list[str], list[list[str]]]:
@@ -580,7 +584,7 @@ def test_show_renders_rows_from_the_hook() -> None:
 
     async def body() -> list[str]:
         switch = Switch(SwitchConfig.recording())
-        switch.hooks.show_rows = show_rows
+        monkeypatch.setattr(switch.sessions, "show_rows", show_rows)
         lines = [
             "channels",
             "channels count",

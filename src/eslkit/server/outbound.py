@@ -11,7 +11,7 @@ swallowed (only ``connect`` writes its own), ``full`` gating (in the command tab
   then parks the channel; queued ``sendmsg`` commands run in the park loop. When the park
   ends, ``resume`` sends the channel on with the next dialplan action.
 
-The application is registered into the switch's registry by the server (:func:`register`),
+The application is loaded into the switch by the server (:func:`register`),
 so the switch never imports the server. If no host connects it logs ``Socket Error!`` and
 returns: the dialplan continues.
 """
@@ -28,8 +28,9 @@ from eslkit.protocol.command import Command
 from eslkit.protocol.names import ChannelState
 from eslkit.server.listener import Listener
 from eslkit.server.sessions import resume_wanted
-from eslkit.switch.apps import AppContext, application
+from eslkit.switch.apps import AppContext
 from eslkit.switch.dialstring import parse_socket_app_data
+from eslkit.switch.modules import Module
 
 if TYPE_CHECKING:
     from eslkit.server.sessions import SessionSupport
@@ -47,9 +48,15 @@ _SERVERS: weakref.WeakKeyDictionary[Switch, tuple[EventSocketServer, SessionSupp
     weakref.WeakKeyDictionary()
 )
 
+#: mod_event_socket's dialplan application, loaded into a switch when a server serves it.
+module = Module("mod_event_socket")
+
+
 def register(server: EventSocketServer, support: SessionSupport) -> None:
-    """Route the ``socket`` application of ``server``'s switch to ``server``."""
+    """Load the ``socket`` application into ``server``'s switch and route it to ``server``."""
     _SERVERS[support.switch] = (server, support)
+    if module not in support.switch.modules.loaded:
+        support.switch.load_module(module)
 
 
 def _log(ctx: AppContext, level: int, text: str, line: int) -> None:
@@ -59,7 +66,7 @@ def _log(ctx: AppContext, level: int, text: str, line: int) -> None:
     )  # fmt: skip
 
 
-@application("socket", "Connect to a socket", "<ip>[:<port>]")
+@module.application("socket", "Connect to a socket", "<ip>[:<port>]")
 async def socket_app(ctx: AppContext, data: str) -> None:
     """The ``socket`` dialplan application (``socket_function``)."""
     found = _SERVERS.get(ctx.switch)

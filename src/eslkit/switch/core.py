@@ -1,8 +1,13 @@
 """The simulated switch's core: configuration, event bus, clock, scheduler, logs, API.
 
 :class:`Switch` implements :class:`eslkit.server.backend.SwitchInterface` on one asyncio
-event loop, without threads. The channel layer plugs in through :class:`SwitchHooks`
-(session lookup, session counts, ``show`` rows, ``hupall``, channel data for expansions).
+event loop, without threads. It is composed in :meth:`Switch.__init__`, in this order: the
+core services; the channel layer (:class:`~eslkit.switch.sessions.SessionManager`,
+``switch.sessions``, which the core asks for session lookup, counts, ``show`` rows,
+``hupall`` and channel data); then the loadable modules (``switch.modules``: API commands,
+dialplan applications, endpoints; see :mod:`eslkit.switch.modules`). What comes from the
+configuration rather than from the switch (the directory, ``reloadxml``) is plugged in
+through :class:`SwitchHooks`.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import socket
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -28,6 +33,7 @@ from eslkit.switch.logging import LogHub, TextChannel, format_log_text
 
 if TYPE_CHECKING:
     from eslkit.switch.channel import Channel
+    from eslkit.switch.modules import Module
 
 __all__ = [
     "HEARTBEAT_SITE",
@@ -191,15 +197,8 @@ ShowRows = Callable[[str], tuple[Sequence[str], Sequence[Sequence[str]]]]
 
 @dataclass(slots=True)
 class SwitchHooks:
-    """Where the channel layer (and the server) plug into the core. All optional."""
+    """What the configuration provides, when there is one (``eslkit.bootstrap`` sets them)."""
 
-    find_session: Callable[[str], Channel | None] | None = None
-    session_stats: Callable[[], SessionStats] | None = None
-    show_rows: ShowRows | None = None
-    #: ``switch_core_session_hupall[_matching_vars]``: cause, and the var/value pairs.
-    hupall: Callable[[HangupCause, Sequence[tuple[str, str]]], None] | None = None
-    #: ``switch_channel_event_set_data``: append a channel's data to an event.
-    channel_data: Callable[[Channel, Event], None] | None = None
     #: ``switch_xml_reload``: returns the error text, ``"Success"`` when fine.
     reloadxml: Callable[[], str] | None = None
     #: ``switch_xml_locate_user_merged``: (user id, params, variables) or None.
@@ -289,9 +288,18 @@ class Switch:
     """The simulated switch's core services, behind :class:`SwitchInterface`."""
 
     def __init__(
-        self, config: SwitchConfig | None = None, *, registry: ApiRegistry | None = None
+        self,
+        config: SwitchConfig | None = None,
+        *,
+        modules: Iterable[Module] = (),
+        builtins: bool = True,
+        entry_points: bool = True,
     ) -> None:
-        from eslkit.switch.apis import builtin_registry
+        """Compose a switch: core services, the channel layer, then the modules: the
+        built-in ones (unless ``builtins`` is False), those of the ``eslkit.switch``
+        entry-point group (unless ``entry_points`` is False), then ``modules``."""
+        from eslkit.switch.modules import Modules, builtin_modules, entry_point_modules
+        from eslkit.switch.sessions import SessionManager
 
         self.config = config if config is not None else SwitchConfig()
         cfg = self.config
@@ -302,7 +310,9 @@ class Switch:
         self.bus = EventBus(self.identity, on_error=self.report_error)
         self.logs = LogHub(cfg.loglevel, cfg.debug_level)
         self.hooks = SwitchHooks()
-        self.api = ApiEngine(self, registry if registry is not None else builtin_registry())
+        self.api = ApiEngine(self, ApiRegistry())
+        #: The loaded modules and what they provide (applications, endpoints).
+        self.modules = Modules(self.api.registry)
         for alias, command in cfg.aliases.items():
             self.api.set_alias(f"add {alias} {command}")
         self.scheduler = Scheduler(self.clock, self._schedule_event, self.report_error)
@@ -327,10 +337,21 @@ class Switch:
         self._jobs: set[asyncio.Task[None]] = set()
         self._stopper: asyncio.Task[None] | None = None
         self._seed_globals()
-        from eslkit.switch.sessions import SessionManager
-
-        #: The channel layer (installs ``hooks`` and the channel API commands).
+        #: The channel layer: creates, runs, finds and counts channels.
         self.sessions = SessionManager(self)
+        if builtins:
+            for module in builtin_modules():
+                self.load_module(module)
+        if entry_points:
+            for module in entry_point_modules():
+                self.load_module(module)
+        for module in modules:
+            self.load_module(module)
+
+    def load_module(self, module: Module) -> None:
+        """Add ``module``'s API commands, applications and endpoints to this switch (a
+        same-named earlier one is replaced)."""
+        self.modules.load(module)
 
     def _seed_globals(self) -> None:
         cfg = self.config
@@ -392,11 +413,10 @@ class Switch:
             function="switch_core_destroy",
             line=3041,
         )
-        if self.hooks.hupall is not None:
-            try:
-                self.hooks.hupall(HangupCause.SYSTEM_SHUTDOWN, ())
-            except Exception as exc:
-                self.report_error(exc)
+        try:
+            self.sessions.hupall(HangupCause.SYSTEM_SHUTDOWN, ())
+        except Exception as exc:
+            self.report_error(exc)
         self.log(
             0,
             "Clean up modules.\n",
@@ -480,9 +500,8 @@ class Switch:
         return self._idle.read()
 
     def session_stats(self) -> SessionStats:
-        """Session counters from the channel layer (all zero without one)."""
-        hook = self.hooks.session_stats
-        return hook() if hook is not None else SessionStats()
+        """Session counters from the channel layer."""
+        return self.sessions.stats()
 
     # ------------------------------------------------------------------ events
     def subscribe_events(self, callback: Callable[[Event], None]) -> Callable[[], None]:
@@ -650,9 +669,8 @@ class Switch:
         return await self.api.execute_console(line)
 
     def find_session(self, uuid: str) -> Channel | None:
-        """A live channel by UUID, or None (always None until channels exist)."""
-        hook = self.hooks.find_session
-        return hook(uuid) if hook is not None else None
+        """A live channel by UUID, or None."""
+        return self.sessions.find_session(uuid)
 
     async def expand(
         self, text: str, event: Event | None = None, session: Channel | None = None

@@ -31,7 +31,7 @@ from eslkit.protocol.event import Event
 from eslkit.protocol.names import ChannelState, EventType, HangupCause, hangup_cause_from_string
 from eslkit.protocol.records import CallingSite
 from eslkit.switch import channel_events as ce
-from eslkit.switch.apps import AppContext, AppRunner, get_application
+from eslkit.switch.apps import AppContext, AppRunner
 from eslkit.switch.channel import CallState, Channel, SessionEvent
 from eslkit.switch.dialplan import switch_true
 from eslkit.switch.expand import c_atoi
@@ -228,7 +228,7 @@ class SessionRunner(AppRunner):
         event_uuid_name: str | None = None,
     ) -> bool:
         """``switch_core_session_execute_application``: EXECUTE, run, EXECUTE_COMPLETE."""
-        app = get_application(application)
+        app = self.switch.modules.application(application)
         if app is None:
             self.switch.log(
                 3,

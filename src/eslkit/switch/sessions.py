@@ -1,8 +1,10 @@
-"""The session registry: creates, starts, finds and counts channels; plugs into the core.
+"""The session registry: creates, starts, finds and counts channels.
 
-``SessionManager(switch)`` installs the :class:`~eslkit.switch.core.SwitchHooks` of the
-channel layer (find_session, session_stats, show_rows, hupall, channel_data) and registers
-the channel API commands (originate, uuid_*).
+The switch builds one (``switch.sessions``) and asks it for what the core needs of the
+channel layer: :meth:`~SessionManager.find_session`, :meth:`~SessionManager.stats`,
+:meth:`~SessionManager.show_rows`, :meth:`~SessionManager.hupall`,
+:meth:`~SessionManager.channel_data`. The channel API commands (originate, uuid_*) are a
+module of their own (:mod:`eslkit.switch.apis.channel_commands`).
 """
 
 from __future__ import annotations
@@ -59,15 +61,6 @@ class SessionManager:
         self._sps_peak = 0
         self._endpoints: dict[str, Endpoint] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        hooks = switch.hooks
-        hooks.find_session = self.find_session
-        hooks.session_stats = self.stats
-        hooks.show_rows = self.show_rows
-        hooks.hupall = self.hupall
-        hooks.channel_data = self.channel_data
-        from eslkit.switch.apis.channel_commands import commands
-
-        switch.api.registry.include(commands)
 
     # ------------------------------------------------------------------ lookup
     def find_session(self, uuid: str) -> Channel | None:
@@ -83,7 +76,7 @@ class SessionManager:
         return self._endpoints.get(channel.uuid)
 
     def channel_data(self, session: Channel, event: Event) -> None:
-        """SwitchHooks.channel_data: append the channel's data to ``event``."""
+        """``switch_channel_event_set_data``: append the channel's data to ``event``."""
         channel = self.channels.get(session.uuid)
         if channel is not None:
             ce.event_set_data(channel, event)
@@ -195,9 +188,7 @@ class SessionManager:
 
     def outgoing(self, request: OutgoingRequest) -> Channel | HangupCause:
         """Create an outgoing channel through the request's endpoint."""
-        from eslkit.switch.endpoints import endpoint_registry
-
-        endpoint = endpoint_registry().get(request.endpoint)
+        endpoint = self.switch.modules.endpoint(request.endpoint)
         if endpoint is None:
             return HangupCause.CHAN_NOT_IMPLEMENTED
         if self.switch.no_new_sessions or self.switch.no_new_outbound:
@@ -206,7 +197,7 @@ class SessionManager:
             return HangupCause.SWITCH_CONGESTION
         return endpoint.outgoing(self, request)
 
-    # ------------------------------------------------------------------ hooks
+    # ------------------------------------------------------------------ what the core asks
     def stats(self) -> SessionStats:
         """Counters for ``status`` and HEARTBEAT."""
         from eslkit.switch.core import SessionStats

@@ -1,22 +1,8 @@
-"""The simulated switch's built-in API commands, one registry per module.
+"""The simulated switch's built-in API commands (mod_commands), one
+:class:`~eslkit.switch.modules.Module` per file: ``core_commands`` (status, global
+variables, events, logs, scheduling, ...), ``show``, ``channel_commands`` (originate,
+uuid_*), ``media_commands`` (uuid_bridge, uuid_broadcast, uuid_record, uuid_send_dtmf).
 
-The channel layer adds its own (``originate``, ``uuid_*``) by registering more commands on
-``switch.api.registry`` or by adding a module here.
+They are listed in :func:`eslkit.switch.modules.builtin_modules`; a new file here is added
+to that list. The media and bridge work is done by :mod:`eslkit.switch.ivr`.
 """
-
-from __future__ import annotations
-
-from eslkit.switch.api import ApiRegistry
-
-__all__ = ["builtin_registry"]
-
-
-def builtin_registry() -> ApiRegistry:
-    """A fresh registry holding every built-in command."""
-    from eslkit.switch.apis import core_commands, media_commands, show
-
-    registry = ApiRegistry()
-    registry.include(core_commands.commands)
-    registry.include(show.commands)
-    registry.include(media_commands.commands)
-    return registry

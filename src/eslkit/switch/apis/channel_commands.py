@@ -7,17 +7,18 @@ from typing import TYPE_CHECKING
 from eslkit.protocol.names import HangupCause, hangup_cause_from_string
 from eslkit.protocol.urlcode import url_encode
 from eslkit.switch import channel_events as ce
-from eslkit.switch.api import ApiCall, ApiRegistry
+from eslkit.switch.api import ApiCall
 from eslkit.switch.dialstring import OriginateUsageError, parse_originate_args
 from eslkit.switch.expand import separate_string, split_var_assignments
+from eslkit.switch.modules import Module
 
 if TYPE_CHECKING:
     from eslkit.switch.channel import Channel
     from eslkit.switch.sessions import SessionManager
 
-__all__ = ["commands"]
+__all__ = ["module"]
 
-commands = ApiRegistry()
+module = Module("mod_commands")
 
 NO_CHANNEL = "-ERR No such channel!\n"
 
@@ -46,7 +47,7 @@ def _find(call: ApiCall, uuid: str) -> Channel | None:
     return _manager(call).find_session(uuid)
 
 
-@commands.command("originate", "Originate a call", "<call url> <exten>|&<application_name>(<app_args>) [<dialplan>] [<context>] [<cid_name>] [<cid_num>] [<timeout_sec>]")
+@module.command("originate", "Originate a call", "<call url> <exten>|&<application_name>(<app_args>) [<dialplan>] [<context>] [<cid_name>] [<cid_num>] [<timeout_sec>]")
 async def originate_cmd(call: ApiCall) -> None:
     """``+OK <uuid>`` / ``-ERR <CAUSE>`` / usage."""
     from eslkit.switch.originate import originate, start_after_originate
@@ -74,13 +75,13 @@ async def originate_cmd(call: ApiCall) -> None:
     call.write(f"+OK {channel.uuid}\n")
 
 
-@commands.command("uuid_exists", "Check if a uuid exists", "<uuid>")
+@module.command("uuid_exists", "Check if a uuid exists", "<uuid>")
 def uuid_exists(call: ApiCall) -> None:
     """``true`` / ``false``."""
     call.write("true" if call.arg and _find(call, call.arg) is not None else "false")
 
 
-@commands.command("uuid_getvar", "Get a variable from a channel", "<uuid> <var>")
+@module.command("uuid_getvar", "Get a variable from a channel", "<uuid> <var>")
 def uuid_getvar(call: ApiCall) -> None:
     """The value, ``_undef_``, or an error."""
     argv = separate_string(call.arg, " ", 3) if call.arg else []
@@ -106,7 +107,7 @@ def uuid_getvar(call: ApiCall) -> None:
     call.write(value if value is not None else "_undef_")
 
 
-@commands.command("uuid_setvar", "Set a variable", "<uuid> <var> [value]")
+@module.command("uuid_setvar", "Set a variable", "<uuid> <var> [value]")
 def uuid_setvar(call: ApiCall) -> None:
     """``+OK`` and the usual errors."""
     found = _channel_and_args(call, 3, "-USAGE: <uuid> <var> [value]\n", min_args=2)
@@ -120,7 +121,7 @@ def uuid_setvar(call: ApiCall) -> None:
     call.write("+OK\n")
 
 
-@commands.command("uuid_setvar_multi", "Set multiple variables", "<uuid> <var>=<value>;<var>=<value>...")
+@module.command("uuid_setvar_multi", "Set multiple variables", "<uuid> <var>=<value>;<var>=<value>...")
 def uuid_setvar_multi(call: ApiCall) -> None:
     """``+OK``; an unknown channel gets the error and then the usage (FreeSWITCH falls through)."""
     usage = "-USAGE: <uuid> <var>=<value>;<var>=<value>...\n"
@@ -139,7 +140,7 @@ def uuid_setvar_multi(call: ApiCall) -> None:
     call.write("+OK\n")
 
 
-@commands.command("uuid_kill", "Kill channel", "<uuid> [cause]")
+@module.command("uuid_kill", "Kill channel", "<uuid> [cause]")
 def uuid_kill(call: ApiCall) -> None:
     """Hang up (NORMAL_CLEARING by default)."""
     found = _channel_and_args(call, 2, "-USAGE: <uuid> [cause]\n")
@@ -151,14 +152,14 @@ def uuid_kill(call: ApiCall) -> None:
     call.write("+OK\n")
 
 
-@commands.command("uuid_answer", "answer", "<uuid>")
+@module.command("uuid_answer", "answer", "<uuid>")
 def uuid_answer(call: ApiCall) -> None:
     """``+OK`` or ``-ERROR``."""
     channel = _find(call, call.arg) if call.arg else None
     call.write("+OK\n" if channel is not None and channel.answer() else "-ERROR\n")
 
 
-@commands.command("uuid_park", "Park channel", "<uuid>")
+@module.command("uuid_park", "Park channel", "<uuid>")
 def uuid_park(call: ApiCall) -> None:
     """Park the channel (its applications stop)."""
     channel = _find(call, call.arg) if call.arg else None
@@ -169,7 +170,7 @@ def uuid_park(call: ApiCall) -> None:
     call.write("+OK\n")
 
 
-@commands.command("uuid_transfer", "Transfer a session", "<uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]")
+@module.command("uuid_transfer", "Transfer a session", "<uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]")
 def uuid_transfer(call: ApiCall) -> None:
     """``switch_ivr_session_transfer``."""
     usage = "-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n"
@@ -194,7 +195,7 @@ def uuid_transfer(call: ApiCall) -> None:
     call.write("+OK\n")
 
 
-@commands.command("uuid_dump", "Dump session vars", "<uuid> [format]")
+@module.command("uuid_dump", "Dump session vars", "<uuid> [format]")
 def uuid_dump(call: ApiCall) -> None:
     """A CHANNEL_DATA event: txt (URL-encoded plain), plain (raw values), json, xml."""
     found = _channel_and_args(call, 2, "-USAGE: <uuid> [format]\n")
@@ -213,7 +214,7 @@ def uuid_dump(call: ApiCall) -> None:
         call.write("".join(f"{k}: {url_encode(v)}\n" for k, v in event.headers))
 
 
-@commands.command("uuid_hold", "Place a channel on hold", "[off|toggle] <uuid> [<display>]")
+@module.command("uuid_hold", "Place a channel on hold", "[off|toggle] <uuid> [<display>]")
 def uuid_hold(call: ApiCall) -> None:
     """Hold/unhold: call state HELD/ACTIVE."""
     from eslkit.switch.channel import CallState
@@ -232,7 +233,7 @@ def uuid_hold(call: ApiCall) -> None:
     call.write("+OK Success\n")
 
 
-@commands.command("uuid_break", "Break out of media sent to channel", "<uuid> [all]")
+@module.command("uuid_break", "Break out of media sent to channel", "<uuid> [all]")
 def uuid_break(call: ApiCall) -> None:
     """Interrupt the running application."""
     found = _channel_and_args(call, 2, "-USAGE: <uuid> [all]\n")

@@ -19,18 +19,19 @@ from eslkit.protocol.names import (
 )
 from eslkit.protocol.records import CallingSite
 from eslkit.protocol.urlcode import url_decode, url_encode
-from eslkit.switch.api import ApiCall, ApiRegistry
+from eslkit.switch.api import ApiCall
 from eslkit.switch.clock import ScheduledTask
 from eslkit.switch.events import add_header
 from eslkit.switch.expand import c_atoi, separate_string
 from eslkit.switch.logging import LOG_INVALID, level_name, parse_level
+from eslkit.switch.modules import Module
 
 if TYPE_CHECKING:
     from eslkit.switch.core import Switch
 
-__all__ = ["CTL_SYNTAX", "MODULES", "commands"]
+__all__ = ["CTL_SYNTAX", "MODULES", "module"]
 
-commands = ApiRegistry()
+module = Module("mod_commands")
 
 UPTIME_SYNTAX = "[us|ms|s|m|h|d|microseconds|milliseconds|seconds|minutes|hours|days]"
 CTL_SYNTAX = (
@@ -84,19 +85,19 @@ def _strtol(text: str) -> int:
 
 
 # ---------------------------------------------------------------------- identity
-@commands.command("hostname", "Return the system hostname", "")
+@module.command("hostname", "Return the system hostname", "")
 def hostname(call: ApiCall) -> None:
     """The switch's hostname (no newline)."""
     call.write(call.switch.config.hostname)
 
 
-@commands.command("switchname", "Return the switch name", "")
+@module.command("switchname", "Return the switch name", "")
 def switchname(call: ApiCall) -> None:
     """The switch name (no newline)."""
     call.write(call.switch.config.switchname)
 
 
-@commands.command("version", "Version", "[short]")
+@module.command("version", "Version", "[short]")
 def version(call: ApiCall) -> None:
     """``FreeSWITCH Version <full> (<human>)``, or ``<major>.<minor>.<micro>`` for ``short``."""
     cfg = call.switch.config
@@ -110,7 +111,7 @@ def version(call: ApiCall) -> None:
         call.write(f"FreeSWITCH Version {cfg.version_full} ({cfg.version_full_human})\n")
 
 
-@commands.command("status", "Show current status", "")
+@module.command("status", "Show current status", "")
 def status(call: ApiCall) -> None:
     """The eight-line status report."""
     from eslkit.switch.core import uptime_text
@@ -149,7 +150,7 @@ _UPTIME_UNITS = {
 }
 
 
-@commands.command("uptime", "Show uptime", UPTIME_SYNTAX)
+@module.command("uptime", "Show uptime", UPTIME_SYNTAX)
 def uptime(call: ApiCall) -> None:
     """Uptime in the given unit (seconds by default)."""
     scale = _UPTIME_UNITS.get(call.arg.lower())
@@ -160,19 +161,19 @@ def uptime(call: ApiCall) -> None:
 
 
 # ---------------------------------------------------------------------- strings
-@commands.command("create_uuid", "Create a uuid", "")
+@module.command("create_uuid", "Create a uuid", "")
 def create_uuid(call: ApiCall) -> None:
     """A new lowercase UUID (no newline)."""
     call.write(new_uuid())
 
 
-@commands.command("echo", "Echo", "<data>")
+@module.command("echo", "Echo", "<data>")
 def echo(call: ApiCall) -> None:
     """The argument, as is."""
     call.write(call.arg)
 
 
-@commands.command("md5", "Return md5 hash", "<data>")
+@module.command("md5", "Return md5 hash", "<data>")
 def md5(call: ApiCall) -> None:
     """The hex MD5 of the argument, or ``!err!`` for none."""
     if not call.arg:
@@ -185,31 +186,31 @@ def md5(call: ApiCall) -> None:
         )
 
 
-@commands.command("url_encode", "Url encode a string", "<string>")
+@module.command("url_encode", "Url encode a string", "<string>")
 def url_encode_command(call: ApiCall) -> None:
     """``switch_url_encode`` of the argument."""
     call.write(url_encode(call.arg))
 
 
-@commands.command("url_decode", "Url decode a string", "<string>")
+@module.command("url_decode", "Url decode a string", "<string>")
 def url_decode_command(call: ApiCall) -> None:
     """``switch_url_decode`` of the argument (``+`` stays ``+``)."""
     call.write(url_decode(call.arg))
 
 
-@commands.command("toupper", "Upper Case a string", "<string>")
+@module.command("toupper", "Upper Case a string", "<string>")
 def toupper(call: ApiCall) -> None:
     """The argument in upper case (ASCII)."""
     call.write("".join(ch.upper() if ch.isascii() else ch for ch in call.arg))
 
 
-@commands.command("tolower", "Lower Case a string", "<string>")
+@module.command("tolower", "Lower Case a string", "<string>")
 def tolower(call: ApiCall) -> None:
     """The argument in lower case (ASCII)."""
     call.write("".join(ch.lower() if ch.isascii() else ch for ch in call.arg))
 
 
-@commands.command("msleep", "Sleep N milliseconds", "<milliseconds>")
+@module.command("msleep", "Sleep N milliseconds", "<milliseconds>")
 async def msleep(call: ApiCall) -> None:
     """Sleep (on the switch clock), then ``+OK``."""
     ms = _strtol(call.arg)
@@ -230,7 +231,7 @@ def _uuid_prefix(text: str) -> tuple[str, str]:
     return rest[:space][:79], rest[space + 1 :]
 
 
-@commands.command("eval", "eval (noop)", "[uuid:<uuid> ]<expression>")
+@module.command("eval", "eval (noop)", "[uuid:<uuid> ]<expression>")
 async def eval_command(call: ApiCall) -> None:
     """Expand variables in the expression (against a channel with ``uuid:``)."""
     if not call.arg:
@@ -243,12 +244,12 @@ async def eval_command(call: ApiCall) -> None:
     switch = call.switch
     event = switch.new_event(EventType.CHANNEL_DATA, EVAL_SITE)
     session = switch.find_session(session_uuid) if session_uuid else None
-    if session is not None and switch.hooks.channel_data is not None:
-        switch.hooks.channel_data(session, event)
+    if session is not None:
+        switch.sessions.channel_data(session, event)
     call.write(await switch.expand(text, event, session))
 
 
-@commands.command("expand", "Execute an api with variable expansion", "[uuid:<uuid> ]<cmd> <args>")
+@module.command("expand", "Execute an api with variable expansion", "[uuid:<uuid> ]<cmd> <args>")
 async def expand_command(call: ApiCall) -> None:
     """Expand the arguments (against the API event, plus a channel with ``uuid:``), then run."""
     if not call.arg:
@@ -263,8 +264,8 @@ async def expand_command(call: ApiCall) -> None:
     switch = call.switch
     session = switch.find_session(session_uuid) if session_uuid else None
     event = call.event
-    if session is not None and event is not None and switch.hooks.channel_data is not None:
-        switch.hooks.channel_data(session, event)
+    if session is not None and event is not None:
+        switch.sessions.channel_data(session, event)
     command, sep, arg = text.partition(" ")
     expanded = await switch.expand(arg, event, session) if sep else ""
     ok, _ = await call.execute(command, expanded, same_stream=True)
@@ -273,7 +274,7 @@ async def expand_command(call: ApiCall) -> None:
 
 
 # ---------------------------------------------------------------------- globals
-@commands.command("global_getvar", "Get global var", "<var>")
+@module.command("global_getvar", "Get global var", "<var>")
 def global_getvar(call: ApiCall) -> None:
     """A global variable's value; with no name, every global as ``name=value``."""
     switch = call.switch
@@ -283,7 +284,7 @@ def global_getvar(call: ApiCall) -> None:
     call.write(switch.get_global(call.arg) or "")
 
 
-@commands.command("global_setvar", "Set global var", GLOBAL_SETVAR_SYNTAX)
+@module.command("global_setvar", "Set global var", GLOBAL_SETVAR_SYNTAX)
 def global_setvar(call: ApiCall) -> None:
     """``name=value`` sets, ``name`` or ``name=`` unsets, ``name=value=expected`` is conditional."""
     if call.arg:
@@ -301,14 +302,14 @@ def global_setvar(call: ApiCall) -> None:
 
 
 # ---------------------------------------------------------------------- modules, xml
-@commands.command("module_exists", "Check if module exists", "<module>")
+@module.command("module_exists", "Check if module exists", "<module>")
 def module_exists(call: ApiCall) -> None:
     """``true``/``false``; nothing for no argument."""
     if call.arg:
         call.write("true" if call.arg in MODULES else "false")
 
 
-@commands.command("reloadxml", "Reload XML", "")
+@module.command("reloadxml", "Reload XML", "")
 def reloadxml(call: ApiCall) -> None:
     """Reload the XML (through the switch's hook) and fire RELOADXML."""
     switch = call.switch
@@ -320,7 +321,7 @@ def reloadxml(call: ApiCall) -> None:
 
 
 # ---------------------------------------------------------------------- logging
-@commands.command("log", "Log", LOG_SYNTAX)
+@module.command("log", "Log", LOG_SYNTAX)
 def log(call: ApiCall) -> None:
     """``log <level> <message>``: one line on the session log channel."""
     if not call.arg:
@@ -345,7 +346,7 @@ def log(call: ApiCall) -> None:
 
 
 # ---------------------------------------------------------------------- hupall
-@commands.command("hupall", "hupall", "<cause> [<var> <value>] [<var2> <value2>]")
+@module.command("hupall", "hupall", "<cause> [<var> <value>] [<var2> <value2>]")
 def hupall(call: ApiCall) -> None:
     """Hang up every channel (optionally those matching variables) with a cause."""
     cause = HangupCause.MANAGER_REQUEST
@@ -360,8 +361,7 @@ def hupall(call: ApiCall) -> None:
             if argv[i] and argv[i + 1]:
                 pairs.append((argv[i], argv[i + 1]))
     switch = call.switch
-    if switch.hooks.hupall is not None:
-        switch.hooks.hupall(cause, pairs)
+    switch.sessions.hupall(cause, pairs)
     name = hangup_cause_name(int(cause))
     if not pairs:
         call.write(f"+OK hangup all channels with cause {name}\n")
@@ -383,7 +383,7 @@ def _signed32(value: int) -> int:
     return value - (1 << 32) if value >= 1 << 31 else value
 
 
-@commands.command("fsctl", "FS control messages", CTL_SYNTAX)
+@module.command("fsctl", "FS control messages", CTL_SYNTAX)
 def fsctl(call: ApiCall) -> None:
     """Core controls: loglevel, max_sessions, sps, pause/resume, shutdown, checks, …"""
     if not call.arg:
@@ -395,8 +395,7 @@ def fsctl(call: ApiCall) -> None:
     arg1 = _arg(argv, 1)
     write = call.write
     if verb == "hupall":
-        if switch.hooks.hupall is not None:
-            switch.hooks.hupall(HangupCause.MANAGER_REQUEST, ())
+        switch.sessions.hupall(HangupCause.MANAGER_REQUEST, ())
         write("+OK\n")
     elif verb in ("pause", "resume"):
         flag = verb == "pause"
@@ -524,7 +523,7 @@ def fsctl(call: ApiCall) -> None:
         write(f"-ERR Invalid command\nUSAGE: fsctl {CTL_SYNTAX}\n")
 
 
-@commands.command("shutdown", "Shutdown", "")
+@module.command("shutdown", "Shutdown", "")
 def shutdown(call: ApiCall) -> None:
     """Stop the switch."""
     call.write("+OK\n")
@@ -558,7 +557,7 @@ async def _run_scheduled(task: ScheduledTask) -> None:
         task.runtime = switch.scheduler.now() + recur
 
 
-@commands.command("sched_api", "Schedule an api command", SCHED_SYNTAX)
+@module.command("sched_api", "Schedule an api command", SCHED_SYNTAX)
 def sched_api(call: ApiCall) -> None:
     """``sched_api +<secs>|@<every>|<epoch> <group> <command>[&]``: run a command later."""
     time_text, sep, rest = call.arg.partition(" ")
@@ -592,7 +591,7 @@ def sched_api(call: ApiCall) -> None:
     call.write(f"+OK Added: {task_id}\n")
 
 
-@commands.command("sched_del", "Delete a scheduled task", "<task_id>|<group_id>")
+@module.command("sched_del", "Delete a scheduled task", "<task_id>|<group_id>")
 def sched_del(call: ApiCall) -> None:
     """Delete a task by id, or every task of a group."""
     arg = call.arg
@@ -604,7 +603,7 @@ def sched_del(call: ApiCall) -> None:
     call.write(f"+OK Deleted: {count}\n")
 
 
-@commands.command("unsched_api", "Unschedule an api command", UNSCHED_SYNTAX)
+@module.command("unsched_api", "Unschedule an api command", UNSCHED_SYNTAX)
 def unsched_api(call: ApiCall) -> None:
     """Delete one task by id."""
     task_id = _strtol(call.arg) & 0xFFFFFFFF
@@ -613,7 +612,7 @@ def unsched_api(call: ApiCall) -> None:
 
 
 # ---------------------------------------------------------------------- bgapi
-@commands.command("bgapi", "Execute an api command in a thread", "<command>[ <arg>]")
+@module.command("bgapi", "Execute an api command in a thread", "<command>[ <arg>]")
 def bgapi(call: ApiCall) -> None:
     """Run a command in the background; a BACKGROUND_JOB carries its output."""
     job_uuid, text = _uuid_prefix(call.arg) if call.arg[:5].lower() == "uuid:" else ("", call.arg)
@@ -640,7 +639,7 @@ def bgapi(call: ApiCall) -> None:
 
 
 # ---------------------------------------------------------------------- console
-@commands.command("alias", "Alias", ALIAS_SYNTAX)
+@module.command("alias", "Alias", ALIAS_SYNTAX)
 def alias(call: ApiCall) -> None:
     """Add or delete console aliases."""
     if call.switch.api.set_alias(call.arg):
@@ -649,7 +648,7 @@ def alias(call: ApiCall) -> None:
         call.write(f"-USAGE: {ALIAS_SYNTAX}\n")
 
 
-@commands.command("console_complete", "", "<line>")
+@module.command("console_complete", "", "<line>")
 def console_complete(call: ApiCall) -> None:
     """Complete the first word of a console line against the API commands (fs_cli's tab)."""
     line = call.arg or " "

@@ -7,18 +7,19 @@ from typing import TYPE_CHECKING
 
 from eslkit.protocol.event import Event
 from eslkit.protocol.urlcode import url_decode
-from eslkit.switch.api import ApiCall, ApiRegistry
+from eslkit.switch.api import ApiCall
 from eslkit.switch.expand import c_atoi, separate_string
 from eslkit.switch.ivr.bridge import uuid_bridge as ivr_uuid_bridge
 from eslkit.switch.ivr.dtmf import send_dtmf_string
 from eslkit.switch.ivr.record import RECORDINGS, start_session_recording, stop_session_recording
+from eslkit.switch.modules import Module
 
 if TYPE_CHECKING:
     from eslkit.switch.channel import Channel
 
-__all__ = ["commands"]
+__all__ = ["module"]
 
-commands = ApiRegistry()
+module = Module("mod_commands")
 
 
 def _find(call: ApiCall, uuid: str) -> Channel | None:
@@ -26,7 +27,7 @@ def _find(call: ApiCall, uuid: str) -> Channel | None:
 
 
 # ------------------------------------------------------------------------- uuid_bridge
-@commands.command("uuid_bridge", "Bridge call legs", "<uuid> <other_uuid>")
+@module.command("uuid_bridge", "Bridge call legs", "<uuid> <other_uuid>")
 def uuid_bridge(call: ApiCall) -> None:
     """``+OK <other>`` (or the fallback uuid), ``-ERR Invalid uuid``, usage."""
     argv = separate_string(call.arg, " ", 4) if call.arg else []
@@ -57,7 +58,7 @@ def _queue_execute(channel: Channel, app: str, path: str, *, hold_bleg: bool) ->
     return channel.queue_private_message(message)
 
 
-@commands.command("uuid_broadcast", "Execute dialplan application", "<uuid> <path> [aleg|bleg|holdb|both]")
+@module.command("uuid_broadcast", "Execute dialplan application", "<uuid> <path> [aleg|bleg|holdb|both]")
 def uuid_broadcast(call: ApiCall) -> None:
     """``switch_ivr_broadcast``: queue ``playback <path>`` (or ``app::args``) on the leg(s);
     ``app!cause`` is accepted and the cause ignored."""
@@ -99,7 +100,7 @@ def _parse_vars(text: str) -> list[tuple[str, str]]:
     return out
 
 
-@commands.command("uuid_record", "Record session audio", "<uuid> [start|stop|mask|unmask] <path> [<limit>] [<recording_vars>]")
+@module.command("uuid_record", "Record session audio", "<uuid> [start|stop|mask|unmask] <path> [<limit>] [<recording_vars>]")
 def uuid_record(call: ApiCall) -> None:
     """Session recording: ``+OK Success`` / ``-ERR Cannot locate session!`` / the per-action
     errors / usage. ``stop all`` stops every recording of the channel."""
@@ -131,7 +132,7 @@ def uuid_record(call: ApiCall) -> None:
 
 
 # ------------------------------------------------------------------------- uuid_send_dtmf
-@commands.command("uuid_send_dtmf", "Send dtmf digits", "<uuid> <dtmf_data>")
+@module.command("uuid_send_dtmf", "Send dtmf digits", "<uuid> <dtmf_data>")
 def uuid_send_dtmf(call: ApiCall) -> None:
     """``+OK <uuid> sent DTMF <digits>.`` / ``-ERR Cannot locate session!`` / usage.
 

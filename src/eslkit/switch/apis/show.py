@@ -14,12 +14,13 @@ import re
 from collections.abc import Sequence
 
 from eslkit.protocol.event import _xml_escape
-from eslkit.switch.api import ApiCall, ApiRegistry
+from eslkit.switch.api import ApiCall
 from eslkit.switch.expand import separate_string
+from eslkit.switch.modules import Module
 
-__all__ = ["CALL_COLUMNS", "CHANNEL_COLUMNS", "SHOW_SYNTAX", "commands", "render"]
+__all__ = ["CALL_COLUMNS", "CHANNEL_COLUMNS", "SHOW_SYNTAX", "module", "render"]
 
-commands = ApiRegistry()
+module = Module("mod_commands")
 
 SHOW_SYNTAX = (
     "codec|endpoint|application|api|dialplan|file|timer|calls [count]|channels [count|like <match string>]"
@@ -153,14 +154,11 @@ def _json(text: str) -> str:
 
 
 def _channel_rows(call: ApiCall, table: str) -> tuple[Sequence[str], Sequence[Sequence[str]]]:
-    hook = call.switch.hooks.show_rows
-    if hook is None:
-        return ((), ())
-    columns, rows = hook(table)
+    columns, rows = call.switch.sessions.show_rows(table)
     return columns, [[value if value is not None else "" for value in row] for row in rows]
 
 
-@commands.command("show", "Show various reports", SHOW_SYNTAX)
+@module.command("show", "Show various reports", SHOW_SYNTAX)
 async def show(call: ApiCall) -> None:
     """``show <what> [count|like <x>] [as json|xml|delim <d>]``."""
     await _show(call, call.arg)
@@ -302,7 +300,7 @@ def _all_interfaces(call: ApiCall) -> list[tuple[str, str, str]]:
     return sorted(found)
 
 
-@commands.command("help", "Show help for all the api commands", "")
+@module.command("help", "Show help for all the api commands", "")
 async def help_command(call: ApiCall) -> None:
     """``help``: every API command as ``name,syntax,description,module``."""
     if not call.arg:

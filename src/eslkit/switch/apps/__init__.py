@@ -1,26 +1,30 @@
-"""Dialplan applications: the registry, and what an application gets to work with.
+"""Dialplan applications: what an application gets to work with.
 
-Adding an application is one decorated coroutine in any module imported by
-:func:`load_builtin_applications`::
+An application is one decorated coroutine in a :class:`~eslkit.switch.modules.Module`::
 
-    from eslkit.switch.apps import AppContext, application
+    from eslkit.switch.apps import AppContext
+    from eslkit.switch.modules import Module
 
-    @application("beep", "Say beep")
+    module = Module("mod_example")
+
+    @module.application("beep", "Say beep")
     async def beep(ctx: AppContext, data: str) -> None:
         if not await ctx.sleep(1.0):      # interruptible, on the scaled clock
             return                        # uuid_break or hang-up
         ctx.channel.set_variable("beeped", "true")
 
+and the module is loaded into a switch (built-ins: :func:`eslkit.switch.modules.builtin_modules`;
+others: ``switch.load_module(module)`` or the ``eslkit.switch`` entry-point group).
+
 ``data`` is the application's argument, already ``${}``-expanded. The session task fires
 CHANNEL_EXECUTE before and CHANNEL_EXECUTE_COMPLETE after (``Application-Response`` is the
 ``current_application_response`` variable; :meth:`AppContext.set_response` sets it).
-An application that raises is reported to the switch and counts as completed.
+An application that raises is reported to the switch and counts as completed. The media
+and bridge machinery applications share with API commands is :mod:`eslkit.switch.ivr`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -30,19 +34,7 @@ from eslkit.switch.channel import Channel
 if TYPE_CHECKING:
     from eslkit.switch.core import Switch
 
-__all__ = [
-    "BUILTIN_MODULES",
-    "AppContext",
-    "Application",
-    "ApplicationFunction",
-    "application",
-    "get_application",
-    "load_builtin_applications",
-    "registered_applications",
-]
-
-#: Modules of ``eslkit.switch.apps`` holding built-in applications (other engineers append).
-BUILTIN_MODULES: list[str] = ["basic", "media", "bridge"]
+__all__ = ["AppContext", "AppRunner", "Application", "ApplicationFunction"]
 
 
 class AppContext:
@@ -127,43 +119,3 @@ class Application:
     function: ApplicationFunction
     description: str = ""
     syntax: str = ""
-
-
-_REGISTRY: dict[str, Application] = {}
-_loaded = False
-
-
-def application(name: str, description: str = "", syntax: str = "") -> Callable[[ApplicationFunction], ApplicationFunction]:
-    """Register the decorated coroutine as dialplan application ``name`` (a later
-    registration of the same name replaces the earlier)."""
-
-    def register(function: ApplicationFunction) -> ApplicationFunction:
-        _REGISTRY[name] = Application(name, function, description, syntax)
-        return function
-
-    return register
-
-
-def load_builtin_applications() -> None:
-    """Import every module in :data:`BUILTIN_MODULES` once (idempotent)."""
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    for module in BUILTIN_MODULES:
-        with contextlib.suppress(ModuleNotFoundError):
-            importlib.import_module(f"eslkit.switch.apps.{module}")
-
-
-def get_application(name: str) -> Application | None:
-    """The application called ``name`` (case-sensitive, as FreeSWITCH), or None."""
-    if not _loaded:
-        load_builtin_applications()
-    return _REGISTRY.get(name)
-
-
-def registered_applications() -> list[Application]:
-    """Every registered application, sorted by name."""
-    if not _loaded:
-        load_builtin_applications()
-    return sorted(_REGISTRY.values(), key=lambda app: app.name)

@@ -5,46 +5,49 @@ from __future__ import annotations
 from eslkit.protocol.names import EventType, HangupCause, hangup_cause_from_string
 from eslkit.protocol.records import CallingSite
 from eslkit.switch import channel_events as ce
-from eslkit.switch.apps import AppContext, application
+from eslkit.switch.apps import AppContext
 from eslkit.switch.expand import c_atoi, parse_set_assignment, separate_string, split_multiset
+from eslkit.switch.modules import Module
 
 __all__: list[str] = []
+
+module = Module("mod_dptools")
 
 _LOG_LEVELS = {"CONSOLE": 0, "ALERT": 1, "CRIT": 2, "ERR": 3, "WARNING": 4, "NOTICE": 5, "INFO": 6, "DEBUG": 7}
 _CUSTOM_SITE = CallingSite("mod_dptools.c", "event_function", 1)
 
 
-@application("answer", "Answer the call")
+@module.application("answer", "Answer the call")
 async def answer(ctx: AppContext, data: str) -> None:
     """Answer."""
     ctx.channel.answer()
 
 
-@application("pre_answer", "Pre-Answer the call")
+@module.application("pre_answer", "Pre-Answer the call")
 async def pre_answer(ctx: AppContext, data: str) -> None:
     """Early media."""
     ctx.channel.pre_answer()
 
 
-@application("ring_ready", "Indicate Ring_Ready")
+@module.application("ring_ready", "Indicate Ring_Ready")
 async def ring_ready(ctx: AppContext, data: str) -> None:
     """Ringing."""
     ctx.channel.ring_ready()
 
 
-@application("hangup", "Hangup the current channel", "[<cause>]")
+@module.application("hangup", "Hangup the current channel", "[<cause>]")
 async def hangup(ctx: AppContext, data: str) -> None:
     """Hang up with ``data`` as the cause (NORMAL_CLEARING by default)."""
     ctx.channel.hangup(hangup_cause_from_string(data) if data else HangupCause.NORMAL_CLEARING)
 
 
-@application("park", "Park")
+@module.application("park", "Park")
 async def park(ctx: AppContext, data: str) -> None:
     """Park until hang-up or transfer."""
     await ctx.park()
 
 
-@application("sleep", "Pause a channel", "<pausetime>")
+@module.application("sleep", "Pause a channel", "<pausetime>")
 async def sleep(ctx: AppContext, data: str) -> None:
     """Sleep ``data`` milliseconds (interruptible)."""
     ms = c_atoi(data)
@@ -52,7 +55,7 @@ async def sleep(ctx: AppContext, data: str) -> None:
         await ctx.sleep(ms / 1000.0)
 
 
-@application("set", "Set a channel variable", "<varname>=<value>")
+@module.application("set", "Set a channel variable", "<varname>=<value>")
 async def set_(ctx: AppContext, data: str) -> None:
     """Set (or, without a value, unset) a variable."""
     name, value = parse_set_assignment(data)
@@ -60,7 +63,7 @@ async def set_(ctx: AppContext, data: str) -> None:
         ctx.channel.set_variable(name, value)
 
 
-@application("export", "Set and export a channel variable for the channel calling the application", "<varname>=<value>")
+@module.application("export", "Set and export a channel variable for the channel calling the application", "<varname>=<value>")
 async def export(ctx: AppContext, data: str) -> None:
     """Set here and on the other leg."""
     name, value = parse_set_assignment(data)
@@ -69,14 +72,14 @@ async def export(ctx: AppContext, data: str) -> None:
         ctx.channel.set_variable_partner(name, value)
 
 
-@application("unset", "Unset a channel variable", "<varname>")
+@module.application("unset", "Unset a channel variable", "<varname>")
 async def unset(ctx: AppContext, data: str) -> None:
     """Unset a variable."""
     if data:
         ctx.channel.set_variable(data, None)
 
 
-@application("multiset", "Set many channel variables", "[^^<delim>]<varname>=<value> <var2>=<val2>")
+@module.application("multiset", "Set many channel variables", "[^^<delim>]<varname>=<value> <var2>=<val2>")
 async def multiset(ctx: AppContext, data: str) -> None:
     """Set several variables."""
     for name, value in split_multiset(data):
@@ -84,7 +87,7 @@ async def multiset(ctx: AppContext, data: str) -> None:
             ctx.channel.set_variable(name, value)
 
 
-@application("info", "Display Call Info")
+@module.application("info", "Display Call Info")
 async def info(ctx: AppContext, data: str) -> None:
     """Log the channel data at INFO."""
     event = ce.channel_data_event(ctx.channel)
@@ -92,7 +95,7 @@ async def info(ctx: AppContext, data: str) -> None:
     ctx.switch.log(6, f"CHANNEL_DATA:\n{text}", file="mod_dptools.c", function="info_function", line=1, session_uuid=ctx.channel.uuid)
 
 
-@application("log", "Logs to the logger", "<log_level> <log_string>")
+@module.application("log", "Logs to the logger", "<log_level> <log_string>")
 async def log(ctx: AppContext, data: str) -> None:
     """Log ``data`` (level first, DEBUG when it is not a level)."""
     level_text, _, message = data.partition(" ")
@@ -102,7 +105,7 @@ async def log(ctx: AppContext, data: str) -> None:
     ctx.switch.log(level, f"{message}\n", file="mod_dptools.c", function="log_function", line=1, session_uuid=ctx.channel.uuid)
 
 
-@application("event", "Fire an event", "<header>=<value>[,<header>=<value>]")
+@module.application("event", "Fire an event", "<header>=<value>[,<header>=<value>]")
 async def event(ctx: AppContext, data: str) -> None:
     """Fire a CUSTOM (or ``Event-Name``) event with the channel's data."""
     headers = [parse_set_assignment(item) for item in separate_string(data, ",")]
@@ -120,7 +123,7 @@ async def event(ctx: AppContext, data: str) -> None:
     ctx.switch.fire(new)
 
 
-@application("echo", "Echo audio")
+@module.application("echo", "Echo audio")
 async def echo(ctx: AppContext, data: str) -> None:
     """Echo: hold the call like park does, without CHANNEL_PARK."""
     while ctx.channel.ready:
@@ -130,7 +133,7 @@ async def echo(ctx: AppContext, data: str) -> None:
             break
 
 
-@application("transfer", "Transfer a channel", "<exten> [<dialplan> <context>]")
+@module.application("transfer", "Transfer a channel", "<exten> [<dialplan> <context>]")
 async def transfer(ctx: AppContext, data: str) -> None:
     """Transfer to ``exten`` in ``context``."""
     argv = separate_string(data, " ", 4) if data else []
@@ -139,7 +142,7 @@ async def transfer(ctx: AppContext, data: str) -> None:
     ctx.transfer(argv[0], argv[1] if len(argv) > 1 else "XML", argv[2] if len(argv) > 2 else "default")
 
 
-@application("sched_hangup", "Schedule a hangup in the future", "[+]<time> [<cause>]")
+@module.application("sched_hangup", "Schedule a hangup in the future", "[+]<time> [<cause>]")
 async def sched_hangup(ctx: AppContext, data: str) -> None:
     """Hang up after (``+N``) or at (epoch ``N``) a time, switch clock."""
     argv = separate_string(data, " ", 3) if data else []
@@ -156,7 +159,7 @@ async def sched_hangup(ctx: AppContext, data: str) -> None:
     ctx.switch.spawn(later())
 
 
-@application("sched_transfer", "Schedule a transfer in the future", "[+]<time> <extension> <dialplan> <context>")
+@module.application("sched_transfer", "Schedule a transfer in the future", "[+]<time> <extension> <dialplan> <context>")
 async def sched_transfer(ctx: AppContext, data: str) -> None:
     """Transfer after (``+N``) or at (epoch ``N``) a time."""
     argv = separate_string(data, " ", 5) if data else []

@@ -5,10 +5,13 @@ string and bridge the answered peer to the calling channel; the machinery is
 from __future__ import annotations
 
 from eslkit.protocol.names import HangupCause
-from eslkit.switch.apps import AppContext, application
+from eslkit.switch.apps import AppContext
 from eslkit.switch.ivr.bridge import bridge_channels, bridge_originate, end_of_bridge, handle_cause
+from eslkit.switch.modules import Module
 
 __all__: list[str] = []
+
+module = Module("mod_dptools")
 
 _DIALSTATUS = {
     HangupCause.ORIGINATOR_CANCEL: "CANCEL",
@@ -20,7 +23,7 @@ _DIALSTATUS = {
 }
 
 
-@application("bridge", "Bridge Audio", "<channel_url>")
+@module.application("bridge", "Bridge Audio", "<channel_url>")
 async def bridge(ctx: AppContext, data: str) -> None:
     """Originate ``data`` and bridge the answered peer to this channel."""
     caller = ctx.channel

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 
 from eslkit.protocol.names import HangupCause
-from eslkit.switch.apps import AppContext, application
+from eslkit.switch.apps import AppContext
 from eslkit.switch.channel import Channel, Dtmf
 from eslkit.switch.expand import c_atoi, separate_string
 from eslkit.switch.ivr.digits import ivr_read, play_and_get_digits
@@ -23,8 +23,11 @@ from eslkit.switch.ivr.play import DigitHandler, play_file
 from eslkit.switch.ivr.record import record_file
 from eslkit.switch.ivr.sources import RATE
 from eslkit.switch.ivr.wait import MediaStatus, media_wait
+from eslkit.switch.modules import Module
 
 __all__ = ["terminator_handler"]
+
+module = Module("mod_dptools")
 
 
 def terminator_handler(channel: Channel) -> DigitHandler:
@@ -47,7 +50,7 @@ def terminator_handler(channel: Channel) -> DigitHandler:
     return handle
 
 
-@application("playback", "Playback File", "<path>")
+@module.application("playback", "Playback File", "<path>")
 async def playback(ctx: AppContext, data: str) -> None:
     """Play a file; ``path@@<sample>`` starts at that sample."""
     channel = ctx.channel
@@ -66,7 +69,7 @@ async def playback(ctx: AppContext, data: str) -> None:
         ctx.set_response("PLAYBACK ERROR")
 
 
-@application("endless_playback", "Playback File Endlessly", "<path>")
+@module.application("endless_playback", "Playback File Endlessly", "<path>")
 async def endless_playback(ctx: AppContext, data: str) -> None:
     """Play a file over and over until hang-up (a failure ends it)."""
     channel = ctx.channel
@@ -86,7 +89,7 @@ async def endless_playback(ctx: AppContext, data: str) -> None:
         ctx.set_response("PLAYBACK ERROR")
 
 
-@application("record", "Record File", "<path> [<time_limit_secs>] [<silence_thresh>] [<silence_hits>]")
+@module.application("record", "Record File", "<path> [<time_limit_secs>] [<silence_thresh>] [<silence_hits>]")
 async def record(ctx: AppContext, data: str) -> None:
     """Record to a WAV file; a failure (not a break) hangs up DESTINATION_OUT_OF_ORDER."""
     channel = ctx.channel
@@ -105,7 +108,7 @@ async def record(ctx: AppContext, data: str) -> None:
         channel.hangup(HangupCause.DESTINATION_OUT_OF_ORDER)
 
 
-@application(
+@module.application(
     "read",
     "Read Digits",
     "<min> <max> <file> <var_name> <timeout> <terminators> <digit_timeout>",
@@ -133,7 +136,7 @@ async def read(ctx: AppContext, data: str) -> None:
     )
 
 
-@application(
+@module.application(
     "play_and_get_digits",
     "Play and get Digits",
     "<min> <max> <tries> <timeout> <terminators> <file> <invalid_file> <var_name> <regexp> "
@@ -169,7 +172,7 @@ async def play_and_get_digits_app(ctx: AppContext, data: str) -> None:
     )
 
 
-@application("send_dtmf", "Send dtmf to be sent", "<dtmf_data>")
+@module.application("send_dtmf", "Send dtmf to be sent", "<dtmf_data>")
 async def send_dtmf(ctx: AppContext, data: str) -> None:
     """Send digits to the far end; ``w`` pauses 0.5 s and ``W`` 1 s."""
     channel = ctx.channel

@@ -2,7 +2,9 @@
 
 An endpoint turns the target of a dial string leg (``null/1234``: endpoint ``null``, target
 ``1234``) into a new outbound channel, or refuses with a hangup cause. Its hooks run inside
-the channel's session task. Register one with :func:`register_endpoint`.
+the channel's session task. An endpoint is added to a switch through a
+:class:`~eslkit.switch.modules.Module` (``module.add_endpoint(endpoint)``, or
+``@module.endpoint(name)`` on a function that is its :meth:`Endpoint.outgoing`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ if TYPE_CHECKING:
     from eslkit.switch.channel import Channel
     from eslkit.switch.sessions import SessionManager
 
-__all__ = ["Endpoint", "OutgoingRequest", "endpoint_registry", "make_outbound", "register_endpoint"]
+__all__ = ["Endpoint", "OutgoingRequest", "make_outbound"]
 
 
 @dataclass(slots=True)
@@ -57,25 +59,6 @@ class Endpoint:
 
     def on_destroy(self, channel: Channel) -> None:
         """After CHANNEL_DESTROY."""
-
-
-_ENDPOINTS: dict[str, Endpoint] = {}
-
-
-def register_endpoint(endpoint: Endpoint) -> Endpoint:
-    """Make ``endpoint`` available under its name."""
-    _ENDPOINTS[endpoint.name] = endpoint
-    return endpoint
-
-
-def endpoint_registry() -> dict[str, Endpoint]:
-    """Every registered endpoint by name (built-ins loaded on first use)."""
-    if not _ENDPOINTS:
-        from eslkit.switch.endpoints import error, loopback, null, sim, user
-
-        for module in (error, loopback, null, sim, user):
-            register_endpoint(module.ENDPOINT)
-    return _ENDPOINTS
 
 
 def make_outbound(

@@ -6,12 +6,13 @@ from typing import TYPE_CHECKING
 
 from eslkit.protocol.names import HangupCause, hangup_cause_from_string
 from eslkit.switch.endpoints import Endpoint, OutgoingRequest
+from eslkit.switch.modules import Module
 
 if TYPE_CHECKING:
     from eslkit.switch.channel import Channel
     from eslkit.switch.sessions import SessionManager
 
-__all__ = ["ENDPOINT", "ErrorEndpoint"]
+__all__ = ["ENDPOINT", "ErrorEndpoint", "module"]
 
 
 class ErrorEndpoint(Endpoint):
@@ -26,3 +27,5 @@ class ErrorEndpoint(Endpoint):
 
 
 ENDPOINT = ErrorEndpoint()
+module = Module("mod_dptools")
+module.add_endpoint(ENDPOINT)

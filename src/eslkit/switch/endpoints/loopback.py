@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING
 from eslkit.protocol.names import ChannelState, HangupCause
 from eslkit.switch.channel import Channel, Direction
 from eslkit.switch.endpoints import Endpoint, OutgoingRequest, make_outbound
+from eslkit.switch.modules import Module
 
 if TYPE_CHECKING:
     from eslkit.switch.sessions import SessionManager
 
-__all__ = ["ENDPOINT", "LoopbackEndpoint"]
+__all__ = ["ENDPOINT", "LoopbackEndpoint", "module"]
 
 
 class LoopbackEndpoint(Endpoint):
@@ -109,3 +110,5 @@ def _signal_peer(channel: Channel, what: str) -> None:
 
 
 ENDPOINT = LoopbackEndpoint()
+module = Module("mod_loopback")
+module.add_endpoint(ENDPOINT)

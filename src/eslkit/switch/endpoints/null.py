@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING
 from eslkit.protocol.names import HangupCause, hangup_cause_from_string
 from eslkit.switch.endpoints import Endpoint, OutgoingRequest, make_outbound
 from eslkit.switch.expand import c_atoi
+from eslkit.switch.modules import Module
 
 if TYPE_CHECKING:
     from eslkit.switch.channel import Channel
     from eslkit.switch.sessions import SessionManager
 
-__all__ = ["ENDPOINT", "NullEndpoint"]
+__all__ = ["ENDPOINT", "NullEndpoint", "module"]
 
 
 class NullEndpoint(Endpoint):
@@ -47,3 +48,5 @@ async def _answer_later(channel: Channel, delay: float, reject: str | None) -> N
 
 
 ENDPOINT = NullEndpoint()
+module = Module("mod_loopback")
+module.add_endpoint(ENDPOINT)

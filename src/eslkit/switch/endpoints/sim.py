@@ -25,12 +25,13 @@ from eslkit.protocol.records import CallingSite
 from eslkit.switch import channel_events as ce
 from eslkit.switch.dialplan import switch_true
 from eslkit.switch.endpoints import Endpoint, OutgoingRequest, make_outbound
+from eslkit.switch.modules import Module
 
 if TYPE_CHECKING:
     from eslkit.switch.channel import Channel
     from eslkit.switch.sessions import SessionManager
 
-__all__ = ["ENDPOINT", "SimEndpoint", "SimStep", "parse_script"]
+__all__ = ["ENDPOINT", "SimEndpoint", "SimStep", "module", "parse_script"]
 
 TALK_SITE = CallingSite("switch_ivr_async.c", "speech_thread", 1)
 MAX_STEPS = 256
@@ -172,3 +173,5 @@ async def run_script(channel: Channel, steps: list[SimStep], *, caller: bool = F
 
 
 ENDPOINT = SimEndpoint()
+module = Module("mod_sim")
+module.add_endpoint(ENDPOINT)

@@ -18,12 +18,13 @@ from eslkit.protocol.names import HangupCause
 from eslkit.switch.dialstring import DialStringError, parse_dial_string
 from eslkit.switch.endpoints import Endpoint, OutgoingRequest
 from eslkit.switch.expand import expand_variables
+from eslkit.switch.modules import Module
 
 if TYPE_CHECKING:
     from eslkit.switch.channel import Channel
     from eslkit.switch.sessions import SessionManager
 
-__all__ = ["ENDPOINT", "UserEndpoint"]
+__all__ = ["ENDPOINT", "UserEndpoint", "module"]
 
 #: What ``sofia_contact`` gives for a user with no registration.
 NOT_REGISTERED = "error/user_not_registered"
@@ -87,3 +88,5 @@ class UserEndpoint(Endpoint):
 
 
 ENDPOINT = UserEndpoint()
+module = Module("mod_dptools")
+module.add_endpoint(ENDPOINT)
