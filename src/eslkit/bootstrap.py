@@ -112,5 +112,5 @@ async def start(options: ServeOptions) -> Running:
     except BaseException:
         await switch.stop()
         raise
-    summary.log(log)
+    summary.log(switch.modules.application, log)
     return Running(switch, server, summary)

@@ -18,7 +18,7 @@ notices them when an extension runs them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +29,6 @@ from eslkit.fsconfig.parser import (
     XmlElement,
     load_file,
 )
-from eslkit.switch.apps import get_application
 from eslkit.switch.dialplan import Context, Dialplan, DialplanError, Extension, parse_extension
 
 __all__ = ["DialplanSummary", "LoadedContext", "load_dialplan"]
@@ -63,13 +62,13 @@ class DialplanSummary:
     #: Every application the loaded extensions name: (where first used, number of uses).
     applications: dict[str, tuple[str, int]] = field(default_factory=dict)
 
-    def unknown_applications(self) -> list[str]:
-        """A warning per application no registered application answers to. (Checked when
-        asked, so that applications registered after loading, such as the server's
-        ``socket``, count.)"""
+    def unknown_applications(self, find: Callable[[str], object | None]) -> list[str]:
+        """A warning per application ``find`` (a switch's ``modules.application``) does not
+        know. (Checked when asked, so that applications loaded after the dialplan, such as
+        the server's ``socket``, count.)"""
         out = []
         for name, (where, count) in self.applications.items():
-            if get_application(name) is None:
+            if find(name) is None:
                 times = "" if count == 1 else f" (and {count - 1} more uses)"
                 out.append(
                     f"{where}: unknown application {name!r}{times}; a call that reaches it "
@@ -86,11 +85,12 @@ class DialplanSummary:
             lines.append(f"dialplan: context {ctx.name!r}: {count} {noun} ({ctx.where})")
         return lines
 
-    def log(self, logger: logging.Logger = log) -> None:
-        """Log the sources and contexts at INFO and each warning at WARNING."""
+    def log(self, find: Callable[[str], object | None], logger: logging.Logger = log) -> None:
+        """Log the sources and contexts at INFO and each warning at WARNING (applications
+        are looked up with ``find``, see :meth:`unknown_applications`)."""
         for line in self.log_lines():
             logger.info("%s", line)
-        for warning in [*self.warnings, *self.unknown_applications()]:
+        for warning in [*self.warnings, *self.unknown_applications(find)]:
             logger.warning("dialplan: %s", warning)
 
 
