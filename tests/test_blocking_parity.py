@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 import eslkit
+import eslkit.sync
 from eslkit.client import Connection, InboundConnection, OutboundSession
 from eslkit.client.portal import Portal, blocking, on_loop
 from eslkit.sync import SyncConnection, SyncOutboundSession
@@ -94,6 +95,20 @@ def test_the_connection_api_is_covered_by_both_client_facades() -> None:
     assert {"api", "bgapi", "execute", "filter_delete", "apply", "wait_closed"} <= coroutines
     for facade in (SyncConnection, SyncOutboundSession):
         assert coroutines <= set(public_members(facade))
+
+
+def test_the_blocking_entry_points_take_the_asyncio_parameters() -> None:
+    """``eslkit.sync.connect`` and ``serve_outbound`` take what the asyncio ones take (the
+    blocking server adds ``max_sessions``, its bound on handler threads)."""
+
+    def named(function: Any) -> list[tuple[str, Any, Any]]:
+        return [
+            (p.name, p.kind, p.default) for p in inspect.signature(function).parameters.values()
+        ]
+
+    assert named(eslkit.sync.connect) == named(eslkit.connect)
+    served = [p for p in named(eslkit.sync.serve_outbound) if p[0] != "max_sessions"]
+    assert served == named(eslkit.serve_outbound)
 
 
 def test_generated_methods_carry_the_asyncio_signature_and_doc() -> None:

@@ -338,8 +338,11 @@ def connect(
     subscription: Subscription | None = None,
     reconnect: Reconnect | bool = False,
     liveness_timeout: float | None = None,
+    handler_lanes: int = 16,
+    max_pending_handlers: int = 100_000,
 ) -> SyncConnection:
-    """Blocking :func:`eslkit.connect`: returns a connected :class:`SyncConnection`."""
+    """Blocking :func:`eslkit.connect` (the same parameters): returns a connected
+    :class:`SyncConnection`."""
     portal = Portal.shared()
 
     async def open_connection() -> InboundConnection:
@@ -355,6 +358,8 @@ def connect(
             subscription=subscription,
             reconnect=reconnect,
             liveness_timeout=liveness_timeout,
+            handler_lanes=handler_lanes,
+            max_pending_handlers=max_pending_handlers,
         )
 
     return SyncConnection(portal.run(open_connection(), timeout + MARGIN), portal)
