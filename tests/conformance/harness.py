@@ -1254,11 +1254,13 @@ class _Runner:
             if self.outbound_port is None:
                 raise AssertionError(f"{self.where()}: {{{{port}}}} needs outbound_port")
             text = text.replace("{{port}}", str(self.outbound_port))
-        if "{{buuid}}" in text:
-            if "buuid" not in self.captured:
-                raise AssertionError(f"{self.where()}: {{{{buuid}}}} used before capture")
-            text = text.replace("{{buuid}}", self.captured["buuid"])
-        return text
+        def captured(match: re.Match[str]) -> str:
+            var = match.group(1)
+            if var not in self.captured:
+                raise AssertionError(f"{self.where()}: {{{{{var}}}}} used before capture")
+            return self.captured[var]
+
+        return re.sub(r"\{\{(\w+)\}\}", captured, text)
 
     def _note_command(self, conn: str, data: bytes) -> None:
         line = data.split(b"\n", 1)[0].decode("utf-8", "replace").strip()

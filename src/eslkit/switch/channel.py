@@ -258,6 +258,7 @@ class Channel:
         "flags",
         "hangup_cause",
         "hit_dialplan",
+        "hunt_profile",
         "name",
         "other",
         "other_type",
@@ -298,6 +299,9 @@ class Channel:
         self.hit_dialplan = direction is Direction.INBOUND
         self.hangup_cause: HangupCause | None = None
         self.caller_profile: CallerProfile | None = profile
+        #: ``execute_extension``'s profile while it runs (``switch_channel_set_hunt_caller_
+        #: profile``): fields and ``${...}`` read it, events keep ``caller_profile``.
+        self.hunt_profile: CallerProfile | None = None
         self.other: Channel | None = None
         self.other_type = ""
         self.external_id = ""
@@ -363,7 +367,7 @@ class Channel:
             return value
         if name == "uuid":
             return self.uuid
-        profile = self.caller_profile
+        profile = self.hunt_profile or self.caller_profile
         if profile is not None:
             found = profile.field(name)
             if found:
@@ -393,7 +397,7 @@ class Channel:
 
     def field(self, name: str) -> str | None:
         """Dialplan field source: a caller-profile field."""
-        profile = self.caller_profile
+        profile = self.hunt_profile or self.caller_profile
         return profile.field(name) if profile is not None else None
 
     def variable(self, name: str) -> str | None:

@@ -35,6 +35,7 @@ from eslkit.switch.apps import AppContext, AppRunner
 from eslkit.switch.channel import CallState, Channel, SessionEvent
 from eslkit.switch.dialplan import switch_true
 from eslkit.switch.expand import c_atoi
+from eslkit.switch.ivr.transfer import route, session_transfer
 from eslkit.switch.ivr.wait import interruptible_wait
 
 if TYPE_CHECKING:
@@ -58,7 +59,6 @@ FAST_LOOP_SECONDS = 0.5
 MAX_LOOPS = 100_000
 #: Bound on private messages one ``parse_all_events`` pass handles.
 _MAX_PARSE_ALL = 1000
-_MAX_TRANSFERS = 100
 
 #: Fires a session event with its type and subclass (the event socket installs one that
 #: routes by type; the default fires through the switch's bus).
@@ -71,7 +71,6 @@ class SessionRunner(AppRunner):
     def __init__(self, manager: SessionManager) -> None:
         self.manager = manager
         self.switch = manager.switch
-        self._transfers: dict[str, int] = {}
         #: How a dequeued session event is fired; replaceable (``install`` of the event
         #: socket sets one that keeps the event's type for its subscribers).
         self.fire_session_event: SessionEventFirer = self._fire_untyped
@@ -117,6 +116,9 @@ class SessionRunner(AppRunner):
                 if "CF_ORIGINATING" in channel.flags:
                     channel.set_state(ChannelState.CS_CONSUME_MEDIA)
                 else:
+                    if executed_once:
+                        # switch_core_standard_on_routing (a transferred channel routes again)
+                        channel.set_variable("call_uuid", channel.uuid)
                     self._hunt(channel)
             elif state == ChannelState.CS_EXECUTE:
                 if channel.running_state != ChannelState.CS_EXECUTE:
@@ -182,27 +184,7 @@ class SessionRunner(AppRunner):
 
     # ------------------------------------------------------------------ routing
     def _hunt(self, channel: Channel) -> None:
-        profile = channel.profile()
-        if not profile.dialplan:
-            profile.dialplan = "XML"
-        if not profile.context:
-            profile.context = "default"
-        channel.hit_dialplan = True
-
-        def run_inline(app: str, data: str) -> None:
-            # Inline actions are set/unset-like: run the synchronous subset now.
-            if app == "set":
-                name, _, value = channel.expand(data).partition("=")
-                channel.set_variable(name, value or None)
-            elif app == "unset":
-                channel.set_variable(channel.expand(data), None)
-
-        actions = self.manager.dialplan.hunt(profile.context, channel, run_inline=run_inline)
-        if actions is None:
-            channel.hangup(HangupCause.NO_ROUTE_DESTINATION)
-            return
-        channel.plan = [(a.application, a.data) for a in actions]
-        channel.set_state(ChannelState.CS_EXECUTE)
+        route(channel, self.manager.dialplan)
 
     async def _execute_plan(self, channel: Channel) -> None:
         plan, channel.plan = channel.plan, []
@@ -329,23 +311,12 @@ class SessionRunner(AppRunner):
         if queued is not None:
             self._fire_session_event(channel, queued)
 
-    def transfer(self, channel: Channel, destination: str, dialplan: str, context: str) -> None:
-        """``switch_ivr_session_transfer``: new destination/context, back to CS_ROUTING."""
-        count = self._transfers.get(channel.uuid, 0) + 1
-        self._transfers[channel.uuid] = count
-        if count > _MAX_TRANSFERS or not channel.ready:
-            channel.hangup(HangupCause.EXCHANGE_ROUTING_ERROR)
-            return
-        profile = channel.profile()
-        profile.destination_number = destination
-        profile.dialplan = dialplan or "XML"
-        profile.context = context or "default"
-        profile.times.transferred = self.switch.clock.wall_us()
-        channel.flags.discard("CF_ORIGINATING")
-        channel.flags.discard("CF_PARK")
-        channel.plan = []
-        channel.set_state(ChannelState.CS_ROUTING)
-        channel.interrupt()
+    def transfer(self, channel: Channel, destination: str | None, dialplan: str | None = None, context: str | None = None) -> bool:
+        """``switch_ivr_session_transfer`` (see :func:`eslkit.switch.ivr.transfer.session_transfer`):
+        a new caller profile, back to CS_ROUTING. False when refused (max_forwards)."""
+        if not channel.ready:
+            return False
+        return session_transfer(channel, destination, dialplan, context)
 
     def replan(self, channel: Channel, plan: list[tuple[str, str]]) -> None:
         """Abandon the current applications and run ``plan`` instead (``uuid_park``)."""

@@ -138,12 +138,21 @@ async def _race(
     def won(leg: Channel) -> bool:
         return leg.ready and (leg.answered or (early_ok and leg.early_media))
 
+    # The leg that won when it answered: FreeSWITCH's originate thread returns with it at
+    # once, even if the leg's own thread hangs it up right after (a dialplan that answers
+    # and then fails); here that thread may run on before this coroutine resumes.
+    first: list[Channel] = []
+
     def check(channel: Channel | None = None, change: ChannelChange | None = None) -> None:
         if done.done():
             return
         if on_progress is not None and channel is not None and change is ChannelChange.PROGRESS:
             on_progress(channel)
-        if any(won(leg) for leg in legs) or all(not leg.ready for leg in legs):
+        winner = next((leg for leg in legs if won(leg)), None)
+        if winner is not None:
+            first.append(winner)
+            done.set_result(None)
+        elif all(not leg.ready for leg in legs):
             done.set_result(None)
 
     removers = [leg.add_listener(check) for leg in legs]
@@ -158,7 +167,7 @@ async def _race(
     finally:
         for remove in removers:
             remove()
-    winner = next((leg for leg in legs if won(leg)), None)
+    winner = next((leg for leg in legs if won(leg)), None) or (first[0] if first else None)
     if winner is not None:
         for leg in legs:
             if leg is not winner:

@@ -172,27 +172,34 @@ def uuid_park(call: ApiCall) -> None:
 
 @module.command("uuid_transfer", "Transfer a session", "<uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]")
 def uuid_transfer(call: ApiCall) -> None:
-    """``switch_ivr_session_transfer``."""
+    """``uuid_transfer <uuid> [-bleg|-both] <dest> [<dialplan>] [<context>]``: ``-bleg``
+    transfers the bridged partner (``bridge_to``) instead, ``-both`` the partner and then
+    the channel; without a partner the channel itself is transferred. ``+OK`` / ``-ERR``."""
     usage = "-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n"
-    found = _channel_and_args(call, 5, usage, min_args=2)
-    if found is None:
+    argv = separate_string(call.arg, " ", 5) if call.arg else []
+    if len(argv) < 2:
+        call.write(usage)
         return
-    channel, argv = found
-    rest = argv[1:]
-    targets = [channel]
-    if rest[0] in ("-bleg", "-both"):
-        other = channel.other
-        targets = [other] if rest[0] == "-bleg" and other else ([channel, other] if other else [channel])
-        rest = rest[1:]
-        if not rest:
-            call.write(usage)
-            return
-    for target in targets:
-        if target is None or not target.ready:
-            call.write("-ERR\n")
-            return
-        _manager(call).runner.transfer(target, rest[0], rest[1] if len(rest) > 1 else "XML", rest[2] if len(rest) > 2 else "default")
-    call.write("+OK\n")
+    target = _find(call, argv[0]) if argv[0] else None
+    if target is None:
+        call.write(NO_CHANNEL)
+        return
+    argv += [""] * (5 - len(argv))
+    dest, dialplan, context = argv[1], argv[2], argv[3]
+    runner = _manager(call).runner
+    if dest.startswith("-"):
+        flag = dest[1:].lower()
+        dest, dialplan, context = argv[2], argv[3], argv[4]
+        partner_uuid = target.get_variable("bridge_to")
+        partner = _find(call, partner_uuid) if partner_uuid else None
+        if partner is not None and flag == "bleg":
+            target = partner
+        elif partner is not None and flag == "both":
+            partner.flags.add("CF_REDIRECT")
+            target.flags.add("CF_REDIRECT")
+            runner.transfer(partner, dest or None, dialplan or None, context or None)
+    ok = runner.transfer(target, dest or None, dialplan or None, context or None)
+    call.write("+OK\n" if ok else "-ERR\n")
 
 
 @module.command("uuid_dump", "Dump session vars", "<uuid> [format]")

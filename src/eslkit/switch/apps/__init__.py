@@ -77,10 +77,11 @@ class AppContext:
         """Set ``current_application_response`` (EXECUTE_COMPLETE's Application-Response)."""
         self.channel.set_variable("current_application_response", text)
 
-    def transfer(self, destination: str, dialplan: str = "XML", context: str = "default") -> None:
-        """``switch_ivr_session_transfer``: hunt ``destination`` again in ``context``; the
-        current application list is abandoned after this application returns."""
-        self.runner.transfer(self.channel, destination, dialplan, context)
+    def transfer(self, destination: str | None, dialplan: str | None = None, context: str | None = None) -> bool:
+        """``switch_ivr_session_transfer``: a new caller profile for ``destination`` in
+        ``context`` (missing: the profile's dialplan and context), hunted again; the current
+        application list is abandoned after this application returns. False if refused."""
+        return self.runner.transfer(self.channel, destination, dialplan, context)
 
     @property
     def interrupted(self) -> bool:
@@ -103,7 +104,7 @@ class AppRunner:
         """See :meth:`AppContext.execute`."""
         raise NotImplementedError
 
-    def transfer(self, channel: Channel, destination: str, dialplan: str, context: str) -> None:
+    def transfer(self, channel: Channel, destination: str | None, dialplan: str | None = None, context: str | None = None) -> bool:
         """See :meth:`AppContext.transfer`."""
         raise NotImplementedError
 

@@ -135,11 +135,48 @@ async def echo(ctx: AppContext, data: str) -> None:
 
 @module.application("transfer", "Transfer a channel", "<exten> [<dialplan> <context>]")
 async def transfer(ctx: AppContext, data: str) -> None:
-    """Transfer to ``exten`` in ``context``."""
+    """``transfer [-bleg|-both] <exten> [<dialplan> [<context>]]``: a missing dialplan or
+    context comes from the caller profile; ``-bleg``/``-both`` also transfer the partner
+    (``signal_bond``, else ``originate_signal_bond``)."""
     argv = separate_string(data, " ", 4) if data else []
     if not argv:
         return
-    ctx.transfer(argv[0], argv[1] if len(argv) > 1 else "XML", argv[2] if len(argv) > 2 else "default")
+    while len(argv) < 4:
+        argv.append("")
+    flag = argv[0].lower()
+    if flag in ("-bleg", "-both"):
+        channel = ctx.channel
+        partner = channel.get_variable("signal_bond") or channel.get_variable("originate_signal_bond")
+        other = ctx.switch.sessions.find_session(partner) if partner else None
+        if other is not None:
+            ctx.runner.transfer(other, argv[1] or None, argv[2] or None, argv[3] or None)
+        elif partner is None:
+            ctx.switch.log(
+                4, "No B-leg present.\n", file="mod_dptools.c", function="transfer_function",
+                line=1210, session_uuid=channel.uuid,
+            )  # fmt: skip
+        if flag == "-both":
+            ctx.transfer(argv[1] or None, argv[2] or None, argv[3] or None)
+        return
+    ctx.transfer(argv[0], argv[1] or None, argv[2] or None)
+
+
+@application("execute_extension", "Execute an extension", "<extension> <dialplan> <context>")
+async def execute_extension(ctx: AppContext, data: str) -> None:
+    """``switch_core_session_execute_exten``: run another extension's applications here and
+    come back (see :func:`eslkit.switch.ivr.transfer.execute_extension`)."""
+    from eslkit.switch.ivr.transfer import execute_extension as run_extension
+
+    argv = separate_string(data, " ", 4) if data else []
+    if not argv:
+        ctx.switch.log(
+            3, "Usage: <extension> <dialplan> <context>\n", file="mod_dptools.c", function="exe_function",
+            line=656, session_uuid=ctx.channel.uuid,
+        )  # fmt: skip
+        return
+    await run_extension(
+        ctx.runner, ctx.channel, argv[0], argv[1] if len(argv) > 1 else None, argv[2] if len(argv) > 2 else None
+    )
 
 
 @module.application("sched_hangup", "Schedule a hangup in the future", "[+]<time> [<cause>]")
@@ -172,7 +209,7 @@ async def sched_transfer(ctx: AppContext, data: str) -> None:
     async def later() -> None:
         if await channel.wait_for(lambda ch: not ch.ready, delay):
             return
-        runner.transfer(channel, argv[1], argv[2] if len(argv) > 2 else "XML", argv[3] if len(argv) > 3 else "default")
+        runner.transfer(channel, argv[1], argv[2] if len(argv) > 2 else None, argv[3] if len(argv) > 3 else None)
 
     ctx.switch.spawn(later())
 

@@ -255,7 +255,7 @@ def _transfer_after(channel: Channel, where: str) -> None:
     argv = separate_string(where.replace(":", " ", 2) if " " not in where else where, " ", 4)
     if argv:
         channel.switch.sessions.runner.transfer(
-            channel, argv[0], argv[1] if len(argv) > 1 else "XML", argv[2] if len(argv) > 2 else "default"
+            channel, argv[0], argv[1] if len(argv) > 1 else None, argv[2] if len(argv) > 2 else None
         )
 
 

@@ -199,5 +199,5 @@ async def play_and_get_digits(
     if transfer_on_failure:
         target = separate_string(transfer_on_failure, " ", 4)
         if target and channel.ready:
-            channel.switch.sessions.runner.transfer(channel, target[0], target[1] if len(target) > 1 else "XML", target[2] if len(target) > 2 else "default")
+            channel.switch.sessions.runner.transfer(channel, target[0], target[1] if len(target) > 1 else None, target[2] if len(target) > 2 else None)
     return MediaStatus.FALSE

@@ -1,0 +1,193 @@
+"""Transfer cases: the transfer application, uuid_transfer (-bleg/-both, inline dialplans),
+execute_extension, repeated transfers. Extensions: src/eslkit/switch/data/contexts/transfer.xml
+(copied to the oracle's dialplan/transfer.xml). Recorded with the oracle's recorder (steps.py)."""
+from steps import (IN_KW, JOB, U, E, S, bye, case, cmd, flat, login, originate, CASES)  # noqa: F401
+
+EV = "CHANNEL_STATE CHANNEL_EXECUTE CHANNEL_EXECUTE_COMPLETE CHANNEL_PARK CHANNEL_UNPARK CHANNEL_HANGUP"
+PARK_EXEC = {"event": "CHANNEL_EXECUTE", "ev_header": {"Application": "park"}}
+HANGUP = {"event": "CHANNEL_HANGUP"}
+
+
+def bleg_watch(ext, uuid, events=EV, until=PARK_EXEC, ctx="transfer", until_count=1):
+    """conn a watches loopback/<ext>-b; conn c originates loopback/<ext>/<ctx> &park (A leg
+    uuid fixed); a collects until `until` and captures the B leg's uuid as {{buuid}}."""
+    return flat(login("a"), cmd("a", "filter Channel-Name loopback/%s-b" % ext), cmd("a", "event plain " + events),
+                login("c"),
+                cmd("c", "api originate {origination_uuid=%s}loopback/%s/%s &park" % (uuid, ext, ctx), timeout=20),
+                E("a", until=until, until_count=until_count, capture={"buuid": "Unique-ID"}, timeout=10),
+                E("a", quiet=0.7))
+
+
+def getvars(conn, uuid, names):
+    out = []
+    for n in names:
+        out += cmd(conn, "api uuid_getvar %s %s" % (uuid, n))
+    return out
+
+
+def aleg_watch(uuid, events=EV):
+    return flat(login("a"), cmd("a", "filter Unique-ID " + uuid), cmd("a", "event plain " + events),
+                login("c"), originate("c", uuid),
+                E("a", until=PARK_EXEC, timeout=10), E("a", quiet=0.5))
+
+
+XVARS = ["transfer_history", "transfer_source", "max_forwards", "call_uuid"]
+
+case("xfer_app_chain",
+     "B leg of loopback/4001/transfer: answer, set, 'transfer 4002' (extension only: dialplan and context from the "
+     "profile), 4002 sets ${destination_number}/${rdnis} and transfers '4003 XML transfer', 4003 parks: every "
+     "STATE/EXECUTE/COMPLETE/PARK event with the new caller profile (Caller-Profile-Index 2, 3, Caller-RDNIS, "
+     "Caller-Transfer-Source, logical direction) and the variables max_forwards, transfer_history, transfer_source; "
+     "uuid_getvar of them; uuid_kill: CHANNEL_HANGUP and CHANNEL_HANGUP_COMPLETE of the transferred leg.",
+     flat(bleg_watch("4001", U(1301), events=EV + " CHANNEL_HANGUP_COMPLETE"),
+          getvars("c", "{{buuid}}", XVARS + ["xt_first", "xt_second", "xt_rdnis", "xt_landed"]),
+          cmd("c", "api uuid_kill {{buuid}}"),
+          E("a", until={"event": "CHANNEL_HANGUP_COMPLETE"}, timeout=10), E("a", quiet=0.5),
+          bye("a"), bye("c")),
+     **IN_KW)
+
+case("xfer_app_other_context",
+     "B leg of loopback/4004/transfer: answer, 'transfer 2002 XML default' (another context): 2002 sets cc_xfer_done "
+     "and hangs up CALL_REJECTED; the events of the B leg until its hangup.",
+     flat(bleg_watch("4004", U(1302), until=HANGUP),
+          bye("a"), bye("c")),
+     **IN_KW)
+
+case("xfer_app_inline",
+     "B leg of loopback/4005/transfer: answer, 'transfer set:xt_inl=${destination_number},park inline' (inline "
+     "dialplan, context from the profile): Caller-Dialplan inline, Caller-Destination-Number back to the RDNIS, "
+     "no Caller-RDNIS; then 'uuid_transfer <b> 4003' (one argument: the inline dialplan is not reused, XML in "
+     "context transfer): Caller-Profile-Index 3; uuid_getvar of the transfer variables.",
+     flat(bleg_watch("4005", U(1303)),
+          getvars("c", "{{buuid}}", XVARS + ["xt_inl"]),
+          cmd("c", "api uuid_transfer {{buuid}} 4003"),
+          E("a", until=PARK_EXEC, timeout=10), E("a", quiet=0.7),
+          getvars("c", "{{buuid}}", ["transfer_history", "xt_landed", "max_forwards"]),
+          bye("a"), bye("c")),
+     **IN_KW)
+
+case("exec_ext_dialplan",
+     "B leg of loopback/4006/transfer: answer, 'execute_extension 4007 XML transfer' (runs 4007's set actions inline "
+     "with ${destination_number} 4007, events keep the channel's own profile), set xt_after, 'execute_extension 4999 "
+     "XML transfer' (no such extension: nothing runs), 'execute_extension set:...,set:... inline', park; uuid_getvar.",
+     flat(bleg_watch("4006", U(1304)),
+          getvars("c", "{{buuid}}", ["xt_ee", "xt_ee_ctx", "xt_after", "xt_ei", "xt_ei2", "transfer_history",
+                                     "max_forwards"]),
+          bye("a"), bye("c")),
+     **IN_KW)
+
+case("xfer_max_forwards",
+     "B leg of loopback/4008/transfer: answer, set max_forwards=1, 'transfer 4003 XML transfer': refused, the leg "
+     "hangs up EXCHANGE_ROUTING_ERROR (the events until the hangup).",
+     flat(bleg_watch("4008", U(1305), until=HANGUP),
+          bye("a"), bye("c")),
+     **IN_KW)
+
+case("xfer_no_route",
+     "B leg of loopback/4009/transfer: answer, 'transfer 4999 XML transfer' (no such extension): the new profile, "
+     "CS_ROUTING, then the hangup (NO_ROUTE_DESTINATION).",
+     flat(bleg_watch("4009", U(1306), until=HANGUP),
+          bye("a"), bye("c")),
+     **IN_KW)
+
+case("xfer_empty_then_m_inline",
+     "B leg of loopback/4010/transfer: answer, 'transfer' with no data (does nothing), then "
+     "'transfer m:^:set:xt_m=a,b^park inline' (the m:<delim>: form of the inline dialplan); uuid_getvar xt_m.",
+     flat(bleg_watch("4010", U(1307)),
+          getvars("c", "{{buuid}}", ["xt_m", "transfer_history"]),
+          bye("a"), bye("c")),
+     **IN_KW)
+
+case("uuid_transfer_repeat",
+     "A parked loopback A leg: 'uuid_transfer <u> 4003 XML transfer' (the park ends, the new profile: index 2, "
+     "logical direction inbound), then 'uuid_transfer <u> 4001' (one argument: XML and context transfer from the "
+     "profile) which runs 4001 -> 4002 -> 4003 (profile index 5); every event; uuid_getvar of the transfer "
+     "variables (transfer_history as an ARRAY).",
+     flat(aleg_watch(U(1308)),
+          cmd("c", "api uuid_transfer %s 4003 XML transfer" % U(1308)),
+          E("a", until=PARK_EXEC, timeout=10), E("a", quiet=0.7),
+          getvars("c", U(1308), XVARS),
+          cmd("c", "api uuid_transfer %s 4001" % U(1308)),
+          E("a", until=PARK_EXEC, timeout=10), E("a", quiet=0.7),
+          getvars("c", U(1308), XVARS + ["xt_second", "xt_rdnis", "xt_landed"]),
+          bye("a"), bye("c")),
+     **IN_KW)
+
+case("uuid_transfer_inline_apps",
+     "A parked loopback A leg: 'uuid_transfer <u> set:xt_a=1,set:xt_d=${destination_number},park inline', then "
+     "'uuid_transfer <u> m:^:set:xt_m=a,b^park inline', then 'uuid_transfer <u> 4003 XML transfer'; every event; "
+     "uuid_getvar of the variables.",
+     flat(aleg_watch(U(1309)),
+          cmd("c", "api uuid_transfer %s set:xt_a=1,set:xt_d=${destination_number},park inline" % U(1309)),
+          E("a", until=PARK_EXEC, timeout=10), E("a", quiet=0.7),
+          cmd("c", "api uuid_transfer %s m:^:set:xt_m=a,b^park inline" % U(1309)),
+          E("a", until=PARK_EXEC, timeout=10), E("a", quiet=0.7),
+          cmd("c", "api uuid_transfer %s 4003 XML transfer" % U(1309)),
+          E("a", until=PARK_EXEC, timeout=10), E("a", quiet=0.7),
+          getvars("c", U(1309), ["xt_a", "xt_d", "xt_m", "xt_landed", "transfer_history", "max_forwards"]),
+          bye("a"), bye("c")),
+     **IN_KW)
+
+BR_EV = "CHANNEL_BRIDGE CHANNEL_UNBRIDGE CHANNEL_EXECUTE CHANNEL_EXECUTE_COMPLETE CHANNEL_HANGUP CHANNEL_STATE"
+
+case("uuid_transfer_both",
+     "{u}loopback/1000/default &bridge(loopback/park/default): the A leg bridged to loopback/park-a; "
+     "'uuid_transfer <u> -both 4003 XML transfer' transfers the bridge partner and then the A leg: UNBRIDGE, "
+     "each leg's new profile, both park in 4003. Watcher on the A leg's uuid and on loopback/park-a.",
+     flat(login("a"), cmd("a", "filter Unique-ID " + U(1310)), cmd("a", "filter Channel-Name loopback/park-a"),
+          cmd("a", "event plain " + BR_EV),
+          login("c"),
+          cmd("c", "api originate {origination_uuid=%s}loopback/1000/default &bridge(loopback/park/default)" % U(1310),
+              timeout=20),
+          E("a", until={"event": "CHANNEL_BRIDGE"}, timeout=10), E("a", quiet=0.7),
+          cmd("c", "api uuid_transfer %s -both 4003 XML transfer" % U(1310)),
+          E("a", until=PARK_EXEC, until_count=2, timeout=10), E("a", quiet=1.0),
+          getvars("c", U(1310), ["xt_landed", "transfer_history", "bridge_to", "signal_bond",
+                                 "hangup_after_bridge"]),
+          bye("a"), bye("c")),
+     **IN_KW)
+
+case("uuid_transfer_bleg_unbridged",
+     "A parked, unbridged loopback A leg: 'uuid_transfer <u> -bleg 4003 XML transfer' (no B leg: the leg itself is "
+     "transferred), then 'uuid_transfer <u> -both 4001' (no B leg: the leg itself); events; replies.",
+     flat(aleg_watch(U(1311)),
+          cmd("c", "api uuid_transfer %s -bleg 4003 XML transfer" % U(1311)),
+          E("a", until=PARK_EXEC, timeout=10), E("a", quiet=0.7),
+          cmd("c", "api uuid_transfer %s -both 4003 XML transfer" % U(1311)),
+          E("a", until=PARK_EXEC, timeout=10), E("a", quiet=0.7),
+          getvars("c", U(1311), ["transfer_history"]),
+          bye("a"), bye("c")),
+     **IN_KW)
+
+case("uuid_transfer_errors",
+     "uuid_transfer replies: only a uuid, an unknown uuid, six arguments, blanks; on a live parked leg an unknown "
+     "-flag with a destination (the flag is ignored, the leg is transferred) and five arguments.",
+     flat(aleg_watch(U(1312), events="CHANNEL_EXECUTE CHANNEL_HANGUP"),
+          cmd("c", "api uuid_transfer %s" % U(1312)),
+          cmd("c", "api uuid_transfer nosuch 4003"),
+          cmd("c", "api uuid_transfer a b c d e f"),
+          cmd("c", "api uuid_transfer   "),
+          cmd("c", "api uuid_transfer %s -foo 4003 XML transfer" % U(1312)),
+          E("a", until=PARK_EXEC, timeout=10), E("a", quiet=0.5),
+          cmd("c", "api uuid_transfer %s 4003 XML transfer extra" % U(1312)),
+          E("a", until=PARK_EXEC, timeout=10), E("a", quiet=0.5),
+          bye("a"), bye("c")),
+     **IN_KW)
+
+case("sendmsg_transfer_exec_ext",
+     "A parked loopback A leg: sendmsg execute execute_extension '4007 XML transfer' (runs inside the park: the "
+     "set actions with ${destination_number} 4007, the leg stays parked), then sendmsg execute transfer "
+     "'4003 XML transfer' (the park ends, the new profile); events; uuid_getvar.",
+     flat(aleg_watch(U(1313)),
+          S("c", "sendmsg %s\ncall-command: execute\nexecute-app-name: execute_extension\nexecute-app-arg: 4007 XML transfer\n"
+                 "Event-UUID: %s\n\n" % (U(1313), JOB(1313))),
+          E("c", n=1),
+          E("a", until={"event": "CHANNEL_EXECUTE_COMPLETE", "ev_header": {"Application": "execute_extension"}},
+            timeout=10), E("a", quiet=0.7),
+          S("c", "sendmsg %s\ncall-command: execute\nexecute-app-name: transfer\nexecute-app-arg: 4003 XML transfer\n\n"
+              % U(1313)),
+          E("c", n=1),
+          E("a", until=PARK_EXEC, timeout=10), E("a", quiet=0.7),
+          getvars("c", U(1313), ["xt_ee", "xt_ee_ctx", "xt_landed", "transfer_history"]),
+          bye("a"), bye("c")),
+     **IN_KW)
