@@ -161,7 +161,7 @@ async def transfer(ctx: AppContext, data: str) -> None:
     ctx.transfer(argv[0], argv[1] or None, argv[2] or None)
 
 
-@application("execute_extension", "Execute an extension", "<extension> <dialplan> <context>")
+@module.application("execute_extension", "Execute an extension", "<extension> <dialplan> <context>")
 async def execute_extension(ctx: AppContext, data: str) -> None:
     """``switch_core_session_execute_exten``: run another extension's applications here and
     come back (see :func:`eslkit.switch.ivr.transfer.execute_extension`)."""
