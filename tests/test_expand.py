@@ -199,3 +199,23 @@ def test_multiset_and_set() -> None:
     assert parse_set_assignment("a=b=c") == ("a", "b=c")
     assert parse_set_assignment("a,b") == ("a", "b")
     assert parse_set_assignment("a") == ("a", None)
+
+
+def test_hostile_input_stops_at_the_work_cap() -> None:
+    # Past MAX_WORK scanning steps the rest of the text is left as it is, instead of
+    # holding the event loop (nesting rescans at every level; "$$" costs a step each).
+    calls: list[str] = []
+
+    def api(func: str, args: str) -> str:
+        calls.append(func)
+        return args
+
+    nested = "${a" * 5000 + "}" * 5000 + "${echo tail}"
+    assert expand_variables(nested, {}.get, global_lookup={}.get, api=api).endswith("${echo tail}")
+    dollars = "$$" * 100_000 + "${echo tail}"
+    out = expand_variables(dollars, {}.get, global_lookup={}.get, api=api)
+    assert out.endswith("${echo tail}") and out.startswith("$" * 1000)
+    assert calls == []
+    # Within the cap the same shapes expand.
+    assert expand_variables("$$" * 1000 + "${echo tail}", {}.get, global_lookup={}.get, api=api) == "$" * 1000 + "tail"
+    assert calls == ["echo"]

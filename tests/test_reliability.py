@@ -119,6 +119,57 @@ async def test_a_catastrophic_filter_regex_stalls_nobody(served: Served, attacke
     assert await attacker.api("echo still-here") == "still-here"
 
 
+
+def _nested_expand(levels: int) -> str:
+    text = "x"
+    for _ in range(levels):
+        text = "${expand(eval " + text + ")}"
+    return text
+
+
+async def test_nested_expansion_yields_to_other_connections(
+    served: Served, attacker: RawConnection
+) -> None:
+    # Each level is an API call whose arguments are expanded again: cubic work, which held
+    # the loop for the whole of it (tens of seconds at this size).
+    await attacker.send("api eval " + _nested_expand(400) + "\n\n")
+    bystander = await served.connect()
+    answered_during_attack = 0
+    try:
+        reply_task = asyncio.ensure_future(attacker.frame(timeout=120))
+        while not reply_task.done():
+            assert await bystander.api("echo alive", timeout=BYSTANDER_TIMEOUT) == "alive"
+            answered_during_attack += not reply_task.done()
+        reply = reply_task.result()
+        assert reply.content_type == "api/response"
+    finally:
+        await bystander.close()
+    assert answered_during_attack > 0
+
+
+async def test_a_header_block_of_short_lines_after_a_cr_stalls_nobody(
+    served: Served, attacker: RawConnection
+) -> None:
+    # A CR in the first line and 1M short lines: split quadratically, it held the loop for
+    # minutes (4 MB: 179 s). Authenticated, so the 64 KiB pre-auth cap does not apply.
+    block = b"api echo big\r\n" + b"a:b\n" * (1 << 20) + b"\n"
+    await attacker.send(block)
+    await served.bystander_answers()
+    assert await attacker.api("echo after", timeout=BYSTANDER_TIMEOUT) in ("big", "after")
+
+
+async def test_an_unauthenticated_4mib_cr_packet_is_cut_off(served: Served) -> None:
+    peer = await served.connect(login=False)
+    assert (await peer.frame()).content_type == "auth/request"
+    try:
+        await peer.send(b"auth x\r\n" + b"a:b\n" * (1 << 20))
+    except ConnectionError:
+        pass  # closed while we were still sending: that is the point
+    await served.bystander_answers()
+    with pytest.raises((Closed, ConnectionError)):
+        await peer.closed()
+        raise Closed
+
 # --- bounded peers (in-process server: its state can be inspected) -------------------------
 
 

@@ -25,7 +25,9 @@ of a failed command with their own error text.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -39,8 +41,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "API_EVENT_SITE",
+    "EXPANSION_SLICE",
     "MAX_ALIAS_RECURSION",
     "MAX_EXPANSION_CALLS",
+    "MAX_EXPANSION_NESTING",
+    "MAX_EXPANSION_PASSES",
     "MAX_OUTPUT",
     "ApiCall",
     "ApiCommand",
@@ -57,6 +62,21 @@ MAX_OUTPUT = 16 * 1024 * 1024
 MAX_ALIAS_RECURSION = 100
 """``switch_console_execute``'s recursion limit for aliases."""
 MAX_EXPANSION_CALLS = 256
+#: API calls reached through expansion nest at most this deep (``${expand(eval ${...})}``:
+#: each level is an API call whose arguments are expanded again); deeper calls expand to
+#: nothing. FreeSWITCH has no limit; here each level multiplies the work of the ones below.
+MAX_EXPANSION_NESTING = 16
+#: An expansion that has run this long (seconds) yields to the event loop before its next
+#: pass, so a long one never holds up the other connections.
+EXPANSION_SLICE = 0.005
+#: Expansion passes (each a linear scan of the text) one expansion may make in all, its
+#: nested API calls' own expansions included.
+MAX_EXPANSION_PASSES = 1024
+# (depth, [passes left]) of the expansion this task is inside (the list is shared by the
+# whole tree of nested expansions).
+_NESTING: ContextVar[tuple[int, list[int]] | None] = ContextVar(
+    "eslkit_expansion_nesting", default=None
+)
 """Cap on ``${api(...)}`` calls made while expanding one string."""
 MAX_ALIASES = 10_000
 """Cap on console aliases."""
@@ -424,32 +444,51 @@ class ApiEngine:
         switch = self._switch
         results: dict[tuple[str, str, int], str] = {}
         made = 0
-        while True:
-            recorder = _CallRecorder(results, switch.api_expansion)
-            expanded = expand_variables(text, lookup, global_lookup=switch.get_global, api=recorder)
-            if recorder.pending is None or made >= MAX_EXPANSION_CALLS:
-                return expanded
-            func, args, nth = recorder.pending
-            stream = ApiStream()
-            ok = await self.run(func, args, stream, session_uuid=session_uuid)
-            results[(func, args, nth)] = stream.getvalue() if ok else ""
-            made += 1
+        outer = _NESTING.get()
+        depth, passes = (0, [MAX_EXPANSION_PASSES]) if outer is None else outer
+        too_deep = depth >= MAX_EXPANSION_NESTING
+        token = _NESTING.set((depth + 1, passes))
+        started = time.monotonic()
+        try:
+            while True:
+                passes[0] -= 1
+                recorder = _CallRecorder(results, switch.api_expansion, too_deep or passes[0] <= 0)
+                expanded = expand_variables(
+                    text, lookup, global_lookup=switch.get_global, api=recorder
+                )
+                if recorder.pending is None or made >= MAX_EXPANSION_CALLS:
+                    return expanded
+                if time.monotonic() - started > EXPANSION_SLICE:
+                    await asyncio.sleep(0)
+                    started = time.monotonic()
+                func, args, nth = recorder.pending
+                stream = ApiStream()
+                ok = await self.run(func, args, stream, session_uuid=session_uuid)
+                results[(func, args, nth)] = stream.getvalue() if ok else ""
+                made += 1
+        finally:
+            _NESTING.reset(token)
 
 
 class _CallRecorder:
     """The expander's API callback during one pass: known results, or the next call to make."""
 
-    __slots__ = ("allowed", "pending", "results", "seen")
+    __slots__ = ("allowed", "pending", "results", "seen", "too_deep")
 
-    def __init__(self, results: dict[tuple[str, str, int], str], allowed: bool) -> None:
+    def __init__(
+        self, results: dict[tuple[str, str, int], str], allowed: bool, too_deep: bool = False
+    ) -> None:
         self.results = results
         self.allowed = allowed
+        self.too_deep = too_deep
         self.seen: dict[tuple[str, str], int] = {}
         self.pending: tuple[str, str, int] | None = None
 
     def __call__(self, func: str, args: str) -> str:
         if not self.allowed:
             return "<API execute Permission Denied>"
+        if self.too_deep:
+            return ""
         nth = self.seen.get((func, args), 0)
         self.seen[(func, args)] = nth + 1
         found = self.results.get((func, args, nth))

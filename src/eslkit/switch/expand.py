@@ -8,17 +8,21 @@
 override); the assignment helpers build on it for ``uuid_setvar_multi`` and ``multiset``.
 
 Deviations, all deliberate: offsets count characters, not UTF-8 bytes; the total work
-(expansions performed) and the output size are capped so hostile input stays cheap.
+(expansions performed, :data:`MAX_WORK` scanning steps) and the output size are capped so
+hostile input stays cheap: one call is linear in its text and holds the event loop a few
+tens of milliseconds at most.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 __all__ = [
     "MAX_DEPTH",
     "MAX_EXPANSIONS",
     "MAX_OUTPUT",
+    "MAX_WORK",
     "ApiCall",
     "Lookup",
     "c_atoi",
@@ -39,6 +43,11 @@ MAX_EXPANSIONS = 10_000
 """Cap on expansion passes per call (FreeSWITCH has none; `${a}` with a=`${a}${a}` is exponential)."""
 MAX_OUTPUT = 1 << 20
 """Cap on the length of any expanded string, in characters."""
+MAX_WORK = 50_000
+"""Cap on the scanning work of one call, in steps: a ``$``, backslash, brace or parenthesis
+looked at, or 1024 characters scanned or copied. Past it the rest of the text is left as it
+is, so one expansion holds the event loop a few tens of milliseconds at most (FreeSWITCH has
+no cap; nested ``${expand(...)}`` rescans the text at every level)."""
 
 _INT_MIN = -(2**31)
 _INT_MAX = 2**31 - 1
@@ -46,6 +55,13 @@ _ESCAPED_DATA = frozenset("\\nst'")
 _UNESCAPE = {"n": "\n", "r": "\r", "t": "\t", "s": " "}
 _ARRAY_PREFIX = "ARRAY::"
 _ARRAY_SEPARATOR = "|:"
+# The scans below jump between the characters that matter with these (in C): the work per
+# expansion pass is then linear in its text, not a Python step per character.
+_NEEDS_EXPANSION = re.compile(r"\$\\*\{|\\[\\nst']")
+_SPECIAL = re.compile(r"[$\\]")
+_BRACE = re.compile(r"[{}]")
+_PAREN = re.compile(r"[()]")
+_CALL_SPLIT = re.compile(r"[ (]")
 
 
 def c_atoi(text: str) -> int:
@@ -72,21 +88,7 @@ def needs_expansion(text: str) -> bool:
     That is: a ``$`` followed (after any backslashes) by ``{``, or escaped data
     (a backslash before ``\\``, ``n``, ``s``, ``t`` or ``'``).
     """
-    dollar = False
-    for ch in text:
-        if ch == "$":
-            dollar = True
-        elif dollar:
-            if ch == "{":
-                return True
-            if ch != "\\":
-                dollar = False
-    i = text.find("\\")
-    while i != -1:
-        if i + 1 < len(text) and text[i + 1] in _ESCAPED_DATA:
-            return True
-        i = text.find("\\", i + 1)
-    return False
+    return _NEEDS_EXPANSION.search(text) is not None
 
 
 def _apply_offsets(value: str, offset: int, length: int) -> str:
@@ -109,7 +111,7 @@ def _array_item(value: str, idx: int) -> str | None:
 class _Expander:
     """One expansion run: the callbacks plus the shared work budget."""
 
-    __slots__ = ("api", "budget", "global_lookup", "lookup", "max_output")
+    __slots__ = ("api", "budget", "global_lookup", "lookup", "max_output", "work")
 
     def __init__(
         self,
@@ -124,6 +126,7 @@ class _Expander:
         self.api = api
         self.max_output = max_output
         self.budget = max_expansions
+        self.work = MAX_WORK
 
     def resolve(self, name: str, idx: int, global_only: bool) -> str | None:
         value: str | None = None
@@ -144,9 +147,24 @@ class _Expander:
         out: list[str] = []
         size = 0
         i, n = 0, len(text)
+        special = _SPECIAL.search
         while i < n:
             if size > self.max_output:
                 break
+            self.work -= 1
+            if self.work <= 0:
+                self._exhausted()
+                out.append(text[i:])
+                break
+            # Plain text up to the next "$" or backslash goes out in one piece.
+            found = special(text, i)
+            j = found.start() if found is not None else n
+            if j > i:
+                out.append(text[i:j])
+                size += j - i
+                self.work -= (j - i) >> 10
+                i = j
+                continue
             literal = False
             if text[i] == "\\" and i + 1 < n:
                 nxt = text[i + 1]
@@ -196,43 +214,58 @@ class _Expander:
         braces = 1
         e = start
         end: int | None = None
-        while e < n:
+        work = self.work
+        for brace in _BRACE.finditer(text, start):
+            e = brace.start()
+            work -= 1
+            if work <= 0:
+                break
             ch = text[e]
             if braces == 1 and ch == "}":
                 braces = 0
                 end = e
-                e += 1
                 break
-            if braces > 0:
-                if e != start and ch == "{":
-                    braces += 1
-                elif braces > 1 and ch == "}":
-                    braces -= 1
-            e += 1
-        # An unterminated "${name" runs to the end of the text, as in FreeSWITCH.
-        name = text[start:end] if end is not None else text[start:]
+            if e != start and ch == "{":
+                braces += 1
+            elif braces > 1 and ch == "}":
+                braces -= 1
+        self.work = work - ((e - start) >> 10)
+        if self.work <= 0:
+            self._exhausted()
+            return text[i:], n
+        if end is None:
+            # An unterminated "${name" runs to the end of the text, as in FreeSWITCH.
+            name = text[start:]
+            e = n
+        else:
+            name = text[start:end]
+            e = end + 1
 
-        split = -1
-        for k, ch in enumerate(name):
-            if ch == " ":
-                split = k
-                break
-            if ch == "(":
-                split = k
+        found = _CALL_SPLIT.search(name)
+        if found is not None:
+            split = found.start()
+            if name[split] == "(":
                 braces = 1
-                break
-        if split >= 0:
             func = name[:split].rstrip(" ")
             rest = name[split + 1 :]
             cut = len(rest)
-            for k, ch in enumerate(rest):
-                if ch == "(":
+            work = self.work
+            for paren in _PAREN.finditer(rest):
+                work -= 1
+                if work <= 0:
+                    break
+                k = paren.start()
+                if rest[k] == "(":
                     braces += 1
-                elif braces > 1 and ch == ")":
+                elif braces > 1:
                     braces -= 1
-                elif braces == 1 and ch == ")":
+                elif braces == 1:
                     cut = k
                     break
+            self.work = work
+            if work <= 0:
+                self._exhausted()
+                return text[i:], n
             return self._call_api(func, rest[:cut], depth), e
 
         name = self.expand(name, depth + 1)
@@ -257,6 +290,11 @@ class _Expander:
         if offset or length:
             value = _apply_offsets(value, offset, length)
         return value, e
+
+    def _exhausted(self) -> None:
+        """Out of work: every expansion still to come returns its text as it is."""
+        self.work = 0
+        self.budget = 0
 
     def _call_api(self, func: str, args: str, depth: int) -> str:
         func = self.expand(func, depth + 1)
