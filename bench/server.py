@@ -276,6 +276,8 @@ def echo_ceiling(source: str, seconds: float) -> float:
 
 def start_server(port: int, use_uvloop: bool) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "eslkit", "serve", "--listen-port", str(port), "--log-level", "WARNING"]
+    # The idle-connection test holds 10,000 connections from one address, past the default caps.
+    cmd += ["--max-connections", "20000", "--max-connections-per-address", "20000"]
     if use_uvloop:
         cmd.append("--uvloop")
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))

@@ -31,8 +31,8 @@ CUSTOM = int(EventType.CUSTOM)
 
 
 #: ``--max-connections`` and the per-address cap by default.
-DEFAULT_MAX_CONNECTIONS = 2000
-DEFAULT_MAX_PER_ADDRESS = 1000
+DEFAULT_MAX_CONNECTIONS = 10_000
+DEFAULT_MAX_PER_ADDRESS = 2_000
 
 
 class BindError(OSError):
@@ -54,7 +54,7 @@ class ServerOptions:
     backlog: int = 1024
     #: Inbound connections open at once, and from one address (FreeSWITCH has no cap; past
     #: these a new connection gets the ACL's rude rejection). Sized for a 2-core machine:
-    #: every connection costs the event fan-out a check per event.
+    #: every connection costs the event fan-out a check per event, and an idle one ~8 KB.
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     max_connections_per_address: int = DEFAULT_MAX_PER_ADDRESS
     #: Extra notes to log at start (from the config loaders).
