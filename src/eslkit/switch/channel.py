@@ -496,6 +496,11 @@ class Channel:
             except Exception as exc:
                 self.switch.report_error(exc)
 
+    def poke(self) -> None:
+        """Make every :meth:`wait_for` re-check its predicate now (state kept outside the
+        channel changed, e.g. a conference member's flags)."""
+        self._notify(None)
+
     async def wait_for(self, predicate: Callable[[Channel], bool], timeout: float | None) -> bool:
         """Wait until ``predicate(channel)`` holds; False on timeout (switch seconds).
 

@@ -33,6 +33,7 @@ from eslkit.switch.logging import LogHub, TextChannel, format_log_text
 
 if TYPE_CHECKING:
     from eslkit.switch.channel import Channel
+    from eslkit.switch.conference import ConferenceManager
     from eslkit.switch.modules import Module
 
 __all__ = [
@@ -336,6 +337,7 @@ class Switch:
         self._shutdown_hooks: list[ShutdownHook] = []
         self._jobs: set[asyncio.Task[None]] = set()
         self._stopper: asyncio.Task[None] | None = None
+        self._conferences: ConferenceManager | None = None
         self._seed_globals()
         #: The channel layer: creates, runs, finds and counts channels.
         self.sessions = SessionManager(self)
@@ -352,6 +354,16 @@ class Switch:
         """Add ``module``'s API commands, applications and endpoints to this switch (a
         same-named earlier one is replaced)."""
         self.modules.load(module)
+
+    @property
+    def conferences(self) -> ConferenceManager:
+        """The switch's conferences (mod_conference), made on first use."""
+        manager = self._conferences
+        if manager is None:
+            from eslkit.switch.conference import ConferenceManager
+
+            manager = self._conferences = ConferenceManager(self)
+        return manager
 
     def _seed_globals(self) -> None:
         cfg = self.config

@@ -182,7 +182,13 @@ class Modules:
 
 def builtin_modules() -> list[Module]:
     """The simulated switch's own modules, in load order (listed here, imported here)."""
-    from eslkit.switch.apis import channel_commands, core_commands, media_commands, show
+    from eslkit.switch.apis import (
+        channel_commands,
+        conference_commands,
+        core_commands,
+        media_commands,
+        show,
+    )
     from eslkit.switch.apps import basic, bridge, media
     from eslkit.switch.endpoints import error, loopback, null, sim, user
 
@@ -194,6 +200,7 @@ def builtin_modules() -> list[Module]:
         basic.module,
         media.module,
         bridge.module,
+        conference_commands.module,  # mod_conference: the application and the API command
         error.module,
         loopback.module,
         null.module,

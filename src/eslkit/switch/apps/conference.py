@@ -1,0 +1,126 @@
+"""The ``conference`` dialplan application (mod_conference's ``conference_function``):
+``conference NAME[@PROFILE][+PIN][+flags{mute|deaf|moderator|ghost|...}]``.
+
+The channel joins (creating the conference if it is new), then stays in the member loop,
+handling queued messages and session events, until it is hung up, ``hup``/``kick``ed by the
+API, or transferred. The ``bridge:``/``dial:`` forms are not simulated (logged, nothing done).
+"""
+
+from __future__ import annotations
+
+from eslkit.protocol.names import ChannelState, LogLevel
+from eslkit.switch.apps import AppContext
+from eslkit.switch.conference import FRAME, ConferenceManager, Member
+from eslkit.switch.ivr.wait import Wake, media_wait
+from eslkit.switch.modules import Module
+
+__all__ = ["conference", "manager", "module"]
+
+#: mod_conference: this application and the ``conference`` API command
+#: (:mod:`eslkit.switch.apis.conference_commands` registers it on this module).
+module = Module("mod_conference")
+
+_MEMBER_FLAGS = {
+    "mute": ("can_speak", False),
+    "deaf": ("can_hear", False),
+    "moderator": ("moderator", True),
+    "ghost": ("ghost", True),
+    "endconf": ("end_conference", True),
+    "mandatory_member_endconf": ("mandatory_member_end_conference", True),
+    "mute-detect": ("mute_detect", True),
+}
+
+
+def manager(ctx: AppContext) -> ConferenceManager:
+    """The switch's conferences (made on first use)."""
+    return ctx.switch.conferences
+
+
+def _parse(data: str) -> tuple[str, str | None, str | None, list[str]]:
+    """``name[@profile][+pin][+flags{a|b}]`` -> (name, profile, pin, member flags)."""
+    flags: list[str] = []
+    marker = data.find("+flags{")
+    if marker >= 0:
+        inner = data[marker + 7 :]
+        end = inner.find("}")
+        flags = [f for f in (inner[:end] if end >= 0 else inner).split("|") if f]
+        data = data[:marker]
+    pin = None
+    if "+" in data:
+        data, _, pin = data.partition("+")
+    name, _, profile = data.partition("@")
+    return name, profile or None, pin, flags
+
+
+@module.application("conference", "conference", "<confname>[@<profile>][+<pin>][+flags{<flags>}]")
+async def conference(ctx: AppContext, data: str) -> None:
+    channel = ctx.channel
+    switch = ctx.switch
+    if not data:
+        switch.log(int(LogLevel.ERR), "Invalid arguments\n", file="mod_conference.c",
+                   function="conference_function", line=1958, session_uuid=channel.uuid)
+        return
+    name, profile_name, _pin, flag_words = _parse(data)
+    if ":" in name:
+        switch.log(int(LogLevel.WARNING), f"conference {name}: bridge:/dial: forms are not simulated\n",
+                   file="mod_conference.c", function="conference_function", line=1988,
+                   session_uuid=channel.uuid)
+        return
+    conferences = manager(ctx)
+    # (mod_conference re-reads current_application here: it moves to the end of the list.)
+    current = channel.variables.get("current_application")
+    if current is not None:
+        channel.set_variable("current_application", current)
+    conf = conferences.find(name)
+    if conf is None:
+        conf = conferences.create(name, conferences.profile(profile_name))
+    else:
+        enforce = channel.direction.name.lower() == "inbound"
+        override = channel.variables.get("conference_enforce_security")
+        if override is not None:
+            enforce = override.lower() in ("true", "yes", "on", "1", "enabled", "allow")
+        if conf.locked and enforce:
+            switch.log(int(LogLevel.NOTICE), f"Conference {name} is locked.\n",
+                       file="mod_conference.c", function="conference_function", line=2240,
+                       session_uuid=channel.uuid)
+            return
+    channel.set_variable("conference_name", conf.name)
+    channel.set_variable("app_session_uuid", conf.uuid)
+    member_id = conferences.next_member_id
+    conferences.next_member_id += 1
+    channel.set_variable("conference_member_id", str(member_id))
+    # The conference installs its own read codec (and puts the channel's back at the end).
+    _reset_read_codec(channel)
+    member = conferences.add_member(conf, channel, member_id)
+    for word in flag_words:
+        found = _MEMBER_FLAGS.get(word)
+        if found is not None:
+            setattr(member, found[0], found[1])
+    try:
+        await _member_loop(ctx, member)
+    finally:
+        conferences.del_member(member)
+        _reset_read_codec(channel)
+
+
+def _reset_read_codec(channel: object) -> None:
+    variables = getattr(channel, "variables", {})
+    for name in ("read_codec", "read_rate"):
+        value = variables.get(name)
+        if value is not None:
+            channel.set_variable(name, value)  # type: ignore[attr-defined]
+
+
+async def _member_loop(ctx: AppContext, member: Member) -> None:
+    channel = ctx.channel
+    clock = ctx.switch.clock
+    while True:
+        wake, _ = await media_wait(channel, None, stop=lambda _ch: not member.running)
+        if wake is Wake.HANGUP or not channel.ready:
+            await clock.sleep(FRAME / 2)
+            return
+        if wake is Wake.STOP or not member.running:
+            await clock.sleep(member.leave_delay or FRAME / 2)
+            return
+        if channel.running_state != ChannelState.CS_EXECUTE:
+            return  # transferred (back to routing) or parked elsewhere

@@ -1,0 +1,182 @@
+"""mod_conference in the simulated switch: conferences, members, their maintenance events and
+the ``conference`` API, as ESL applications observe them (no audio is mixed).
+
+One :class:`ConferenceManager` per switch (``switch.conferences``). The ``conference``
+dialplan application (:mod:`eslkit.switch.apps.conference`) joins a channel; the ``conference``
+API command (:mod:`eslkit.switch.apis.conference_commands`) lists and controls them.
+
+Timing follows mod_conference's threads: a member's loop notices ``hup``/``kick`` on its next
+20 ms frame, and the conference thread hands the floor to the first running member (newest
+first) and destroys an empty dynamic conference on its next frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from eslkit.switch.conference import events
+from eslkit.switch.conference.model import Conference, Member
+from eslkit.switch.conference.profiles import (
+    DEFAULT_PROFILE,
+    Profile,
+    builtin_profiles,
+    profiles_from_config,
+)
+
+if TYPE_CHECKING:
+    from eslkit.fsconfig.parser import XmlElement
+    from eslkit.switch.channel import Channel
+    from eslkit.switch.core import Switch
+
+__all__ = ["FRAME", "Conference", "ConferenceManager", "Member", "Profile"]
+
+#: One frame of the conference and member loops (the profile's interval, 20 ms).
+FRAME = 0.02
+
+
+class ConferenceManager:
+    """The switch's conferences, profiles and member-ID counter."""
+
+    def __init__(self, switch: Switch) -> None:
+        self.switch = switch
+        self.profiles: dict[str, Profile] = builtin_profiles()
+        self.conferences: dict[str, Conference] = {}
+        #: The next member ID: one counter for the whole switch, as FreeSWITCH's process-wide
+        #: ``next_member_id()`` (tests that replay recordings set it).
+        self.next_member_id = 1
+        self._ticks: dict[Conference, asyncio.TimerHandle] = {}
+
+    # ------------------------------------------------------------------ configuration
+    def load_profiles(self, configuration: XmlElement | None) -> None:
+        """Use the profiles of a ``conference.conf`` (replacing the built-in ones)."""
+        profiles = profiles_from_config(configuration)
+        if profiles:
+            self.profiles = profiles
+
+    def profile(self, name: str | None) -> Profile:
+        """The named profile; an unknown name gets a profile of defaults, as FreeSWITCH."""
+        key = name or DEFAULT_PROFILE
+        profile = self.profiles.get(key)
+        if profile is None:
+            profile = Profile(key)
+        if not profile.default_domain:
+            profile.default_domain = self.switch.get_global("domain") or ""
+        return profile
+
+    # ------------------------------------------------------------------ lookup
+    def find(self, name: str) -> Conference | None:
+        """The running conference called ``name`` (case-insensitive, as FreeSWITCH's hash)."""
+        conference = self.conferences.get(name.lower())
+        if conference is None or conference.destroyed:
+            return None
+        return conference
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter([c for c in self.conferences.values() if not c.destroyed])
+
+    # ------------------------------------------------------------------ lifecycle
+    def create(self, name: str, profile: Profile) -> Conference:
+        """``conference_new``: a new dynamic conference, and its conference-create event."""
+        conference = Conference(name=name, profile=profile, switch=self.switch)
+        self.conferences[name.lower()] = conference
+        events.fire(conference, "conference-create")
+        return conference
+
+    def add_member(self, conference: Conference, channel: Channel, member_id: int) -> Member:
+        """``conference_member_add``: the channel variables, then add-member."""
+        member = Member(id=member_id, channel=channel, conference=conference)
+        member.energy_level = conference.profile.energy_level
+        for name, low, high, attr in (
+            ("conference_join_volume_in", -5, 5, "volume_in"),
+            ("conference_join_volume_out", -5, 5, "volume_out"),
+            ("conference_join_energy_level", -2, 1801, "energy_level"),
+        ):
+            value = channel.variables.get(name)
+            if value is not None:
+                from eslkit.fsutil import c_atoi
+
+                number = c_atoi(value)
+                if low < number < high:
+                    setattr(member, attr, number)
+        conference.members.insert(0, member)
+        channel.set_variable("conference_member_id", str(member.id))
+        channel.set_variable("conference_moderator", "true" if member.moderator else "false")
+        channel.set_variable("conference_ghost", "true" if member.ghost else "false")
+        channel.set_variable("conference_uuid", conference.uuid)
+        events.fire(conference, "add-member", member=member)
+        self.schedule_tick(conference)
+        return member
+
+    def del_member(self, member: Member) -> None:
+        """``conference_member_del``: leave the list, release the floor, del-member."""
+        conference = member.conference
+        # Unlinked first (so the floor-change cannot name it), counted until removed.
+        member.gone = True
+        if conference.floor_holder == member.id:
+            self.set_floor(conference, None)
+        if member in conference.members:
+            conference.members.remove(member)
+        events.fire(conference, "del-member", member=member)
+        self.schedule_tick(conference)
+
+    def set_floor(self, conference: Conference, member: Member | None) -> None:
+        """``conference_member_set_floor_holder`` and its floor-change event: the
+        conference's data, ``Action``, ``Old-ID`` (``none`` when the old holder has left),
+        then the new holder's data and ``New-ID`` (or ``New-ID: none``)."""
+        if member is not None and conference.floor_holder == member.id:
+            return
+        old = conference.floor_holder
+        conference.floor_holder = member.id if member is not None else 0
+        after = [("Old-ID", str(old) if old and conference.member(old) is not None else "none")]
+        if member is not None:
+            events.member_data(member, after)
+            after.append(("New-ID", str(member.id)))
+        else:
+            after.append(("New-ID", "none"))
+        events.fire(conference, "floor-change", after=after)
+
+    # ------------------------------------------------------------------ the conference thread
+    def schedule_tick(self, conference: Conference) -> None:
+        """Run the conference thread's next frame (floor, destruction) in 20 ms."""
+        if conference in self._ticks or conference.destroyed:
+            return
+        loop = asyncio.get_running_loop()
+        delay = self.switch.clock.real_delay(FRAME)
+        self._ticks[conference] = loop.call_later(delay, self._tick, conference)
+
+    def _tick(self, conference: Conference) -> None:
+        self._ticks.pop(conference, None)
+        if conference.destroyed:
+            return
+        if not conference.members:
+            if conference.dynamic:
+                self.destroy(conference)
+            return
+        if not conference.floor_holder:
+            for member in conference.members:
+                if member.running:
+                    self.set_floor(conference, member)
+                    break
+
+    def destroy(self, conference: Conference) -> None:
+        """The conference thread's end: conference-destroy, and it is gone."""
+        if conference.destroyed:
+            return
+        conference.destroyed = True
+        handle = self._ticks.pop(conference, None)
+        if handle is not None:
+            handle.cancel()
+        if self.conferences.get(conference.name.lower()) is conference:
+            del self.conferences[conference.name.lower()]
+        events.fire(conference, "conference-destroy")
+
+    def stop_members(self, members: list[Member], *, kicked: bool = False) -> None:
+        """Clear the members' running flag (``hup``/``kick``). Each member's loop notices it
+        on one of its next frames; as recorded, the oldest member leaves first, one frame
+        apart."""
+        for rank, member in enumerate(sorted(members, key=lambda m: m.id)):
+            member.running = False
+            member.kicked = member.kicked or kicked
+            member.leave_delay = FRAME / 2 + rank * FRAME
+            member.channel.poke()

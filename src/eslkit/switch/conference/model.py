@@ -1,0 +1,104 @@
+"""Conferences and their members (mod_conference's ``conference_obj_t`` and
+``conference_member_t``), without audio: what ESL applications observe of them."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from eslkit.fsutil import new_uuid
+
+if TYPE_CHECKING:
+    from eslkit.switch.channel import Channel
+    from eslkit.switch.conference.profiles import Profile
+    from eslkit.switch.core import Switch
+
+__all__ = ["Conference", "Member"]
+
+
+@dataclass(eq=False, slots=True)
+class Member:
+    """One member: a channel in a conference."""
+
+    id: int
+    channel: Channel
+    conference: Conference
+    join_time: float = field(default_factory=time.time)
+    can_hear: bool = True
+    can_speak: bool = True
+    can_be_seen: bool = True
+    talking: bool = False
+    mute_detect: bool = False
+    hold: bool = False
+    moderator: bool = False
+    ghost: bool = False
+    end_conference: bool = False
+    mandatory_member_end_conference: bool = False
+    energy_level: int = 100
+    volume_in: int = 0
+    volume_out: int = 0
+    #: Cleared by ``hup``/``kick`` (``MFLAG_RUNNING``): the member's loop then ends.
+    running: bool = True
+    kicked: bool = False
+    #: Out of the member list for lookups while it is being removed (still counted).
+    gone: bool = False
+    #: Switch seconds the member's loop takes to notice ``running`` was cleared.
+    leave_delay: float = 0.0
+    last_talking: float = 0.0
+
+    @property
+    def has_floor(self) -> bool:
+        return self.conference.floor_holder == self.id
+
+
+@dataclass(eq=False, slots=True)
+class Conference:
+    """One conference."""
+
+    name: str
+    profile: Profile
+    switch: Switch
+    uuid: str = field(default_factory=new_uuid)
+    run_time: float = field(default_factory=time.time)
+    #: Newest first, as FreeSWITCH's member list (new members are put at its head).
+    members: list[Member] = field(default_factory=list)
+    floor_holder: int = 0
+    locked: bool = False
+    dynamic: bool = True
+    running: bool = True
+    destroyed: bool = False
+    variables: dict[str, str] = field(default_factory=dict)
+    recordings: list[str] = field(default_factory=list)
+
+    @property
+    def domain(self) -> str:
+        return self.profile.domain
+
+    @property
+    def count(self) -> int:
+        return sum(1 for m in self.members if not m.ghost)
+
+    @property
+    def count_ghosts(self) -> int:
+        return sum(1 for m in self.members if m.ghost)
+
+    def member(self, member_id: int) -> Member | None:
+        for member in self.members:
+            if member.id == member_id and not member.gone:
+                return member
+        return None
+
+    def flag_names(self) -> list[str]:
+        """The conference flags ``conference list`` prints, in its order."""
+        names = []
+        if self.locked:
+            names.append("locked")
+        names += ["running", "answered", "enforce_min"]
+        if self.dynamic:
+            names.append("dynamic")
+        names += ["exit_sound", "enter_sound"]
+        if self.recordings:
+            names.append("recording")
+        names.append("json_status")
+        return names

@@ -1,0 +1,56 @@
+"""mod_conference in the simulated switch: the recorded conference transcripts (cases3/
+calls3_conf*, and tests/conformance/recorded/conference/) replayed against eslkit serve."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from eslkit.switch.core import SwitchConfig
+from tests.conformance.harness import CONFORMANCE_DIR, load_case, run_case
+from tests.server_support import start_test_server
+
+SHARED = CONFORMANCE_DIR / "cases3"
+RECORDED = Path(__file__).resolve().parent / "conformance" / "recorded" / "conference"
+
+
+def first_member_id(directory: Path, name: str) -> int | None:
+    """The first ``Member-ID`` a transcript shows: FreeSWITCH's member counter is one for the
+    whole process, so a case recorded after others starts where they left it."""
+    data = json.loads((directory / f"{name}.json").read_text(encoding="utf-8"))
+    for step in data["steps"]:
+        for frame in step.get("expect") or []:
+            event = frame.get("event") or {}
+            for header, value in event.get("headers") or []:
+                if header == "Member-ID" and str(value).isdigit():
+                    return int(value)
+            body = frame.get("body") or ""
+            if body.strip().isdigit() and "conference_member_id" in json.dumps(data["steps"]):
+                continue
+    return None
+
+
+def _cases() -> list[object]:
+    params: list[object] = []
+    for name in sorted(p.stem for p in SHARED.glob("calls3_conf*.json")):
+        params.append(pytest.param(SHARED, name, id=name))
+    index = RECORDED / "index.json"
+    if index.exists():
+        for item in json.loads(index.read_text(encoding="utf-8")):
+            params.append(pytest.param(RECORDED, item["name"], id=item["name"]))
+    return params
+
+
+@pytest.mark.parametrize(("directory", "name"), _cases())
+async def test_conference_case(directory: Path, name: str) -> None:
+    case = load_case(name, directory=directory)
+    running = await start_test_server(switch=SwitchConfig.recording())
+    start = first_member_id(directory, name)
+    if start is not None:
+        running.switch.conferences.next_member_id = start
+    try:
+        await run_case(case, "127.0.0.1", running.port, outbound_port=None, stop_switch=running.stop)
+    finally:
+        await running.stop()
