@@ -54,3 +54,21 @@ async def test_conference_case(directory: Path, name: str) -> None:
         await run_case(case, "127.0.0.1", running.port, outbound_port=None, stop_switch=running.stop)
     finally:
         await running.stop()
+
+
+async def test_profiles_from_the_conf_dir(tmp_path: Path) -> None:
+    """--conf-dir: conference.conf's profiles replace the built-in ones."""
+    import shutil
+
+    conf = tmp_path / "conf"
+    shutil.copytree(CONFORMANCE_DIR / "oracle-conf", conf)
+    path = conf / "autoload_configs" / "conference.conf.xml"
+    path.write_text(path.read_text().replace("cc3.example", "elsewhere.example"))
+    running = await start_test_server(conf_dir=conf, listen_port=0)
+    try:
+        profile = running.switch.conferences.profile("default")
+        assert profile.domain == "elsewhere.example"
+        assert profile.rate == 8000
+        assert running.switch.conferences.profile("nosuch").params == {}
+    finally:
+        await running.stop()

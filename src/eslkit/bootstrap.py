@@ -97,6 +97,9 @@ async def start(options: ServeOptions) -> Running:
     for name, value in summary.dialplan.preprocess_vars.items():
         switch.set_global(name, value)
     switch.sessions.dialplan = summary.dialplan
+    if config is not None:
+        # mod_conference's profiles (the built-in ones are the reference build's).
+        switch.conferences.load_profiles(config.configuration("conference.conf"))
     # The directory belongs to the configuration; the switch's user/ endpoint dials from it.
     switch.hooks.locate_user = directory.user_record
     server = EventSocketServer(
