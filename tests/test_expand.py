@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from eslkit.fsutil import c_atoi
 from eslkit.switch.expand import (
     MAX_DEPTH,
-    c_atoi,
     expand_variables,
     needs_expansion,
     parse_set_assignment,
@@ -155,7 +155,7 @@ def test_text_without_dollar_or_backslash_is_identity(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("12", 12), ("  -7x", -7), ("+3", 3), ("x", 0), ("", 0), ("99999999999999", 2**31 - 1)],
+    [("12", 12), ("  -7x", -7), ("+3", 3), ("x", 0), ("", 0), ("99999999999999", 276447231), ("4294967303", 7), ("1" * 5000, -1), ("-" + "9" * 5000, 0)],
 )
 def test_c_atoi(text: str, value: int) -> None:
     assert c_atoi(text) == value

@@ -220,6 +220,7 @@ def test_client_cr_terminators_are_accepted() -> None:
         (b"12x", "not a non-negative integer"),
         (b"", "not a non-negative integer"),
         (b"16777217", "over the 16777216-byte limit"),
+        (b"1" * 5000, "over the 16777216-byte limit"),  # past what int() accepts
     ],
 )
 def test_client_bad_content_length(value: bytes, reason: str) -> None:
@@ -230,6 +231,12 @@ def test_client_bad_content_length(value: bytes, reason: str) -> None:
     assert info.value.reason == reason
     assert info.value.value.strip(" ") == value.decode()
     assert f"bad Content-Length {info.value.value!r}: {reason}" == str(info.value)
+
+
+def test_client_content_length_with_many_leading_zeros() -> None:
+    reader = FrameReader()
+    reader.feed(b"Content-Length: " + b"0" * 5000 + b"2\nContent-Type: api/response\n\nok")
+    assert [frame.body for frame in reader.frames()] == [b"ok"]
 
 
 def test_client_bad_content_length_on_the_fast_path() -> None:
@@ -386,7 +393,12 @@ def test_server_two_content_length_headers_read_two_bodies() -> None:
 
 @pytest.mark.parametrize(
     ("value", "reason"),
-    [(b"-1", "negative"), (b"16777217", "over the 16777216-byte limit")],
+    [
+        (b"-1", "negative"),
+        (b"16777217", "over the 16777216-byte limit"),
+        (b"1" * 5000, "over the 16777216-byte limit"),  # past what int() accepts
+        (b"-" + b"9" * 5000, "negative"),
+    ],
 )
 def test_server_content_length_out_of_range(value: bytes, reason: str) -> None:
     reader = FrameReader(server_side=True)

@@ -13,13 +13,14 @@ from typing import Any, TypeVar
 
 import pytest
 
+from eslkit.fsutil import parse_log_level as parse_level
 from eslkit.protocol.event import Event
 from eslkit.protocol.names import EventType, LogLevel
 from eslkit.protocol.records import CallingSite, LogRecord
 from eslkit.server.backend import SwitchInterface
 from eslkit.switch.clock import Clock
 from eslkit.switch.core import Switch, SwitchConfig, uptime_text
-from eslkit.switch.logging import format_log_text, level_name, parse_level
+from eslkit.switch.logging import format_log_text, level_name
 
 CONFORMANCE_DIR = Path(__file__).resolve().parent / "conformance" / "data"
 SITE = CallingSite("test.c", "test_function", 42)

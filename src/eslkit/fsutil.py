@@ -1,6 +1,7 @@
-"""FreeSWITCH's small string helpers, shared by every layer: ``atoi``, ``switch_is_number``,
-``switch_true``, and the UUIDs the switch hands out. (No imports from the rest of eslkit:
-everything may import this.)"""
+"""FreeSWITCH's small string helpers, shared by every layer, and their one home: ``atoi``
+(:func:`c_atoi`), ``switch_is_number``, ``switch_true``, ``switch_log_str2level``
+(:func:`parse_log_level`), and the UUIDs the switch hands out. (No imports from the rest of
+eslkit: everything may import this.)"""
 
 from __future__ import annotations
 
@@ -8,7 +9,15 @@ import os
 import random
 import re
 
-__all__ = ["c_atoi", "new_uuid", "switch_is_number", "switch_true"]
+__all__ = [
+    "LOG_INVALID",
+    "LOG_LEVEL_NAMES",
+    "c_atoi",
+    "new_uuid",
+    "parse_log_level",
+    "switch_is_number",
+    "switch_true",
+]
 
 _UUID4_MASK = 0xFFFFFFFF_FFFF_0FFF_3FFF_FFFFFFFFFFFF
 _UUID4_BITS = 0x00000000_0000_4000_8000_000000000000
@@ -45,7 +54,16 @@ def c_atoi(text: str) -> int:
     match = _ATOI.match(text)
     if match is None:
         return 0
-    value = max(_LONG_MIN, min(_LONG_MAX, int(match.group(1))))
+    digits = match.group(1)
+    negative = digits[0] == "-"
+    # strtol saturates at LONG_MIN/LONG_MAX: past 19 significant digits the value is one
+    # of those, and int() of thousands of digits is never attempted (it is slow, and
+    # Python refuses more than 4300 of them).
+    significant = digits.lstrip("+-").lstrip("0")
+    if len(significant) > 19:
+        value = _LONG_MIN if negative else _LONG_MAX
+    else:
+        value = max(_LONG_MIN, min(_LONG_MAX, int(digits)))
     value &= 0xFFFFFFFF
     return value - 2**32 if value >= 2**31 else value
 
@@ -67,3 +85,33 @@ def switch_true(value: str | None) -> bool:
     if value.casefold() in _TRUE_WORDS:
         return True
     return switch_is_number(value) and c_atoi(value) != 0
+
+
+LOG_INVALID = 64
+"""``SWITCH_LOG_INVALID``: what :func:`parse_log_level` returns for what is not a level."""
+
+#: ``LEVELS[]`` of switch_log.c, indexed by level + 1 (DISABLE is -1).
+LOG_LEVEL_NAMES: tuple[str, ...] = (
+    "DISABLE",
+    "CONSOLE",
+    "ALERT",
+    "CRIT",
+    "ERR",
+    "WARNING",
+    "NOTICE",
+    "INFO",
+    "DEBUG",
+)
+_LEVEL_BY_NAME = {name: index - 1 for index, name in enumerate(LOG_LEVEL_NAMES)}
+
+
+def parse_log_level(text: str) -> int:
+    """``switch_log_str2level``: a number (:func:`switch_is_number`, so ``""``, ``.`` and
+    ``+`` too) read with :func:`c_atoi` and clamped to 0..63, with exactly 64 invalid; else a
+    level name in any case (``DISABLE`` is -1); else :data:`LOG_INVALID`."""
+    if switch_is_number(text):
+        value = c_atoi(text)
+        if value > LOG_INVALID:
+            return LOG_INVALID - 1
+        return max(value, 0)
+    return _LEVEL_BY_NAME.get(text.upper(), LOG_INVALID) if text.isascii() else LOG_INVALID

@@ -33,7 +33,7 @@ _ERR = "surrogateescape"
 _TERMINATOR_WITH_CR = re.compile(rb"\n\r*\n")
 # The head of an event frame (and of any frame with Content-Length first and at most a
 # Content-Type after it): what the client sees most, framed by one match.
-_EVENT_HEAD = re.compile(rb"Content-Length: ([0-9]+)\n(?:Content-Type: ([^\n\r]*)\n)?\n")
+_EVENT_HEAD = re.compile(rb"Content-Length: ([0-9]{1,18})\n(?:Content-Type: ([^\n\r]*)\n)?\n")
 _CONTENT_TYPES: dict[bytes, str] = {
     name.encode(): name
     for name in (
@@ -72,6 +72,9 @@ def _atoi(value: bytes) -> int:
     digits = match.group(1)
     if digits in (b"", b"+", b"-"):
         return 0
+    if len(digits) > 24 and len(digits.lstrip(b"+-").lstrip(b"0")) > 19:
+        # Past any 64-bit value (and past what int() accepts): keep only the sign.
+        return -(2**63) if digits[:1] == b"-" else 2**63 - 1
     return int(digits)
 
 
@@ -488,7 +491,9 @@ class FrameReader:
         text = raw.strip(b" ")
         if not text.isdigit():
             raise BadContentLength(raw.decode(_ENC, _ERR), "not a non-negative integer")
-        length = int(text)
+        significant = text.lstrip(b"0")
+        # (More digits than any 64-bit value: over the limit, without int() of all of them.)
+        length = int(significant or b"0") if len(significant) <= 19 else self.max_body + 1
         if length > self.max_body:
             raise BadContentLength(raw.decode(_ENC, _ERR), f"over the {self.max_body}-byte limit")
         return length

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from eslkit.fsconfig.directory import parse_userauth_argument, userauth_reply_text
-from eslkit.fsutil import new_uuid, switch_true
+from eslkit.fsutil import LOG_INVALID, c_atoi, new_uuid, parse_log_level, switch_true
 from eslkit.protocol import builders
 from eslkit.protocol.command import Command, strip_cr
 from eslkit.protocol.event import Event
@@ -45,31 +45,6 @@ _TYPE_NAMES: dict[EventType, str] = {member: member.name for member in EventType
 
 BACKGROUND_JOB_SITE = CallingSite("mod_event_socket.c", "api_exec", 1580)
 SENDEVENT_SITE = CallingSite("mod_event_socket.c", "parse_command", 2283)
-
-_LOG_LEVELS = {
-    "console": 0,
-    "alert": 1,
-    "crit": 2,
-    "err": 3,
-    "warning": 4,
-    "notice": 5,
-    "info": 6,
-    "debug": 7,
-    "disable": -1,
-}
-LOG_INVALID = 64
-
-
-def parse_log_level(word: str) -> int:
-    """``switch_log_str2level``: a name (case-insensitive) or a number clamped to 0..63;
-    exactly 64 (and anything unknown) is invalid."""
-    if word and all(ch.isdigit() or ch in "+-." for ch in word) and any(c.isdigit() for c in word):
-        value = _c_atoi(word)
-        if value == LOG_INVALID:
-            return LOG_INVALID
-        return max(0, min(value, 63))
-    return _LOG_LEVELS.get(word.lower(), LOG_INVALID)
-
 
 @dataclass(frozen=True, slots=True)
 class Rule:
@@ -392,7 +367,7 @@ def cmd_linger(listener: Listener, command: Command) -> Reply:
         return "-ERR not controlling a session"
     raw = command.raw  # FreeSWITCH looks at the raw block here, not the cut line
     if raw[6:7] == " " and raw[7:8]:
-        seconds = _c_atoi(raw[7:])
+        seconds = c_atoi(raw[7:])
         listener.linger_timeout = seconds
         listener.linger = True
         return f"+OK will linger {seconds} seconds"
@@ -506,20 +481,6 @@ def _session_block(listener: Listener, command: Command) -> bool:
 
 def _not_full_outbound(listener: Listener, command: Command) -> bool:
     return listener.outbound and not listener.full
-
-
-def _c_atoi(text: str) -> int:
-    text = text.lstrip(" \t\n\v\f\r")
-    sign = 1
-    if text[:1] in ("+", "-"):
-        sign = -1 if text[0] == "-" else 1
-        text = text[1:]
-    digits = ""
-    for char in text:
-        if not char.isdigit():
-            break
-        digits += char
-    return sign * int(digits) if digits else 0
 
 
 #: The command table after the auth gate, in FreeSWITCH's dispatch order (spec §4.0).
@@ -723,4 +684,4 @@ class CommandProcessor:
             listener.send_reply(reply or "-ERR command not found")
 
 
-__all__ = ["ALL", "COMMANDS", "CUSTOM", "CommandProcessor", "Rule", "parse_log_level"]
+__all__ = ["ALL", "COMMANDS", "CUSTOM", "CommandProcessor", "Rule"]

@@ -29,8 +29,8 @@ from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from eslkit import pcre
-from eslkit.fsutil import switch_true
-from eslkit.switch.expand import c_atoi, expand_variables
+from eslkit.fsutil import c_atoi, switch_true
+from eslkit.switch.expand import expand_variables
 
 __all__ = [
     "CALLER_PROFILE_FIELDS",

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from eslkit.switch.expand import c_atoi, separate_string
+from eslkit.fsutil import c_atoi
+from eslkit.switch.expand import separate_string
 
 __all__ = [
     "DEFAULT_SOCKET_PORT",

@@ -26,15 +26,13 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from eslkit.fsutil import new_uuid
+from eslkit.fsutil import c_atoi, new_uuid, switch_true
 from eslkit.protocol.event import Event
 from eslkit.protocol.names import ChannelState, EventType, HangupCause, hangup_cause_from_string
 from eslkit.protocol.records import CallingSite
 from eslkit.switch import channel_events as ce
 from eslkit.switch.apps import AppContext, AppRunner
 from eslkit.switch.channel import CallState, Channel, SessionEvent
-from eslkit.switch.dialplan import switch_true
-from eslkit.switch.expand import c_atoi
 from eslkit.switch.ivr.transfer import route, session_transfer
 from eslkit.switch.ivr.wait import interruptible_wait
 

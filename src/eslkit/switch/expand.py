@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from eslkit.fsutil import c_atoi
+
 __all__ = [
     "MAX_DEPTH",
     "MAX_EXPANSIONS",
@@ -25,7 +27,6 @@ __all__ = [
     "MAX_WORK",
     "ApiCall",
     "Lookup",
-    "c_atoi",
     "expand_variables",
     "needs_expansion",
     "parse_set_assignment",
@@ -49,8 +50,6 @@ looked at, or 1024 characters scanned or copied. Past it the rest of the text is
 is, so one expansion holds the event loop a few tens of milliseconds at most (FreeSWITCH has
 no cap; nested ``${expand(...)}`` rescans the text at every level)."""
 
-_INT_MIN = -(2**31)
-_INT_MAX = 2**31 - 1
 _ESCAPED_DATA = frozenset("\\nst'")
 _UNESCAPE = {"n": "\n", "r": "\r", "t": "\t", "s": " "}
 _ARRAY_PREFIX = "ARRAY::"
@@ -62,24 +61,6 @@ _SPECIAL = re.compile(r"[$\\]")
 _BRACE = re.compile(r"[{}]")
 _PAREN = re.compile(r"[()]")
 _CALL_SPLIT = re.compile(r"[ (]")
-
-
-def c_atoi(text: str) -> int:
-    """C ``atoi``: optional leading whitespace and sign, then digits; 0 when none."""
-    i, n = 0, len(text)
-    while i < n and text[i] in " \t\n\v\f\r":
-        i += 1
-    sign = 1
-    if i < n and text[i] in "+-":
-        sign = -1 if text[i] == "-" else 1
-        i += 1
-    start = i
-    while i < n and "0" <= text[i] <= "9":
-        i += 1
-    if i == start:
-        return 0
-    value = sign * int(text[start : min(i, start + 12)])
-    return max(_INT_MIN, min(_INT_MAX, value))
 
 
 def needs_expansion(text: str) -> bool:

@@ -12,39 +12,19 @@ import time
 from collections.abc import Callable
 from enum import IntEnum
 
+from eslkit.fsutil import LOG_LEVEL_NAMES
 from eslkit.protocol.records import LogRecord
-from eslkit.switch.expand import c_atoi
 
 __all__ = [
     "LOG_DISABLE",
-    "LOG_INVALID",
-    "LevelNames",
     "LogHub",
     "TextChannel",
     "format_log_text",
     "level_name",
-    "parse_level",
 ]
 
 LOG_DISABLE = -1
 """``SWITCH_LOG_DISABLE``: a core level that drops every line."""
-LOG_INVALID = 64
-"""``SWITCH_LOG_INVALID``: what ``switch_log_str2level`` returns for an unknown name."""
-
-#: ``LEVELS[]`` of switch_log.c, indexed by level + 1.
-LevelNames: tuple[str, ...] = (
-    "DISABLE",
-    "CONSOLE",
-    "ALERT",
-    "CRIT",
-    "ERR",
-    "WARNING",
-    "NOTICE",
-    "INFO",
-    "DEBUG",
-)
-
-
 class TextChannel(IntEnum):
     """``switch_text_channel_t``: where a log line goes."""
 
@@ -57,25 +37,7 @@ class TextChannel(IntEnum):
 def level_name(level: int) -> str:
     """``switch_log_level2str``: levels above DEBUG read DEBUG."""
     level = min(level, 7)
-    return LevelNames[max(level, -1) + 1]
-
-
-def parse_level(text: str) -> int:
-    """``switch_log_str2level``: a number (clamped to 0..63) or a name; else LOG_INVALID.
-
-    As in FreeSWITCH, anything made of digits and dots counts as a number, even ``""``.
-    """
-    body = text[1:] if text[:1] in ("+", "-") else text
-    if all(ch == "." or "0" <= ch <= "9" for ch in body):
-        value = c_atoi(text)
-        if value > LOG_INVALID:
-            return LOG_INVALID - 1
-        return max(value, 0)
-    upper = text.upper()
-    for index, name in enumerate(LevelNames):
-        if name == upper:
-            return index - 1
-    return LOG_INVALID
+    return LOG_LEVEL_NAMES[max(level, -1) + 1]
 
 
 def format_log_text(

@@ -16,13 +16,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from eslkit.fsutil import switch_true
+from eslkit.fsutil import c_atoi, switch_true
 from eslkit.protocol.names import ChannelState, EventType, HangupCause
 from eslkit.switch import channel_events as ce
 from eslkit.switch.channel import Channel, ChannelChange
 from eslkit.switch.dialstring import DialStringError, parse_dial_string
 from eslkit.switch.endpoints import OutgoingRequest
-from eslkit.switch.expand import c_atoi
 
 if TYPE_CHECKING:
     from eslkit.switch.sessions import SessionManager

@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from eslkit.fsutil import new_uuid
+from eslkit.fsutil import LOG_INVALID, c_atoi, new_uuid, parse_log_level
 from eslkit.protocol.names import (
     EventType,
     HangupCause,
@@ -22,8 +22,8 @@ from eslkit.protocol.urlcode import url_decode, url_encode
 from eslkit.switch.api import ApiCall
 from eslkit.switch.clock import ScheduledTask
 from eslkit.switch.events import add_header
-from eslkit.switch.expand import c_atoi, separate_string
-from eslkit.switch.logging import LOG_INVALID, level_name, parse_level
+from eslkit.switch.expand import separate_string
+from eslkit.switch.logging import level_name
 from eslkit.switch.modules import Module
 
 if TYPE_CHECKING:
@@ -328,7 +328,7 @@ def log(call: ApiCall) -> None:
         call.write("-ERR\n")
         return
     level_text, sep, message = call.arg.partition(" ")
-    level = parse_level(level_text) if sep else 7
+    level = parse_log_level(level_text) if sep else 7
     if not sep:
         message = level_text
     if level == LOG_INVALID:
@@ -479,7 +479,7 @@ def fsctl(call: ApiCall) -> None:
         write(f"+OK {key} dtmf duration: {switch.dtmf_durations[key]}\n")
     elif verb == "loglevel":
         if arg1 is not None:
-            level = c_atoi(arg1) if arg1[:1].isdigit() else parse_level(arg1)
+            level = c_atoi(arg1) if "0" <= arg1[:1] <= "9" else parse_log_level(arg1)
         else:
             level = -1
         if level == LOG_INVALID:

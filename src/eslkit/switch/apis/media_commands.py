@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from eslkit.fsutil import c_atoi
 from eslkit.protocol.event import Event
 from eslkit.protocol.urlcode import url_decode
 from eslkit.switch.api import ApiCall
-from eslkit.switch.expand import c_atoi, separate_string
+from eslkit.switch.expand import separate_string
 from eslkit.switch.ivr.bridge import uuid_bridge as ivr_uuid_bridge
 from eslkit.switch.ivr.dtmf import send_dtmf_string
 from eslkit.switch.ivr.record import RECORDINGS, start_session_recording, stop_session_recording

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+from eslkit.fsutil import LOG_INVALID, c_atoi, parse_log_level
 from eslkit.protocol.names import EventType, HangupCause, hangup_cause_from_string
 from eslkit.protocol.records import CallingSite
 from eslkit.switch import channel_events as ce
 from eslkit.switch.apps import AppContext
-from eslkit.switch.expand import c_atoi, parse_set_assignment, separate_string, split_multiset
+from eslkit.switch.expand import parse_set_assignment, separate_string, split_multiset
 from eslkit.switch.modules import Module
 
 __all__: list[str] = []
 
 module = Module("mod_dptools")
 
-_LOG_LEVELS = {"CONSOLE": 0, "ALERT": 1, "CRIT": 2, "ERR": 3, "WARNING": 4, "NOTICE": 5, "INFO": 6, "DEBUG": 7}
 _CUSTOM_SITE = CallingSite("mod_dptools.c", "event_function", 1)
 
 
@@ -97,12 +97,18 @@ async def info(ctx: AppContext, data: str) -> None:
 
 @module.application("log", "Logs to the logger", "<log_level> <log_string>")
 async def log(ctx: AppContext, data: str) -> None:
-    """Log ``data`` (level first, DEBUG when it is not a level)."""
-    level_text, _, message = data.partition(" ")
-    level = _LOG_LEVELS.get(level_text.upper())
-    if level is None:
-        level, message = 7, data
-    ctx.switch.log(level, f"{message}\n", file="mod_dptools.c", function="log_function", line=1, session_uuid=ctx.channel.uuid)
+    """Log ``data``: ``<level> <text>`` logs the text at that level (a number or a name,
+    ``switch_log_str2level``; DEBUG when it is neither); without a space, all of ``data``
+    at DEBUG."""
+    level_text, sep, message = data.partition(" ")
+    level = 7
+    if sep:
+        level = parse_log_level(level_text)
+        if level == LOG_INVALID:
+            level = 7
+    else:
+        message = data
+    ctx.switch.log(level, f"{message}\n", file="mod_dptools.c", function="log_function", line=1865, session_uuid=ctx.channel.uuid)
 
 
 @module.application("event", "Fire an event", "<header>=<value>[,<header>=<value>]")

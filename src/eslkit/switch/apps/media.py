@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import asyncio
 
+from eslkit.fsutil import c_atoi
 from eslkit.protocol.names import HangupCause
 from eslkit.switch.apps import AppContext
 from eslkit.switch.channel import Channel, Dtmf
-from eslkit.switch.expand import c_atoi, separate_string
+from eslkit.switch.expand import separate_string
 from eslkit.switch.ivr.digits import ivr_read, play_and_get_digits
 from eslkit.switch.ivr.dtmf import channel_far_end, parse_dtmf_string
 from eslkit.switch.ivr.play import DigitHandler, play_file

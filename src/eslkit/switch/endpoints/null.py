@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from eslkit.fsutil import c_atoi
 from eslkit.protocol.names import HangupCause, hangup_cause_from_string
 from eslkit.switch.endpoints import Endpoint, OutgoingRequest, make_outbound
-from eslkit.switch.expand import c_atoi
 from eslkit.switch.modules import Module
 
 if TYPE_CHECKING:

@@ -20,10 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from eslkit.fsutil import switch_true
 from eslkit.protocol.names import EventType, HangupCause, hangup_cause_from_string
 from eslkit.protocol.records import CallingSite
 from eslkit.switch import channel_events as ce
-from eslkit.switch.dialplan import switch_true
 from eslkit.switch.endpoints import Endpoint, OutgoingRequest, make_outbound
 from eslkit.switch.modules import Module
 

@@ -19,11 +19,11 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from eslkit.fsutil import c_atoi, switch_true
 from eslkit.protocol.names import ChannelState, EventType, HangupCause
 from eslkit.protocol.records import CallingSite
 from eslkit.switch.channel import Channel, ChannelChange, Dtmf
-from eslkit.switch.dialplan import switch_true
-from eslkit.switch.expand import c_atoi, separate_string
+from eslkit.switch.expand import separate_string
 from eslkit.switch.ivr.dtmf import channel_far_end
 from eslkit.switch.ivr.wait import Wake, media_wait
 from eslkit.switch.originate import INHERITED_VARIABLES, originate

@@ -3,8 +3,8 @@ the far end's queue (a loopback leg's peer)."""
 
 from __future__ import annotations
 
+from eslkit.fsutil import c_atoi
 from eslkit.switch.channel import Channel
-from eslkit.switch.expand import c_atoi
 from eslkit.switch.ivr.sources import RATE
 
 __all__ = ["channel_far_end", "parse_dtmf_string", "send_dtmf_string"]

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from eslkit.fsutil import c_atoi, switch_true
 from eslkit.protocol.names import EventType
 from eslkit.protocol.records import CallingSite
 from eslkit.switch.channel import Channel, Dtmf
-from eslkit.switch.dialplan import switch_true
-from eslkit.switch.expand import c_atoi, separate_string
+from eslkit.switch.expand import separate_string
 from eslkit.switch.ivr.sources import MAX_FILES, RATE, Part, Source, open_source
 from eslkit.switch.ivr.wait import MediaStatus, Wake, media_wait
 

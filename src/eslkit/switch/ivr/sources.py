@@ -12,8 +12,9 @@ import os
 import struct
 from dataclasses import dataclass, field
 
+from eslkit.fsutil import c_atoi
 from eslkit.switch.channel import Channel
-from eslkit.switch.expand import c_atoi, separate_string
+from eslkit.switch.expand import separate_string
 
 __all__ = [
     "MAX_FILES",

@@ -16,11 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from eslkit.fsutil import new_uuid
+from eslkit.fsutil import c_atoi, new_uuid
 from eslkit.protocol.event import ARRAY_PREFIX
 from eslkit.protocol.names import ChannelState, HangupCause
 from eslkit.switch.channel import CallerProfile, Channel, Direction, ProfileTimes
-from eslkit.switch.expand import c_atoi, separate_string
+from eslkit.switch.expand import separate_string
 
 if TYPE_CHECKING:
     from eslkit.switch.apps import AppRunner
