@@ -120,3 +120,11 @@ def test_loading_something_that_is_not_a_module_is_loud() -> None:
     switch = CoreSwitch(SwitchConfig.recording(), entry_points=False)
     with pytest.raises(ModuleLoadError, match=r"not an eslkit\.switch\.modules\.Module"):
         switch.load_module(hello.hello)  # type: ignore[arg-type]
+
+
+def test_the_worked_example_in_docs_is_the_tested_file() -> None:
+    docs = (Path(__file__).parents[1] / "docs" / "architecture.md").read_text(encoding="utf-8")
+    block = docs.split("```python\nfrom eslkit.protocol.names import HangupCause\n", 1)[1]
+    block = "from eslkit.protocol.names import HangupCause\n" + block.split("```", 1)[0]
+    source = Path(hello.__file__).read_text(encoding="utf-8")
+    assert source.endswith(block)

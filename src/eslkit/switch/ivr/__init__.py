@@ -16,4 +16,5 @@ other.
 - :mod:`.dtmf`: sending DTMF out of a channel.
 - :mod:`.bridge`: ``switch_ivr_multi_threaded_bridge``, ``switch_ivr_uuid_bridge``, a
   bridge's originate and what happens after it.
+- :mod:`.transfer`: ``switch_ivr_session_transfer`` and the routing it leads to.
 """
