@@ -229,6 +229,11 @@ async def test_unknown_application_is_a_start_warning_not_a_crash(tmp_path: Path
         async with serving("--dialplan", str(plan)) as (conn, log):
             data = await _originate_to(conn, app, "loopback/556/default &park")
             assert data["variable_mine"] == "fine"
+            # When a call reaches it, the channel hangs up as FreeSWITCH's does (recorded:
+            # recorded/coverage/cov_invalid_application).
+            assert (await conn.api("originate loopback/555/default &park")) == (
+                "-ERR DESTINATION_OUT_OF_ORDER\n"
+            )
             await conn.api("hupall")
     assert any(f"{plan}:4: unknown application 'no_such_app'" in line for line in log)
 

@@ -72,7 +72,7 @@ class DialplanSummary:
                 times = "" if count == 1 else f" (and {count - 1} more uses)"
                 out.append(
                     f"{where}: unknown application {name!r}{times}; a call that reaches it "
-                    "fails there ('Invalid Application', as in FreeSWITCH)"
+                    "hangs up DESTINATION_OUT_OF_ORDER, as in FreeSWITCH"
                 )
         return out
 

@@ -218,6 +218,8 @@ class SessionRunner(AppRunner):
                 line=2733,
                 session_uuid=channel.uuid,
             )
+            # As FreeSWITCH: the channel hangs up (dialplan, originate &app, sendmsg alike).
+            channel.hangup(HangupCause.DESTINATION_OUT_OF_ORDER)
             return False
         expanded = channel.expand(data) if data else ""
         app_uuid = event_uuid or new_uuid()
