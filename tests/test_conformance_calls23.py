@@ -42,8 +42,6 @@ NOT_YET: set[str] = {
     "calls3_set_export_unset",
     "calls3_show_detailed_calls",
     "calls3_uuid_loglevel",
-    "calls3_uuid_misc_live",
-    "calls3_uuid_preanswer_answer",
     "calls3_uuid_transfer_bleg",
 }
 

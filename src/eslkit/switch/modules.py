@@ -183,6 +183,7 @@ class Modules:
 def builtin_modules() -> list[Module]:
     """The simulated switch's own modules, in load order (listed here, imported here)."""
     from eslkit.switch.apis import (
+        call_commands,
         channel_commands,
         conference_commands,
         core_commands,
@@ -197,6 +198,7 @@ def builtin_modules() -> list[Module]:
         show.module,
         media_commands.module,
         channel_commands.module,
+        call_commands.module,
         basic.module,
         media.module,
         bridge.module,
