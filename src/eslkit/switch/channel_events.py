@@ -329,11 +329,13 @@ def event_set_data(channel: Channel, event: Event, event_name: str | None = None
 
 def fire_channel_event(channel: Channel, event_type: EventType, calling: CallingSite, extra: Pairs | None = None) -> Event:
     """Create, fill (channel data, then ``extra``) and fire a channel event."""
-    event = channel.switch.new_event(event_type, calling)
+    switch = channel.switch
+    event = switch.new_event(event_type, calling)
     event_set_data(channel, event, event_type.name)
     if extra:
         _extend(event, extra)
-    channel.switch.fire(event)
+    switch.fire(event)
+    switch.sessions.coredb.on_event(event_type, channel, extra)
     return event
 
 
@@ -350,6 +352,7 @@ def fire_callstate(channel: Channel, old: CallState) -> None:
     event.add_header("Channel-Call-State-Number", str(int(channel.call_state)))
     event_set_data(channel, event, "CHANNEL_CALLSTATE")
     channel.switch.fire(event)
+    channel.switch.sessions.coredb.on_event(EventType.CHANNEL_CALLSTATE, channel)
 
 
 def fire_hangup_complete(channel: Channel) -> None:
@@ -369,6 +372,7 @@ def fire_call_update(channel: Channel, direction: str = "RECV") -> None:
     event.add_header("Direction", direction)
     event_set_data(channel, event, "CALL_UPDATE")
     channel.switch.fire(event)
+    channel.switch.sessions.coredb.on_event(EventType.CALL_UPDATE, channel, [("Direction", direction)])
 
 
 def fire_channel_uuid(channel: Channel, old_uuid: str) -> None:
@@ -377,6 +381,7 @@ def fire_channel_uuid(channel: Channel, old_uuid: str) -> None:
     event.add_header("Old-Unique-ID", old_uuid)
     event_set_data(channel, event, "CHANNEL_UUID")
     channel.switch.fire(event)
+    channel.switch.sessions.coredb.rename(old_uuid, channel.uuid)
 
 
 def fire_codec(channel: Channel, write: bool) -> None:
@@ -398,6 +403,7 @@ def fire_codec(channel: Channel, write: bool) -> None:
             out.append(("channel-read-codec-bit-rate", str(codec.bit_rate)))
     _extend(event, out)
     channel.switch.fire(event)
+    channel.switch.sessions.coredb.on_event(EventType.CODEC, channel)
 
 
 def fire_execute(

@@ -19,29 +19,14 @@ from eslkit.protocol.event import Event
 from eslkit.protocol.names import HangupCause
 from eslkit.switch import channel_events as ce
 from eslkit.switch.channel import CallerProfile, Channel, Codec, Direction
+from eslkit.switch.coredb import CHANNEL_COLUMNS, CoreDB
 from eslkit.switch.dialplan import Dialplan
 
 if TYPE_CHECKING:
     from eslkit.switch.core import SessionStats, Switch
     from eslkit.switch.endpoints import Endpoint, OutgoingRequest
 
-__all__ = ["CALLS_COLUMNS", "CHANNELS_COLUMNS", "SessionManager"]
-
-CHANNELS_COLUMNS = (
-    "uuid,direction,created,created_epoch,name,state,cid_name,cid_num,ip_addr,dest,application,"
-    "application_data,dialplan,context,read_codec,read_rate,read_bit_rate,write_codec,write_rate,"
-    "write_bit_rate,secure,hostname,presence_id,presence_data,accountcode,callstate,callee_name,"
-    "callee_num,callee_direction,call_uuid,sent_callee_name,sent_callee_num,initial_cid_name,"
-    "initial_cid_num,initial_ip_addr,initial_dest,initial_dialplan,initial_context"
-).split(",")
-CALLS_COLUMNS = (
-    "uuid,direction,created,created_epoch,name,state,cid_name,cid_num,ip_addr,dest,presence_id,"
-    "presence_data,accountcode,callstate,callee_name,callee_num,callee_direction,call_uuid,hostname,"
-    "sent_callee_name,sent_callee_num,b_uuid,b_direction,b_created,b_created_epoch,b_name,b_state,"
-    "b_cid_name,b_cid_num,b_ip_addr,b_dest,b_presence_id,b_presence_data,b_accountcode,b_callstate,"
-    "b_callee_name,b_callee_num,b_callee_direction,b_sent_callee_name,b_sent_callee_num,"
-    "call_created_epoch"
-).split(",")
+__all__ = ["SessionManager"]
 
 
 class SessionManager:
@@ -61,6 +46,8 @@ class SessionManager:
         self._sps_peak = 0
         self._endpoints: dict[str, Endpoint] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        #: The channels/calls tables ``show`` reads, fed by the channel events.
+        self.coredb = CoreDB(switch.config.switchname)
 
     # ------------------------------------------------------------------ lookup
     def find_session(self, uuid: str) -> Channel | None:
@@ -225,64 +212,10 @@ class SessionManager:
                 channel.hangup(cause)
 
     def show_rows(self, table: str) -> tuple[Sequence[str], Sequence[Sequence[str]]]:
-        """``show channels`` / ``show calls`` rows, oldest first."""
-        hostname = self.switch.config.hostname
-        channels = sorted(self.channels.values(), key=lambda ch: ch.created_us)
-        if table in ("calls", "detailed_calls", "bridged_calls", "detailed_bridged_calls"):
-            rows = [self._call_row(ch, hostname) for ch in channels if ch.direction is Direction.INBOUND or ch.other is None]
-            return CALLS_COLUMNS, rows
+        """``show channels`` / ``show calls`` / ... rows, from the core tables."""
+        db = self.coredb
         if table == "channels":
-            return CHANNELS_COLUMNS, [self._channel_row(ch, hostname) for ch in channels]
-        return CHANNELS_COLUMNS, []
-
-    @staticmethod
-    def _created(channel: Channel) -> tuple[str, str]:
-        seconds = channel.created_us // 1_000_000
-        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds)), str(seconds)
-
-    def _channel_row(self, ch: Channel, hostname: str) -> list[str]:
-        p = ch.profile()
-        created, epoch = self._created(ch)
-        rc = ch.read_codec or Codec("", 0, 0)
-        wc = ch.write_codec or Codec("", 0, 0)
-        v = ch.variables.get
-        return [
-            ch.uuid, ch.direction.value, created, epoch, ch.name, ch.running_state.name,
-            p.caller_id_name, p.caller_id_number, p.network_addr, p.destination_number,
-            ch.current_application, ch.current_application_data, p.dialplan, p.context,
-            rc.name, str(rc.rate or ""), str(rc.bit_rate or ""), wc.name, str(wc.rate or ""),
-            str(wc.bit_rate or ""), "", hostname, v("presence_id") or "", v("presence_data") or "",
-            v("accountcode") or "", ch.call_state.name, p.callee_id_name, p.callee_id_number,
-            "SEND" if ch.direction is Direction.OUTBOUND else "", v("call_uuid") or ch.uuid, "", "",
-            p.caller_id_name, p.caller_id_number, p.network_addr, p.destination_number, p.dialplan,
-            p.context,
-        ]  # fmt: skip
-
-    def _call_row(self, ch: Channel, hostname: str) -> list[str]:
-        p = ch.profile()
-        created, epoch = self._created(ch)
-        v = ch.variables.get
-        row = [
-            ch.uuid, ch.direction.value, created, epoch, ch.name, ch.running_state.name,
-            p.caller_id_name, p.caller_id_number, p.network_addr, p.destination_number,
-            v("presence_id") or "", v("presence_data") or "", v("accountcode") or "",
-            ch.call_state.name, p.callee_id_name, p.callee_id_number,
-            "SEND" if ch.direction is Direction.OUTBOUND else "", v("call_uuid") or ch.uuid,
-            hostname, "", "",
-        ]  # fmt: skip
-        other = ch.other
-        if other is not None:
-            op = other.profile()
-            ocreated, oepoch = self._created(other)
-            ov = other.variables.get
-            row += [
-                other.uuid, other.direction.value, ocreated, oepoch, other.name,
-                other.running_state.name, op.caller_id_name, op.caller_id_number, op.network_addr,
-                op.destination_number, ov("presence_id") or "", ov("presence_data") or "",
-                ov("accountcode") or "", other.call_state.name, op.callee_id_name,
-                op.callee_id_number, "", "", "",
-            ]  # fmt: skip
-        else:
-            row += [""] * 19
-        row.append(epoch)
-        return row
+            return db.channels()
+        if table in ("calls", "bridged_calls", "detailed_calls", "detailed_bridged_calls"):
+            return db.calls(detailed=table.startswith("detailed"), bridged_only="bridged" in table)
+        return CHANNEL_COLUMNS, []

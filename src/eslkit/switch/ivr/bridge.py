@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from eslkit.fsutil import c_atoi, switch_true
 from eslkit.protocol.names import ChannelState, EventType, HangupCause
 from eslkit.protocol.records import CallingSite
+from eslkit.switch import channel_events as ce
 from eslkit.switch.channel import Channel, ChannelChange, Dtmf
 from eslkit.switch.expand import separate_string
 from eslkit.switch.ivr.dtmf import channel_far_end
@@ -54,6 +55,11 @@ def _fire_bridge(caller: Channel, peer: Channel, unbridge: bool) -> None:
     event.add_header("Bridge-B-Unique-ID", peer.uuid)
     caller.event_set_data(event)
     caller.switch.fire(event)
+    db = caller.switch.sessions.coredb
+    if unbridge:
+        db.unbridge(caller)
+    else:
+        db.bridge(caller, caller.uuid, peer.uuid)
 
 
 async def bridge_originate(caller: Channel, dial_string: str) -> tuple[Channel | None, HangupCause]:
@@ -310,11 +316,7 @@ def uuid_bridge(switch: Switch, a_uuid: str, b_uuid: str) -> bool:
         return False
     for channel, other in ((a, b), (b, a)):
         extra = [("Application", "uuid_bridge"), ("Application-Data", other.uuid)]
-        event = switch.new_event(EventType.CHANNEL_EXECUTE, UUID_BRIDGE_SITE)
-        channel.event_set_data(event)
-        for name, value in extra:
-            event.add_header(name, value)
-        switch.fire(event)
+        ce.fire_channel_event(channel, EventType.CHANNEL_EXECUTE, UUID_BRIDGE_SITE, extra)
     for channel in (a, b):
         channel.flags.discard("CF_PARK")
         channel.flags.discard("CF_ORIGINATING")
