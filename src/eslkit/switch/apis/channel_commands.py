@@ -221,23 +221,34 @@ def uuid_dump(call: ApiCall) -> None:
         call.write("".join(f"{k}: {url_encode(v)}\n" for k, v in event.headers))
 
 
-@module.command("uuid_hold", "Place a channel on hold", "[off|toggle] <uuid> [<display>]")
+@module.command("uuid_hold", "Place call on hold", "[off|toggle] <uuid> [<display>]")
 def uuid_hold(call: ApiCall) -> None:
-    """Hold/unhold: call state HELD/ACTIVE."""
-    from eslkit.switch.channel import CallState
+    """``switch_ivr_hold_uuid`` / ``unhold_uuid`` / ``hold_toggle_uuid``: ``+OK Success``
+    or ``-ERR Operation failed`` (a missing channel succeeds; the usage is followed by the
+    failure)."""
+    from eslkit.switch.ivr.hold import hold, unhold
 
-    argv = separate_string(call.arg, " ", 3) if call.arg else []
-    mode = "on"
-    if argv and argv[0] in ("off", "toggle"):
-        mode = argv.pop(0)
-    channel = _find(call, argv[0]) if argv else None
-    if channel is None or not channel.answered or not channel.ready:
-        call.write("-ERR Operation failed\n")
-        return
-    held = channel.call_state == CallState.HELD
-    hold = not held if mode == "toggle" else mode == "on"
-    channel.set_call_state(CallState.HELD if hold else CallState.ACTIVE)
-    call.write("+OK Success\n")
+    argv = separate_string(call.arg, " ", 4) if call.arg else []
+    ok = False
+    if not argv or not argv[0]:
+        call.write("-USAGE: [off|toggle] <uuid> [<display>]\n")
+    else:
+        mode = argv[0].lower()
+        uuid = argv[1] if len(argv) > 1 else ""
+        channel = _find(call, uuid) if mode in ("off", "toggle") else _find(call, argv[0])
+        if channel is None:
+            ok = True
+        elif mode == "off":
+            ok = unhold(channel)
+        elif mode == "toggle":
+            ok = True
+            if channel.call_state.name in ("ACTIVE", "UNHELD"):
+                ok = hold(channel)
+            elif channel.call_state.name == "HELD":
+                ok = unhold(channel)
+        else:
+            ok = hold(channel)
+    call.write("+OK Success\n" if ok else "-ERR Operation failed\n")
 
 
 @module.command("uuid_break", "Break out of media sent to channel", "<uuid> [all]")
