@@ -16,7 +16,9 @@ from eslkit.switch.core import SwitchConfig
 from eslkit.switch.modules import ENTRY_POINT_GROUP, Module, ModuleLoadError, builtin_modules
 from eslkit.testing import Switch
 
-ENTRY_POINTS = Path(__file__).parent / "data" / "entry_points"
+#: The repository's root (this file may move within tests/).
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").exists())
+ENTRY_POINTS = ROOT / "tests" / "data" / "entry_points"
 NEW_UUID = "c0ffee00-0000-4000-8000-00000000be11"
 
 
@@ -123,7 +125,7 @@ def test_loading_something_that_is_not_a_module_is_loud() -> None:
 
 
 def test_the_worked_example_in_docs_is_the_tested_file() -> None:
-    docs = (Path(__file__).parents[1] / "docs" / "architecture.md").read_text(encoding="utf-8")
+    docs = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
     block = docs.split("```python\nfrom eslkit.protocol.names import HangupCause\n", 1)[1]
     block = "from eslkit.protocol.names import HangupCause\n" + block.split("```", 1)[0]
     source = Path(hello.__file__).read_text(encoding="utf-8")
