@@ -29,7 +29,6 @@ NOT_YET: set[str] = {
     "calls2_out_sync_async_flags",
     "calls2_pagd_success",
     "calls2_playback_dtmf_terminator",
-    "calls2_sched_hangup_transfer",
     "calls2_show_channels_live",
     "calls2_uuid_bridge_parked",
     "calls2_uuid_broadcast_break",

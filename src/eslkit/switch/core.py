@@ -404,6 +404,8 @@ class Switch:
         self.scheduler.add(
             now, self._check_ip_task, "check_ip", "core", no_delete=True, own_thread=True
         )
+        # mod_hash's limit cleanup: the third task of a fresh FreeSWITCH (ids line up).
+        self.scheduler.add(now + 900, self._limit_hash_task, "limit_hash_cleanup", "mod_hash")
         event = self.new_event(EventType.STARTUP, STARTUP_SITE)
         event.add_header("Event-Info", "System Ready")
         self.fire(event)
@@ -562,6 +564,9 @@ class Switch:
     def _heartbeat_task(self, task: ScheduledTask) -> None:
         self.send_heartbeat()
         task.runtime = self.scheduler.now() + max(1, self.config.heartbeat_interval)
+
+    def _limit_hash_task(self, task: ScheduledTask) -> None:
+        task.runtime = self.scheduler.now() + 900
 
     def _check_ip_task(self, task: ScheduledTask) -> None:
         task.runtime = self.scheduler.now() + 60

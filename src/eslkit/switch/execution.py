@@ -177,6 +177,8 @@ class SessionRunner(AppRunner):
         ce.fire_channel_event(channel, EventType.CHANNEL_DESTROY, ce.DESTROY_SITE)
         channel.set_running_state(ChannelState.CS_DESTROY)
         self.manager.remove(channel)
+        # switch_core_session_perform_destroy: the session's scheduled tasks (group = uuid) go.
+        self.switch.scheduler.delete_group(channel.uuid)
         if endpoint is not None:
             endpoint.on_destroy(channel)
 

@@ -9,7 +9,8 @@ from eslkit.protocol.urlcode import url_encode
 from eslkit.switch import channel_events as ce
 from eslkit.switch.api import ApiCall
 from eslkit.switch.dialstring import OriginateUsageError, parse_originate_args
-from eslkit.switch.expand import separate_string, split_var_assignments
+from eslkit.switch.expand import c_atoi, separate_string, split_var_assignments
+from eslkit.switch.ivr.schedule import schedule_broadcast, schedule_hangup, schedule_transfer
 from eslkit.switch.modules import Module
 
 if TYPE_CHECKING:
@@ -200,6 +201,75 @@ def uuid_transfer(call: ApiCall) -> None:
             runner.transfer(partner, dest or None, dialplan or None, context or None)
     ok = runner.transfer(target, dest or None, dialplan or None, context or None)
     call.write("+OK\n" if ok else "-ERR\n")
+
+
+# ---------------------------------------------------------------------- scheduled actions
+SCHED_HANGUP_SYNTAX = "[+]<time> <uuid> [<cause>]"
+SCHED_TRANSFER_SYNTAX = "[+]<time> <uuid> <extension> [<dialplan>] [<context>]"
+SCHED_BROADCAST_SYNTAX = "[[+]<time>|@time] <uuid> <path> [aleg|bleg|both]"
+
+
+def _when(call: ApiCall, text: str) -> int:
+    """``+N``: N seconds from now on the switch clock; else an epoch second."""
+    if text.startswith("+"):
+        return call.switch.scheduler.now() + c_atoi(text[1:])
+    return c_atoi(text)
+
+
+@module.command("sched_hangup", "Schedule a running call to hangup", SCHED_HANGUP_SYNTAX)
+def sched_hangup(call: ApiCall) -> None:
+    """``sched_hangup [+]<time> <uuid> [<cause>]`` (default ALLOTTED_TIMEOUT). As in
+    mod_commands, the seconds are read after the first character whatever it is, and 0 of
+    them hangs up at once without a task (so ``2`` is "now", ``01`` is epoch 1)."""
+    argv = separate_string(call.arg, " ", 4) if call.arg else []
+    if not argv or not argv[0]:
+        call.write(f"-USAGE: {SCHED_HANGUP_SYNTAX}\n")
+        return
+    seconds = c_atoi(argv[0][1:])
+    when = _when(call, argv[0])
+    cause = hangup_cause_from_string(argv[2]) if len(argv) > 2 else HangupCause.ALLOTTED_TIMEOUT
+    channel = _find(call, argv[1]) if len(argv) > 1 and argv[1] else None
+    if channel is None:
+        call.write(NO_CHANNEL)
+        return
+    if seconds == 0:
+        channel.hangup(cause)
+    else:
+        schedule_hangup(call.switch, when, channel.uuid, cause)
+    call.write("+OK\n")
+
+
+@module.command("sched_transfer", "Schedule a transfer for a running call", SCHED_TRANSFER_SYNTAX)
+def sched_transfer(call: ApiCall) -> None:
+    """``sched_transfer [+]<time> <uuid> <extension> [<dialplan>] [<context>]``."""
+    argv = separate_string(call.arg, " ", 6) if call.arg else []
+    if len(argv) < 2 or len(argv) > 5 or not argv[0]:
+        call.write(f"-USAGE: {SCHED_TRANSFER_SYNTAX}\n")
+        return
+    argv += [""] * (5 - len(argv))
+    when = _when(call, argv[0])
+    channel = _find(call, argv[1]) if argv[1] else None
+    if channel is None:
+        call.write(NO_CHANNEL)
+        return
+    schedule_transfer(call.switch, when, channel.uuid, argv[2] or None, argv[3] or None, argv[4] or None)
+    call.write("+OK\n")
+
+
+@module.command("sched_broadcast", "Schedule a broadcast event to a running call", SCHED_BROADCAST_SYNTAX)
+def sched_broadcast(call: ApiCall) -> None:
+    """``sched_broadcast [[+]<time>|@<epoch>] <uuid> <path> [aleg|bleg|both]``: scheduled
+    whether or not the channel exists (``+OK Message scheduled``)."""
+    argv = separate_string(call.arg, " ", 4) if call.arg else []
+    if len(argv) < 3 or not argv[0]:
+        call.write(f"-USAGE: {SCHED_BROADCAST_SYNTAX}\n")
+        return
+    when = c_atoi(argv[0][1:]) if argv[0].startswith("@") else _when(call, argv[0])
+    legs = argv[3].lower() if len(argv) > 3 else "aleg"
+    aleg = legs in ("aleg", "both")
+    bleg = legs in ("bleg", "both")
+    schedule_broadcast(call.switch, when, argv[1], argv[2], aleg=aleg, bleg=bleg)
+    call.write("+OK Message scheduled\n")
 
 
 @module.command("uuid_dump", "Dump session vars", "<uuid> [format]")
