@@ -214,7 +214,9 @@ def hunt(
     ``XML`` hunts ``profile.context`` of ``dialplan`` (its inline actions run during the
     hunt); ``inline`` is :func:`inline_hunt`; other names are not loaded (skipped)."""
     found = 0
-    for item in separate_string(dialplans, ",", MAX_DIALPLANS):
+    plain = "," not in dialplans and "\\" not in dialplans and "'" not in dialplans and "^" not in dialplans
+    items = [dialplans.strip()] if plain else separate_string(dialplans, ",", MAX_DIALPLANS)
+    for item in items:
         name, sep, arg = item.partition(":")
         kind = name.lower()
         if kind == "xml":
