@@ -15,10 +15,11 @@ from urllib.parse import unquote
 import pytest
 
 from eslkit.bootstrap import Running
+from eslkit.fsutil import switch_true
 from eslkit.protocol.command import Command
 from eslkit.protocol.names import ChannelState, HangupCause
 from eslkit.protocol.records import LogRecord
-from eslkit.server.sessions import sendmsg_event, switch_true
+from eslkit.server.commands import sendmsg_event
 from eslkit.switch.channel import Channel
 from eslkit.switch.core import SwitchConfig
 from tests.server_support import start_test_server

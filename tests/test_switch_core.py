@@ -17,7 +17,8 @@ from eslkit.fsutil import parse_log_level as parse_level
 from eslkit.protocol.event import Event
 from eslkit.protocol.names import EventType, LogLevel
 from eslkit.protocol.records import CallingSite, LogRecord
-from eslkit.server.backend import SwitchInterface
+from eslkit.server.backend import Backend
+from eslkit.switch.backend import SwitchBackend
 from eslkit.switch.clock import Clock
 from eslkit.switch.core import Switch, SwitchConfig, uptime_text
 from eslkit.switch.logging import format_log_text, level_name
@@ -75,9 +76,10 @@ def fast_config(**changes: Any) -> SwitchConfig:
 
 
 def test_switch_implements_the_interface() -> None:
-    switch: SwitchInterface = Switch(SwitchConfig.recording())
-    assert switch.core_uuid
-    assert switch.find_session("00000000-0000-0000-0000-000000000000") is None
+    switch = Switch(SwitchConfig.recording())
+    backend: Backend = SwitchBackend(switch)
+    assert backend.core_uuid == switch.core_uuid
+    assert backend.find_session("00000000-0000-0000-0000-000000000000") is None
 
 
 def test_recording_config_values() -> None:

@@ -15,6 +15,7 @@ from eslkit.fsconfig.directory import Directory, EslUser, load_directory
 from eslkit.fsconfig.event_socket import EventSocketSettings, load_event_socket_settings
 from eslkit.fsconfig.parser import FreeSwitchConfig, GlobalVariables, core_variables
 from eslkit.server.socket_server import EventSocketServer, ServerOptions
+from eslkit.switch.backend import SwitchBackend
 from eslkit.switch.core import Switch, SwitchConfig
 from eslkit.switch.dialplan_conf import DialplanSummary, load_dialplan
 
@@ -103,7 +104,7 @@ async def start(options: ServeOptions) -> Running:
     # The directory belongs to the configuration; the switch's user/ endpoint dials from it.
     switch.hooks.locate_user = directory.user_record
     server = EventSocketServer(
-        switch,
+        SwitchBackend(switch),
         settings,
         network_lists=network_lists,
         directory=directory,

@@ -1,18 +1,20 @@
-"""mod_event_socket's command set (spec §4), as a table of handlers in dispatch order.
+"""mod_event_socket's command set (spec §4): the table of handlers in dispatch order, the
+handlers, and :func:`match`, which picks the rule for a command block.
 
 Each handler gets the listener and the parsed command and returns the reply text: a string
 to send as a ``command/reply`` (the raw form when it starts with ``~``), ``""`` for
 FreeSWITCH's ``-ERR command not found``, or ``None`` when the handler wrote its own answer
-(``api``, ``connect``) or nothing must be written.
+(``api``, ``connect``) or nothing must be written; or, when it has to wait, an awaitable of
+that reply. The loop that reads commands and runs them is the listener's
+(:meth:`eslkit.server.listener.Listener.serve`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from eslkit.fsconfig.directory import parse_userauth_argument, userauth_reply_text
 from eslkit.fsutil import LOG_INVALID, c_atoi, new_uuid, parse_log_level, switch_true
@@ -20,12 +22,11 @@ from eslkit.protocol import builders
 from eslkit.protocol.command import Command, strip_cr
 from eslkit.protocol.event import Event
 from eslkit.protocol.names import EventType, event_type_by_name
-from eslkit.server.backend import ApiResult, CallingSite
+from eslkit.server.backend import ApiResult, CallingSite, SessionControl
 from eslkit.server.subscription import ALL, CUSTOM, MYEVENTS_TYPES
 
 if TYPE_CHECKING:
     from eslkit.server.listener import Listener
-    from eslkit.server.socket_server import EventSocketServer
 
 log = logging.getLogger("eslkit.server")
 
@@ -36,7 +37,6 @@ Condition = Callable[["Listener", Command], bool]
 UNLOAD_CHEAT = "api bgapi unload mod_event_socket"
 RELOAD_CHEAT = "api bgapi reload mod_event_socket"
 NOT_FOUND = ""
-AUTH_TIMEOUT = 25
 JOB_UUID_LIMIT = 256
 
 # Version 4 and the RFC 4122 variant stamped into 128 random bits (what uuid.uuid4 does).
@@ -45,6 +45,8 @@ _TYPE_NAMES: dict[EventType, str] = {member: member.name for member in EventType
 
 BACKGROUND_JOB_SITE = CallingSite("mod_event_socket.c", "api_exec", 1580)
 SENDEVENT_SITE = CallingSite("mod_event_socket.c", "parse_command", 2283)
+#: The outbound ``connect`` reply's calling site (conformance README, rule 5).
+CONNECT_SITE = CallingSite("mod_event_socket.c", "parse_command", 2029)
 
 @dataclass(frozen=True, slots=True)
 class Rule:
@@ -124,10 +126,28 @@ def cmd_resume(listener: Listener, command: Command) -> Reply:
 
 def cmd_connect(listener: Listener, command: Command) -> Reply:
     listener.connected = True
-    layer = listener.server.channel_layer
-    if layer is not None:
-        listener.write(layer.connect_reply(listener))
+    control = listener.control
+    if control is not None:
+        listener.write(_connect_reply(listener, control))
     return None
+
+
+def _connect_reply(listener: Listener, control: SessionControl) -> bytes:
+    """The outbound ``connect`` reply: a bare CHANNEL_DATA serialization (spec §6.3)."""
+    event = listener.server.backend.new_event(EventType.CHANNEL_DATA, CONNECT_SITE)
+    pairs = control.connect()
+    pairs.extend(
+        (
+            ("Content-Type", "command/reply"),
+            ("Reply-Text", "+OK\n"),
+            ("Socket-Mode", "async" if listener.async_mode else "static"),
+            ("Control", "full" if listener.full else "single-channel"),
+        )
+    )
+    for name, value in pairs:
+        # CHANNEL_DATA keeps header names unique: a repeated name moves to the end.
+        event.set_header(name, value)
+    return event.to_plain()
 
 
 def cmd_getvar(listener: Listener, command: Command) -> Reply:
@@ -136,10 +156,8 @@ def cmd_getvar(listener: Listener, command: Command) -> Reply:
     value = ""
     session = listener.session
     if space and session is not None:
-        layer = listener.server.channel_layer
-        found = (
-            layer.get_variable(session, name) if layer is not None else session.get_variable(name)
-        )
+        control = listener.control
+        found = control.get_variable(name) if control is not None else session.get_variable(name)
         # The reply buffer holds 511 bytes.
         value = (found or "").encode("utf-8", "surrogateescape")[:511].decode("utf-8", "ignore")
     # Deviation (docs/deviations.md): FreeSWITCH writes the value raw, so a newline in it
@@ -163,7 +181,7 @@ def cmd_myevents(listener: Listener, command: Command) -> Reply:
     if listener.session is None:
         target = strip_cr(raw[9:])
         uuid, space, _fmt = target.partition(" ")
-        session = listener.server.switch.find_session(uuid)
+        session = listener.server.backend.find_session(uuid)
         if session is None and space:
             return "-ERR invalid uuid"
         listener.session = session
@@ -171,9 +189,7 @@ def cmd_myevents(listener: Listener, command: Command) -> Reply:
         listener.session_flag = True
         listener.async_mode = True
         if session is not None:
-            layer = listener.server.channel_layer
-            if layer is not None:
-                layer.attach(listener, session)
+            listener.take_control(listener.server.backend.take_control(session))
         raw = "myevents " + uuid
     for event_type in MYEVENTS_TYPES:
         subscription.types[event_type] = 1
@@ -197,10 +213,8 @@ def cmd_divert_events(listener: Listener, command: Command) -> Reply:
         rest = strip_cr(rest)
     if not rest:
         return "-ERR missing value."
-    layer = listener.server.channel_layer
     on = rest.lower() == "on"
-    if layer is not None:
-        layer.set_divert(listener, on)
+    listener.set_divert(on)
     return "+OK events diverted" if on else "+OK events not diverted"
 
 
@@ -215,16 +229,39 @@ async def cmd_sendmsg(listener: Listener, command: Command) -> Reply:
         uuid = command.header("session-id")
     if uuid and listener.session is not None and uuid == listener.session.uuid:
         uuid = None
-    layer = listener.server.channel_layer
     if not uuid and listener.session is not None:
-        if layer is None:
+        control = listener.control
+        if control is None:
             return "+OK"
-        return await layer.sendmsg(listener, None, command)
+        message = sendmsg_event(command)
+        if listener.async_mode or switch_true(command.header("async")):
+            return _queued(listener, control.queue_message(message))
+        await control.run_message(message)
+        return "+OK"
     if uuid:
-        session = listener.server.switch.find_session(uuid)
-        if session is not None and layer is not None:
-            return await layer.sendmsg(listener, session, command)
+        queued = listener.server.backend.queue_message(uuid, sendmsg_event(command))
+        if queued is not None:
+            return _queued(listener, queued)
     return f"-ERR invalid session id [{uuid or ''}]"
+
+
+def _queued(listener: Listener, queued: bool) -> Reply:
+    if queued:
+        return "+OK"
+    # "-ERR memory error" is never sent: FreeSWITCH stops the listener instead.
+    listener.running = False
+    return None
+
+
+def sendmsg_event(command: Command) -> Event:
+    """The event a ``sendmsg`` packet becomes (its ``Command`` header as FreeSWITCH leaves
+    it: cut at the line end when a target follows, else the whole raw block)."""
+    raw = command.raw
+    rest = raw[7:].lstrip(" ")
+    line = raw if rest[:1] in ("\r", "\n") else strip_cr(raw)
+    headers = [("Command", line)]
+    headers.extend((name, value) for name, value in command.headers if value)
+    return Event(headers, command.body_text)
 
 
 def cmd_gate(listener: Listener, command: Command) -> Reply:
@@ -269,10 +306,10 @@ def cmd_sendevent(listener: Listener, command: Command) -> Reply:
     else:
         headers = [("Command", line), *client_headers, ("Event-UUID", event_uuid)]
     event = Event(headers, command.body_text)
-    if target is not None and server.switch.find_session(target) is not None:
-        layer = server.channel_layer
-        if layer is not None and layer.queue_session_event(target, event, event_type, subclass):
-            return f"+OK {event_uuid}"
+    if target is not None and server.backend.queue_session_event(
+        target, event, event_type, subclass
+    ):
+        return f"+OK {event_uuid}"
     type_name = _TYPE_NAMES[found] if found is not None else "CUSTOM"
     server.fire(event, event_type, subclass, type_name, SENDEVENT_SITE)
     return f"+OK {event_uuid}"
@@ -293,10 +330,10 @@ def cmd_api(listener: Listener, command: Command) -> Reply | Awaitable[Reply]:
             return "-ERR permission denied"
     console = command.header("console_execute")
     if console is not None and switch_true(console):
-        return _api_reply_later(listener, server.switch.execute_console(line), line)
+        return _api_reply_later(listener, server.backend.execute_console(line), line)
     name, arg = _api_split(line)
     # Most commands finish at once: no coroutine then.
-    result = server.switch.execute_api_nowait(name, arg or "", session_uuid=listener.session_uuid)
+    result = server.backend.execute_api_nowait(name, arg or "", session_uuid=listener.session_uuid)
     if isinstance(result, ApiResult):
         _api_reply(listener, result, name)
         return None
@@ -334,9 +371,9 @@ def cmd_bgapi(listener: Listener, command: Command) -> Reply:
     owner = listener.session_uuid
 
     async def job() -> None:
-        result = await server.switch.execute_api(name, arg or "", session_uuid=owner)
+        result = await server.backend.execute_api(name, arg or "", session_uuid=owner)
         output = result.output if result.ok else f"-ERR {name} Command not found!\n"
-        event = server.switch.new_event(EventType.BACKGROUND_JOB, BACKGROUND_JOB_SITE)
+        event = server.backend.new_event(EventType.BACKGROUND_JOB, BACKGROUND_JOB_SITE)
         event.add_header("Job-UUID", job_uuid)
         if owner:
             event.add_header("Job-Owner-UUID", owner)
@@ -344,7 +381,7 @@ def cmd_bgapi(listener: Listener, command: Command) -> Reply:
         if arg:
             event.add_header("Job-Command-Arg", arg)
         event.body = output
-        server.switch.fire(event)
+        server.backend.fire(event)
 
     listener.track_job(job())
     return f"~Reply-Text: +OK Job-UUID: {job_uuid}\nJob-UUID: {job_uuid}\n\n"
@@ -515,9 +552,6 @@ PRE_AUTH: tuple[Rule, ...] = (
 #: ``exit`` and ``...``, honoured before everything else, authenticated or not.
 EXIT_RULE = Rule("exit", cmd_exit)
 
-#: Buffered commands run back to back at most this many at a time before the loop yields.
-YIELD_EVERY = 128
-
 def _first_letter_index(rules: tuple[Rule, ...]) -> dict[str, tuple[Rule, ...]]:
     """For each ASCII first letter (lowercase), the rules a block starting with it can
     match, in table order; ``""`` gives the rules with an empty prefix.
@@ -540,148 +574,34 @@ _COMMANDS_BY_LETTER = _first_letter_index(COMMANDS)
 _PRE_AUTH_BY_LETTER = _first_letter_index(PRE_AUTH)
 
 
-class CommandProcessor:
-    """Reads packets for a listener and runs them through the table."""
-
-    def __init__(self, server: EventSocketServer) -> None:
-        self.server = server
-
-    def match(self, listener: Listener, command: Command) -> tuple[Rule | None, Command]:
-        """The rule that handles ``command`` (None: not found), and the command as that
-        rule sees it (the unload/reload cheat rewrites it)."""
+def match(listener: Listener, command: Command) -> tuple[Rule | None, Command]:
+    """The rule that handles ``command`` on ``listener`` (None: not found), and the command
+    as that rule sees it (the unload/reload cheat rewrites it)."""
+    raw = command.raw
+    # Lowercasing never makes a "_", so blocks without one cannot name the module.
+    if "_" in raw:
+        lowered = raw.lower()
+        if "unload" in lowered and "mod_event_socket" in lowered:
+            command = Command(UNLOAD_CHEAT, UNLOAD_CHEAT, command.headers, command.body)
+        elif "reload" in lowered and "mod_event_socket" in lowered:
+            command = Command(RELOAD_CHEAT, RELOAD_CHEAT, command.headers, command.body)
         raw = command.raw
-        # Lowercasing never makes a "_", so blocks without one cannot name the module.
-        if "_" in raw:
-            lowered = raw.lower()
-            if "unload" in lowered and "mod_event_socket" in lowered:
-                command = Command(UNLOAD_CHEAT, UNLOAD_CHEAT, command.headers, command.body)
-            elif "reload" in lowered and "mod_event_socket" in lowered:
-                command = Command(RELOAD_CHEAT, RELOAD_CHEAT, command.headers, command.body)
-            raw = command.raw
-        if raw[:4].lower() == "exit" or raw[:3] == "...":
-            return EXIT_RULE, command
-        if listener.authed:
-            rules = _COMMANDS_BY_LETTER.get(raw[:1])
-            if rules is None:  # a non-ASCII first character: scan the whole table
-                rules = COMMANDS
-        else:
-            rules = _PRE_AUTH_BY_LETTER.get(raw[:1])
-            if rules is None:
-                rules = PRE_AUTH
-        for rule in rules:
-            if raw[: len(rule.prefix)].lower() == rule.prefix and (
-                rule.condition is None or rule.condition(listener, command)
-            ):
-                return rule, command
-        return None, command
-
-    async def dispatch(self, listener: Listener, command: Command) -> Reply:
-        """Run one command; returns the reply text (None: nothing to write)."""
-        rule, command = self.match(listener, command)
-        if rule is None:
-            return "-ERR command not found"
-        reply = rule.handler(listener, command)
-        if reply is not None and type(reply) is not str:
-            reply = await cast("Awaitable[Reply]", reply)
-        if reply is None:
-            return None
-        return reply or "-ERR command not found"
-
-    async def run(self, listener: Listener) -> None:
-        """The connection's life after the ACL check: greeting, auth packet, main loop."""
-        if listener.outbound:
-            layer = self.server.channel_layer
-            if layer is not None:
-                await layer.run_outbound(listener)
-            return
-        listener.write(builders.GREETING)
-        frame = await listener.read_packet(timeout=self.server.auth_timeout)
-        if frame is None:
-            return
-        pending = self.step(listener, Command.from_frame(frame))
-        if pending is not None:
-            await self._finish(listener, pending)
-        await self.loop(listener)
-
-    async def loop(self, listener: Listener) -> None:
-        """Read and run commands until the listener stops.
-
-        Commands already buffered run back to back, most of them without a coroutine;
-        every :data:`YIELD_EVERY` of them the loop yields, so a client that pipelines a
-        lot cannot hold up the other connections. While the loop sleeps for input, commands
-        that arrive are run right where they are received (:meth:`run_received`).
-        """
-        streak = 0
-        while listener.running:
-            pending = listener.handoff
-            if pending is not None:
-                listener.handoff = None
-                await self._finish(listener, pending)
-                continue
-            frame = listener.ready_frame()
-            if frame is None:
-                if not listener.running:
-                    return
-                listener.lane_open = True
-                try:
-                    frame = await listener.read_packet()
-                finally:
-                    listener.lane_open = False
-                if frame is None:
-                    if listener.handoff is not None:
-                        continue
-                    return
-                if not listener.running:
-                    return
-                streak = 0
-            elif streak >= YIELD_EVERY:
-                listener.flush_replies()
-                await asyncio.sleep(0)
-                streak = 0
-            streak += 1
-            pending = self.step(listener, Command.from_frame(frame))
-            if pending is not None:
-                await self._finish(listener, pending)
-
-    def run_received(self, listener: Listener) -> bool:
-        """Run the commands just received while the loop sleeps in ``read_packet``, from
-        the socket's read callback: a reply goes out without waking the loop task (one
-        event-loop pass less per command). Returns True when the loop must wake: a command
-        has to wait (handed to it), the listener stopped, or more is buffered than one
-        pass should take."""
-        for _ in range(YIELD_EVERY):
-            frame = listener.ready_frame()
-            if frame is None:
-                return not listener.running or not listener.quiet_input()
-            pending = self.step(listener, Command.from_frame(frame))
-            if pending is not None:
-                listener.handoff = pending
-                return True
-            if not listener.running or listener.session is not None:
-                return True
-        return True
-
-    def step(self, listener: Listener, command: Command) -> Awaitable[Reply] | None:
-        """Run one command and queue its reply; returns an awaitable instead when the
-        command has to wait (the caller passes it to :meth:`_finish`)."""
-        rule, command = self.match(listener, command)
-        if rule is None:
-            listener.send_reply("-ERR command not found")
-            return None
-        reply = rule.handler(listener, command)
-        if reply is None:
-            return None
-        if type(reply) is str:
-            listener.send_reply(reply or "-ERR command not found")
-            return None
-        return cast("Awaitable[Reply]", reply)
-
-    async def _finish(self, listener: Listener, pending: Awaitable[Reply]) -> None:
-        # Replies gathered so far must not wait behind a command that waits.
-        listener.flush_replies()
-        reply = await pending
-        if reply is not None:
-            listener.send_reply(reply or "-ERR command not found")
+    if raw[:4].lower() == "exit" or raw[:3] == "...":
+        return EXIT_RULE, command
+    if listener.authed:
+        rules = _COMMANDS_BY_LETTER.get(raw[:1])
+        if rules is None:  # a non-ASCII first character: scan the whole table
+            rules = COMMANDS
+    else:
+        rules = _PRE_AUTH_BY_LETTER.get(raw[:1])
+        if rules is None:
+            rules = PRE_AUTH
+    for rule in rules:
+        if raw[: len(rule.prefix)].lower() == rule.prefix and (
+            rule.condition is None or rule.condition(listener, command)
+        ):
+            return rule, command
+    return None, command
 
 
-__all__ = ["ALL", "COMMANDS", "CUSTOM", "CommandProcessor", "Rule"]
+__all__ = ["ALL", "COMMANDS", "CUSTOM", "Reply", "Rule", "match", "sendmsg_event"]

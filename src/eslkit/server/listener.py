@@ -6,6 +6,16 @@ delivers queued events and log lines whenever it is idle, exactly when FreeSWITC
 partial packet buffered, no command running (spec §3.4). Unlike FreeSWITCH it does not poll
 every 20 ms: a queued event is written as soon as the event loop runs.
 
+The command loop is all here (:meth:`Listener.serve`): commands already buffered run back to
+back, and while the loop sleeps for input, commands that arrive run right in
+:meth:`Listener.data_received` (one event-loop pass less per command); one that has to
+wait is handed over to the loop task.
+
+A listener that controls a channel (outbound mode, or inbound ``myevents <uuid>``) holds
+the backend's :class:`~eslkit.server.backend.SessionControl` for it and does everything to
+the channel through that: ``connect``, ``divert_events``, ``sendmsg``, the hang-up and
+linger checks of the read loop (spec §6.5), and the release when it ends.
+
 Nothing here can stall another connection: events go into a bounded per-connection queue
 (100,000, FreeSWITCH's kill-after-500-lost rule), and bytes only move from that queue to the
 socket while the socket's write buffer is below its high-water mark.
@@ -23,10 +33,12 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, cast
 
 from eslkit.protocol import builders
+from eslkit.protocol.command import Command
 from eslkit.protocol.errors import ProtocolError
 from eslkit.protocol.event import Event, EventFormat
 from eslkit.protocol.frames import MAX_BODY, MAX_HEADER_BLOCK, Frame, FrameReader
-from eslkit.server.backend import LogRecord, SessionHandle
+from eslkit.server.backend import LogRecord, SessionControl, SessionHandle
+from eslkit.server.commands import Reply, match
 from eslkit.server.subscription import Subscription
 
 if TYPE_CHECKING:
@@ -38,6 +50,10 @@ log = logging.getLogger("eslkit.server")
 #: FreeSWITCH's per-listener queue sizes and kill threshold (spec §5.6).
 MAX_QUEUE_LEN = 100_000
 MAX_MISSED = 500
+#: Seconds allowed for the first packet (FreeSWITCH: 25, whole epoch seconds).
+AUTH_TIMEOUT = 25
+#: Buffered commands run back to back at most this many at a time before the loop yields.
+YIELD_EVERY = 128
 
 #: Stop reading from a client whose unprocessed input passes this (one max packet + slack).
 READ_BUFFER_LIMIT = MAX_HEADER_BLOCK + MAX_BODY + 65536
@@ -60,9 +76,20 @@ _EVENT_CONTENT_TYPE: dict[str, bytes] = {
 
 
 class Listener(asyncio.Protocol):
-    """One inbound (or outbound-mode) event socket connection."""
+    """One inbound (or outbound-mode) event socket connection.
 
-    def __init__(self, server: EventSocketServer, *, outbound: bool = False) -> None:
+    An outbound listener is made with the ``control`` of the channel whose ``socket``
+    application connected it (and that application's ``full`` and ``async`` words)."""
+
+    def __init__(
+        self,
+        server: EventSocketServer,
+        *,
+        control: SessionControl | None = None,
+        full: bool = False,
+        async_mode: bool = False,
+    ) -> None:
+        outbound = control is not None
         self.server = server
         self.loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
@@ -80,14 +107,20 @@ class Listener(asyncio.Protocol):
         self.allow_log = True
         self.permissions: UserPermissions | None = None
         self.outbound = outbound
-        self.full = False
-        self.async_mode = False
+        self.full = full
+        self.async_mode = async_mode
         self.session: SessionHandle | None = None
+        #: The controlled channel's operations (None: the listener controls no channel).
+        self.control: SessionControl | None = None
         self.session_flag = False
         self.linger = False
         self.linger_timeout: float = -1
         self.resume = False
         self.connected = False
+        # LFLAG_HANDLE_DISCO (the hang-up was noticed, once) and the whole epoch second
+        # after which a lingering listener closes (None: never).
+        self._handled_disco = False
+        self._linger_until: int | None = None
         # Queues and their loss counters.
         self.events: deque[Event] = deque()
         self.logs: deque[LogRecord] = deque()
@@ -109,16 +142,18 @@ class Listener(asyncio.Protocol):
         # Replies to pipelined commands are gathered and written in one go.
         self._pending_out: list[bytes] = []
         # Set while the command loop sleeps in read_packet: commands received then run in
-        # data_received (CommandProcessor.run_received). One that has to wait is handed
-        # to the loop as ``handoff``.
-        self.lane_open = False
-        self.handoff: Awaitable[str | None] | None = None
+        # data_received (_run_received). One that has to wait is handed to the loop task
+        # as ``_handoff``.
+        self._lane_open = False
+        self._handoff: Awaitable[Reply] | None = None
         # Bounds: the address counted against the connection caps, the pre-auth deadline,
         # the timer that aborts a closing socket whose peer does not read.
         self._counted: str | None = None
         self._rejected = False
         self._auth_timer: asyncio.TimerHandle | None = None
         self._abort_timer: asyncio.TimerHandle | None = None
+        if control is not None:
+            self.take_control(control)
 
     @property
     def events_enabled(self) -> bool:
@@ -181,7 +216,7 @@ class Listener(asyncio.Protocol):
             self.transport.pause_reading()
             self._reading_paused = True
         if (
-            self.lane_open
+            self._lane_open
             and self._waiter is not None
             and self.session is None
             and self.running
@@ -191,7 +226,7 @@ class Listener(asyncio.Protocol):
             # read_packet does before it sleeps again (replies out, then queued events).
             self._idle = False
             try:
-                wake = self.server.commands.run_received(self)
+                wake = self._run_received()
             except Exception:  # as in _main: a bug ends this connection only
                 log.exception("listener from %s failed", self.peer_ip)
                 self.running = False
@@ -385,15 +420,15 @@ class Listener(asyncio.Protocol):
 
     def pull_diverted(self) -> None:
         """Move the controlled channel's diverted session events into the event queue."""
-        layer = self.server.channel_layer
-        if layer is not None and self.session is not None:
-            layer.pull_diverted(self)
+        control = self.control
+        if control is not None:
+            control.pull_diverted(self.events, self.server.options.max_queue)
 
     # ------------------------------------------------------------------ reading
     def ready_frame(self) -> Frame | None:
         """The next command packet if one is buffered and nothing needs waiting for (the
         fast path of :meth:`read_packet`); None otherwise."""
-        if not self._writable or self._reading_paused or self.handoff is not None:
+        if not self._writable or self._reading_paused or self._handoff is not None:
             return None
         try:
             frame = self.reader.next_frame()
@@ -414,7 +449,7 @@ class Listener(asyncio.Protocol):
         clock = self.server.clock
         start = 0 if timeout is None else math.floor(clock())
         while True:
-            if self.handoff is not None:
+            if self._handoff is not None:
                 return None
             try:
                 frame = self.reader.next_frame()
@@ -481,16 +516,178 @@ class Listener(asyncio.Protocol):
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
+    # ------------------------------------------------------------------ the controlled channel
+    def take_control(self, control: SessionControl | None) -> None:
+        """Control a channel (outbound start, inbound ``myevents <uuid>``); None: the
+        backend cannot, and the listener behaves as if it held no channel."""
+        if control is None or self.control is not None:
+            return
+        self.control = control
+        self.session = control.session
+        control.watch(self.wake)
+
+    def set_divert(self, on: bool) -> None:
+        """``divert_events on|off``: the channel's session events come to this listener."""
+        control = self.control
+        if control is None:
+            return
+        control.set_divert(self._take_diverted if on else None)
+
+    def _take_diverted(self, event: Event) -> bool:
+        if not self.running or len(self.events) >= self.server.options.max_queue:
+            return False
+        self.enqueue_event(event)
+        return True
+
+    def blocks(self, event: Event) -> bool:
+        """True for the controlled channel's events once it is being destroyed: the
+        listener's session lock keeps FreeSWITCH from destroying it while the socket is
+        open, so CHANNEL_DESTROY never reaches the controlling listener (Finding 5)."""
+        control = self.control
+        if control is None or not control.destroyed():
+            return False
+        session = self.session
+        return session is not None and event.get("Unique-ID") == session.uuid
+
     def session_check(self) -> float | None:
         """Linger and hang-up handling for a controlled channel (spec §6.5).
 
         Returns None when nothing is pending, a delay in seconds to wait at most before
         checking again, or 0 when the listener must end now.
         """
-        layer = self.server.channel_layer
-        if layer is None or self.session is None:
+        control = self.control
+        if control is None:
             return None
-        return layer.check(self)
+        now = self.server.clock()
+        if self._handled_disco:
+            if self._linger_until is None:
+                return None
+            if math.floor(now) > self._linger_until:
+                log.debug("linger timeout, closing socket")
+                return 0
+            return self._linger_until + 1 - now
+        session = control.session
+        if not session.is_hungup():
+            return None
+        self._handled_disco = True
+        if not self.linger:
+            return 0
+        seconds = int(self.linger_timeout)
+        self.write(builders.linger_notice(session.uuid, session.name, seconds))
+        if seconds == -1:
+            return None
+        self._linger_until = math.floor(now) + seconds
+        return self._linger_until + 1 - now
+
+    # ------------------------------------------------------------------ the command loop
+    async def serve(self) -> None:
+        """The connection's life after the ACL check: greeting and auth packet (inbound) or
+        the first packet (outbound), then commands until the listener stops."""
+        server = self.server
+        if self.outbound:
+            frame = await self.read_packet(timeout=server.auth_timeout)
+            if frame is None:
+                server.backend.log(
+                    2, "Socket Error!\n", file="mod_event_socket.c", function="listener_run",
+                    line=2692, session_uuid=self.session_uuid or "",
+                )  # fmt: skip
+                self.running = False
+                return
+            # Only ``connect`` answers the first packet (it writes its own reply).
+            pending = self._step(Command.from_frame(frame), answer=False)
+            if pending is not None:
+                await pending
+        else:
+            self.write(builders.GREETING)
+            frame = await self.read_packet(timeout=server.auth_timeout)
+            if frame is None:
+                return
+            pending = self._step(Command.from_frame(frame))
+            if pending is not None:
+                await self._finish(pending)
+        await self._command_loop()
+
+    async def _command_loop(self) -> None:
+        """Read and run commands until the listener stops.
+
+        Commands already buffered run back to back, most of them without a coroutine;
+        every :data:`YIELD_EVERY` of them the loop yields, so a client that pipelines a
+        lot cannot hold up the other connections. While the loop sleeps for input, commands
+        that arrive are run right where they are received (:meth:`_run_received`).
+        """
+        streak = 0
+        while self.running:
+            pending = self._handoff
+            if pending is not None:
+                self._handoff = None
+                await self._finish(pending)
+                continue
+            frame = self.ready_frame()
+            if frame is None:
+                if not self.running:
+                    return
+                self._lane_open = True
+                try:
+                    frame = await self.read_packet()
+                finally:
+                    self._lane_open = False
+                if frame is None:
+                    if self._handoff is not None:
+                        continue
+                    return
+                if not self.running:
+                    return
+                streak = 0
+            elif streak >= YIELD_EVERY:
+                self.flush_replies()
+                await asyncio.sleep(0)
+                streak = 0
+            streak += 1
+            pending = self._step(Command.from_frame(frame))
+            if pending is not None:
+                await self._finish(pending)
+
+    def _run_received(self) -> bool:
+        """Run the commands just received while the loop sleeps in ``read_packet``, from
+        the socket's read callback: a reply goes out without waking the loop task (one
+        event-loop pass less per command). Returns True when the loop must wake: a command
+        has to wait (handed to it), the listener stopped, or more is buffered than one
+        pass should take."""
+        for _ in range(YIELD_EVERY):
+            frame = self.ready_frame()
+            if frame is None:
+                return not self.running or not self.quiet_input()
+            pending = self._step(Command.from_frame(frame))
+            if pending is not None:
+                self._handoff = pending
+                return True
+            if not self.running or self.session is not None:
+                return True
+        return True
+
+    def _step(self, command: Command, *, answer: bool = True) -> Awaitable[Reply] | None:
+        """Run one command and queue its reply (none when not ``answer``); returns an
+        awaitable instead when the command has to wait (see :meth:`_finish`)."""
+        rule, command = match(self, command)
+        if rule is None:
+            if answer:
+                self.send_reply("-ERR command not found")
+            return None
+        reply = rule.handler(self, command)
+        if reply is None:
+            return None
+        if type(reply) is str:
+            if answer:
+                self.send_reply(reply or "-ERR command not found")
+            return None
+        return cast("Awaitable[Reply]", reply)
+
+    async def _finish(self, pending: Awaitable[Reply]) -> None:
+        # Replies gathered so far must not wait behind a command that waits.
+        self.flush_replies()
+        reply = await pending
+        if reply is not None:
+            self.send_reply(reply or "-ERR command not found")
 
     # ------------------------------------------------------------------ lifecycle
     async def _main(self) -> None:
@@ -507,7 +704,7 @@ class Listener(asyncio.Protocol):
             self.server.add_listener(self)
             if self.server.settings.debug > 0:
                 log.debug("Connection Open from %s:%d", self.peer_ip, self.peer_port)
-            await self.server.commands.run(self)
+            await self.serve()
         except Exception:  # a bug must not take down the server or other connections
             log.exception("listener from %s failed", self.peer_ip)
         finally:
@@ -525,9 +722,11 @@ class Listener(asyncio.Protocol):
                 task.cancel()
         self.events.clear()
         self.logs.clear()
-        layer = self.server.channel_layer
-        if layer is not None:
-            layer.teardown(self)
+        control = self.control
+        if control is not None:
+            # After the read loop: resume (CS_RESET), release the channel (spec §6.6).
+            self.control = None
+            control.release(self.resume)
         if not self._closed and not self._killed:
             self.write(self.disconnect_bytes(builders.GOODBYE))
         self._close()

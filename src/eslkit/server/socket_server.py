@@ -2,7 +2,9 @@
 
 :class:`EventSocketServer` is mod_event_socket's module half: it binds the configured
 address, applies the inbound ACL, keeps the list of live listeners, and is the single event
-and log consumer on the switch's bus that fans out to them (``event_handler``, spec §5.1).
+and log consumer of its :class:`~eslkit.server.backend.Backend` that fans out to them
+(``event_handler``, spec §5.1). It also opens the outbound connections of the backend's
+``socket`` application (:meth:`EventSocketServer.connect_outbound`).
 """
 
 from __future__ import annotations
@@ -20,10 +22,8 @@ from eslkit.fsconfig.event_socket import EventSocketSettings
 from eslkit.protocol import builders
 from eslkit.protocol.event import Event
 from eslkit.protocol.names import EventType, event_type_by_name
-from eslkit.server.backend import CallingSite, LogRecord, SwitchInterface
-from eslkit.server.channel_layer import ChannelLayer
-from eslkit.server.commands import AUTH_TIMEOUT, CommandProcessor
-from eslkit.server.listener import MAX_QUEUE_LEN, Listener
+from eslkit.server.backend import Backend, CallingSite, LogRecord, SessionControl
+from eslkit.server.listener import AUTH_TIMEOUT, MAX_QUEUE_LEN, Listener
 
 log = logging.getLogger("eslkit.server")
 
@@ -97,20 +97,20 @@ class EventSocketServer:
 
     def __init__(
         self,
-        switch: SwitchInterface,
+        backend: Backend,
         settings: EventSocketSettings | None = None,
         *,
         network_lists: NetworkLists | None = None,
         directory: Directory | None = None,
         options: ServerOptions | None = None,
     ) -> None:
-        self.switch = switch
+        #: What this server serves: a switch, simulated or real.
+        self.backend = backend
         self.settings = settings or EventSocketSettings()
         self.options = options or ServerOptions()
         entries = self.settings.apply_inbound_acl
         self.acl: AclSet | None = AclSet(entries, network_lists) if entries else None
         self.directory = directory or Directory()
-        self.commands = CommandProcessor(self)
         self.auth_timeout = self.options.auth_timeout
         self.max_job_wait = self.options.max_job_wait
         self.clock: Callable[[], float] = time.time
@@ -121,18 +121,15 @@ class EventSocketServer:
         self._event_targets: tuple[Listener, ...] | None = ()
         self._servers: list[asyncio.Server] = []
         self._unsubscribe: list[Callable[[], None]] = []
-        self._meta: tuple[int, int, str | None] | None = None
         self._stopping = False
         # Open inbound connections, in all and per peer address (the connection caps).
         self._open = 0
         self._open_by_address: dict[str, int] = {}
-        #: The channel side (set at start by :func:`eslkit.server.sessions.install` when the
-        #: switch has channels; None: every listener is channel-free).
-        self.channel_layer: ChannelLayer | None = None
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
-        """Bind and listen; subscribe to the switch's events and logs."""
+        """Bind and listen; subscribe to the backend's events and logs; serve its
+        ``socket`` application."""
         for note in self.settings.notes + self.options.notes:
             log.info("%s", note)
         loop = asyncio.get_running_loop()
@@ -161,12 +158,22 @@ class EventSocketServer:
             lambda: Listener(self), sock=sock, backlog=self.options.backlog
         )
         self._servers.append(server)
-        if self.channel_layer is None:
-            from eslkit.server.sessions import install
+        self.backend.serve_outbound(self.connect_outbound)
+        self._unsubscribe.append(self.backend.subscribe_events(self._on_event))
+        self._unsubscribe.append(self.backend.subscribe_logs(self._on_log))
 
-            install(self)
-        self._unsubscribe.append(self.switch.subscribe_events(self._on_event))
-        self._unsubscribe.append(self.switch.subscribe_logs(self._on_log))
+    async def connect_outbound(
+        self, control: SessionControl, host: str, port: int, async_mode: bool, full: bool
+    ) -> None:
+        """The ``socket`` application's connection: connect to ``host:port`` and run an
+        outbound listener that controls ``control``'s channel (spec §6). Raises OSError
+        when the host does not accept."""
+        loop = asyncio.get_running_loop()
+
+        def factory() -> Listener:
+            return Listener(self, control=control, full=full, async_mode=async_mode)
+
+        await loop.create_connection(factory, host, port)
 
     @property
     def port(self) -> int:
@@ -262,32 +269,18 @@ class EventSocketServer:
         type_name: str,
         calling: CallingSite,
     ) -> None:
-        """Stamp the standard headers on a client's event and fire it with its type."""
+        """Stamp the standard headers on a client's event and fire it with its type (a
+        client's event may carry its own ``Event-Name``, or none at all)."""
         typed = _EVENT_TYPES.get(event_type)
         if typed is None:
             typed = EventType(event_type)  # raises ValueError, as before
-        self.switch.stamp_standard_headers(event, calling, typed)
-        self.fire_typed(event, event_type, subclass)
+        self.backend.stamp_standard_headers(event, calling, typed)
+        self.backend.fire(event, event_type, subclass)
 
-    def fire_typed(self, event: Event, event_type: int, subclass: str | None) -> None:
-        """Fire ``event`` on the switch's bus, routed to listeners by the given type and
-        subclass rather than by its headers (a client's event may carry its own
-        ``Event-Name``, or none at all)."""
-        self._meta = (id(event), event_type, subclass)
-        try:
-            self.switch.fire(event)
-        finally:
-            self._meta = None
-
-    def _on_event(self, event: Event) -> None:
-        meta = self._meta
-        if meta is not None and meta[0] == id(event):
-            event_type, subclass = meta[1], meta[2]
-        else:
+    def _on_event(self, event: Event, event_type: int | None, subclass: str | None) -> None:
+        if event_type is None:
             event_type, subclass = _event_type_of(event)
         delivered: Event | None = None
-        layer = self.channel_layer
-        block = layer.blocks if layer is not None else None
         targets = self._event_targets
         if targets is None:
             targets = self._event_targets = tuple(self._event_listeners)
@@ -297,7 +290,7 @@ class EventSocketServer:
                 and listener.running
                 and listener.subscription.accepts(event, event_type, subclass)
             ):
-                if block is not None and listener.session is not None and block(listener, event):
+                if listener.control is not None and listener.blocks(event):
                     continue
                 if delivered is None:
                     delivered = delivery_copy(event, subclass)
@@ -314,9 +307,5 @@ class EventSocketServer:
                 listener.enqueue_log(record)
 
     def custom_subclasses(self) -> Iterable[str]:
-        """Every CUSTOM subclass the switch has registered (``event ALL`` adds them)."""
-        subclasses = getattr(self.switch, "custom_subclasses", None)
-        if callable(subclasses):
-            result: Iterable[str] = subclasses()
-            return result
-        return ()
+        """Every CUSTOM subclass the backend has registered (``event ALL`` adds them)."""
+        return self.backend.custom_subclasses()

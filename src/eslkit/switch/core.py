@@ -1,8 +1,7 @@
 """The simulated switch's core: configuration, event bus, clock, scheduler, logs, API.
 
-:class:`Switch` implements :class:`eslkit.server.backend.SwitchInterface` on one asyncio
-event loop, without threads. It is composed in :meth:`Switch.__init__`, in this order: the
-core services; the channel layer (:class:`~eslkit.switch.sessions.SessionManager`,
+:class:`Switch` is the simulated FreeSWITCH core on one asyncio event loop, without
+threads. It is composed in :meth:`Switch.__init__`, in this order: the core services; the channel layer (:class:`~eslkit.switch.sessions.SessionManager`,
 ``switch.sessions``, which the core asks for session lookup, counts, ``show`` rows,
 ``hupall`` and channel data); then the loadable modules (``switch.modules``: API commands,
 dialplan applications, endpoints; see :mod:`eslkit.switch.modules`). What comes from the
@@ -32,6 +31,7 @@ from eslkit.switch.events import EventBus, SwitchIdentity, add_header
 from eslkit.switch.logging import LogHub, TextChannel, format_log_text
 
 if TYPE_CHECKING:
+    from eslkit.switch.backend import OutboundConnector
     from eslkit.switch.channel import Channel
     from eslkit.switch.conference import ConferenceManager
     from eslkit.switch.modules import Module
@@ -286,7 +286,8 @@ def _var_check(value: str) -> str:
 
 
 class Switch:
-    """The simulated switch's core services, behind :class:`SwitchInterface`."""
+    """The simulated switch's core services (served to the event socket server through
+    :class:`eslkit.switch.backend.SwitchBackend`)."""
 
     def __init__(
         self,
@@ -338,6 +339,11 @@ class Switch:
         self._jobs: set[asyncio.Task[None]] = set()
         self._stopper: asyncio.Task[None] | None = None
         self._conferences: ConferenceManager | None = None
+        #: While :meth:`fire_typed` delivers an event: (id of the event, type, subclass).
+        self.typed_route: tuple[int, int, str | None] | None = None
+        #: How the ``socket`` application reaches an event socket server (set by
+        #: :meth:`eslkit.switch.backend.SwitchBackend.serve_outbound`; None: no server).
+        self.outbound_connector: OutboundConnector | None = None
         self._seed_globals()
         #: The channel layer: creates, runs, finds and counts channels.
         self.sessions = SessionManager(self)
@@ -544,6 +550,18 @@ class Switch:
     def fire(self, event: Event) -> None:
         """Deliver ``event`` to every subscriber, in firing order."""
         self.bus.fire(event)
+
+    def fire_typed(self, event: Event, event_type: int, subclass: str | None) -> None:
+        """:meth:`fire` an event that is routed by ``event_type`` and ``subclass`` rather
+        than by its headers (a session event or a client's ``sendevent`` may carry its own
+        ``Event-Name``, or none at all). Subscribers that route events read
+        :attr:`typed_route` while it is delivered."""
+        previous = self.typed_route
+        self.typed_route = (id(event), event_type, subclass)
+        try:
+            self.bus.fire(event)
+        finally:
+            self.typed_route = previous
 
     def _schedule_event(self, name: str, task: ScheduledTask) -> None:
         event = self.new_event(EventType[name], _SCHEDULE_SITES[name])

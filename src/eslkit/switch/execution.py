@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from eslkit.fsutil import c_atoi, new_uuid, switch_true
@@ -44,7 +43,6 @@ __all__ = [
     "FRAME_SECONDS",
     "MAX_LOOPS",
     "PRIVATE_COMMAND_SITE",
-    "SessionEventFirer",
     "SessionRunner",
 ]
 
@@ -58,10 +56,6 @@ MAX_LOOPS = 100_000
 #: Bound on private messages one ``parse_all_events`` pass handles.
 _MAX_PARSE_ALL = 1000
 
-#: Fires a session event with its type and subclass (the event socket installs one that
-#: routes by type; the default fires through the switch's bus).
-SessionEventFirer = Callable[[Event, EventType, "str | None"], None]
-
 
 class SessionRunner(AppRunner):
     """Runs channels' session tasks and implements the helpers applications use."""
@@ -69,12 +63,11 @@ class SessionRunner(AppRunner):
     def __init__(self, manager: SessionManager) -> None:
         self.manager = manager
         self.switch = manager.switch
-        #: How a dequeued session event is fired; replaceable (``install`` of the event
-        #: socket sets one that keeps the event's type for its subscribers).
-        self.fire_session_event: SessionEventFirer = self._fire_untyped
 
-    def _fire_untyped(self, event: Event, event_type: EventType, subclass: str | None) -> None:
-        self.switch.fire(event)
+    def fire_session_event(self, event: Event, event_type: EventType, subclass: str | None) -> None:
+        """Fire a session event the session dequeued, routed by its own type and subclass:
+        it has no ``Event-Name`` to route it by (Finding 10)."""
+        self.switch.fire_typed(event, int(event_type), subclass)
 
     # ------------------------------------------------------------------ the session task
     async def run_session(self, channel: Channel) -> None:
