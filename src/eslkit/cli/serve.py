@@ -121,6 +121,15 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="N",
         help=f"inbound connections from one address (default {DEFAULT_MAX_PER_ADDRESS})",
     )
+    parser.add_argument(
+        "--strict-userauth",
+        action="store_true",
+        help=(
+            "make userauth allow-lists a boundary: also check sendevent, filter on event "
+            "names, console_execute ;; chains and API calls nested in expansions "
+            "(FreeSWITCH does not; see docs/security.md)"
+        ),
+    )
     parser.add_argument("--log-level", default="INFO", help="eslkit's own log level (default INFO)")
     parser.add_argument(
         "--uvloop", action="store_true", help="run on uvloop (pip install uvloop)"
@@ -163,6 +172,7 @@ async def _serve(args: argparse.Namespace) -> int:
         server=ServerOptions(
             max_connections=args.max_connections,
             max_connections_per_address=args.max_connections_per_address,
+            strict_userauth=args.strict_userauth,
         ),
     )
     try:

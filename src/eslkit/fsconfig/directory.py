@@ -13,7 +13,7 @@ Lookup follows ``switch_xml_locate_user("id", ...)`` in src/switch_xml.c:
   matches is therefore found too (and usually carries no params).
 - ``<params>`` are then read from the domain, the group the user was found in, and the user,
   later overriding earlier: ``esl-password``, ``esl-allowed-log``, ``esl-allowed-events``,
-  ``esl-allowed-api`` (names case-insensitive).
+  ``esl-allowed-api``, and eslkit's own ``esl-strict-userauth`` (names case-insensitive).
 
 Permissions follow mes.c (``userauth`` in ``parse_command``, ``auth_api_command`` and the
 ``event`` command); see :class:`UserPermissions`.
@@ -114,6 +114,11 @@ class UserPermissions:
     all_events: bool = False
     allowed_custom: frozenset[str] | None = None
     allowed_api: frozenset[str] | None = None
+    #: ``esl-strict-userauth`` (an eslkit extension; ``eslkit serve --strict-userauth`` sets
+    #: it for everyone): the allow-lists also cover ``sendevent``, ``filter`` on event names,
+    #: ``console_execute`` chains and API calls reached through expansion or run by another
+    #: API command. Without it, as in FreeSWITCH, they do not (docs/security.md).
+    strict: bool = False
 
     @classmethod
     def full(cls) -> UserPermissions:
@@ -122,7 +127,11 @@ class UserPermissions:
 
     @classmethod
     def from_params(
-        cls, allowed_events: str | None, allowed_api: str | None, allowed_log: bool = True
+        cls,
+        allowed_events: str | None,
+        allowed_api: str | None,
+        allowed_log: bool = True,
+        strict: bool = False,
     ) -> UserPermissions:
         """Build permissions from the ``esl-allowed-*`` param values (None: param absent)."""
         types: set[EventType] | None = None
@@ -152,6 +161,7 @@ class UserPermissions:
             all_events=all_events,
             allowed_custom=frozenset(custom) if custom is not None else None,
             allowed_api=api,
+            strict=strict,
         )
 
     @property
@@ -295,6 +305,8 @@ class EslUser:
     allowed_events: str | None = None
     allowed_api: str | None = None
     allowed_log: bool | None = None
+    #: ``esl-strict-userauth``: the allow-lists are a boundary (see UserPermissions.strict).
+    strict: bool | None = None
     #: What ``originate user/<user>@<domain>`` dials (the directory's ``dial-string``).
     dial_string: str | None = None
     #: Channel variables the user's calls get (the directory's ``<variables>``).
@@ -363,6 +375,8 @@ class Directory:
                 params.append(("esl-allowed-events", spec.allowed_events))
             if spec.allowed_api is not None:
                 params.append(("esl-allowed-api", spec.allowed_api))
+            if spec.strict is not None:
+                params.append(("esl-strict-userauth", "true" if spec.strict else "false"))
             if spec.allowed_log is not None:
                 params.append(("esl-allowed-log", "true" if spec.allowed_log else "false"))
             if spec.dial_string is not None:
@@ -428,6 +442,7 @@ class Directory:
         allowed_log = True
         allowed_events: str | None = None
         allowed_api: str | None = None
+        strict = False
         layers = [x_domain.params, x_group.params if x_group else [], x_user.params]
         for name, value in (item for layer in layers for item in layer):
             key = name.casefold()
@@ -439,9 +454,11 @@ class Directory:
                 allowed_events = value
             elif key == "esl-allowed-api":
                 allowed_api = value
+            elif key == "esl-strict-userauth":
+                strict = switch_true(value)
         if not secret or not password or secret != password:
             return None
-        return UserPermissions.from_params(allowed_events, allowed_api, allowed_log)
+        return UserPermissions.from_params(allowed_events, allowed_api, allowed_log, strict)
 
 
 def load_directory(conf_dir: Path | FreeSwitchConfig | None) -> Directory:

@@ -2,14 +2,25 @@
 
 ``CallingSite`` is where an event says it was fired (``Event-Calling-*`` headers),
 ``LogRecord`` the content of one log frame, ``ApiResult`` the outcome of an API command.
-They carry no behaviour, so every layer may import them.
+They carry no behaviour, so every layer may import them. ``API_PERMISSION`` is the one piece
+of context that crosses the same line: the API allow-list a command runs under.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 
-__all__ = ["ApiResult", "CallingSite", "LogRecord"]
+__all__ = ["API_PERMISSION", "ApiResult", "CallingSite", "LogRecord"]
+
+#: While set (by the event socket, for a ``--strict-userauth`` user), every API command run in
+#: this context, nested ones included (``${api(...)}`` in an expansion, ``expand``/``bgapi``
+#: running their command, console ``;;`` chains), must pass ``check(command, argument)``;
+#: the switch answers ``-ERR permission denied`` otherwise.
+API_PERMISSION: ContextVar[Callable[[str, str | None], bool] | None] = ContextVar(
+    "eslkit_api_permission", default=None
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,12 +16,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from eslkit.fsconfig.directory import parse_userauth_argument, userauth_reply_text
+from eslkit.fsconfig.directory import (
+    UserPermissions,
+    parse_userauth_argument,
+    userauth_reply_text,
+)
 from eslkit.fsutil import LOG_INVALID, c_atoi, new_uuid, parse_log_level, switch_true
 from eslkit.protocol import builders
 from eslkit.protocol.command import Command, strip_cr
 from eslkit.protocol.event import Event
 from eslkit.protocol.names import EventType, event_type_by_name
+from eslkit.protocol.records import API_PERMISSION
 from eslkit.server.backend import ApiResult, CallingSite, SessionControl
 from eslkit.server.subscription import ALL, CUSTOM, MYEVENTS_TYPES
 
@@ -93,6 +98,30 @@ def cmd_userauth(listener: Listener, command: Command) -> Reply:
     return "~" + userauth_reply_text(permissions)
 
 
+def strict_permissions(listener: Listener) -> UserPermissions | None:
+    """The userauth permissions of `listener` when they are a boundary (``--strict-userauth``
+    or the user's ``esl-strict-userauth``), else None."""
+    permissions = listener.permissions
+    if permissions is None:
+        return None
+    if permissions.strict or listener.server.options.strict_userauth:
+        return permissions
+    return None
+
+
+def _filter_allowed(permissions: UserPermissions, name: str, value: str) -> bool:
+    """Strict userauth: a filter on the event name or subclass must name an allowed one."""
+    if not permissions.restricts_events:
+        return True
+    lowered = name.lower()
+    if lowered == "event-name":
+        found = event_type_by_name(value)
+        return found is not None and permissions.event_type_allowed(found)
+    if lowered == "event-subclass":
+        return permissions.custom_allowed(value)
+    return True
+
+
 def cmd_filter(listener: Listener, command: Command) -> Reply:
     text = strip_cr(command.raw)[7:].lstrip(" ")
     name, space, value = text.partition(" ")
@@ -111,6 +140,9 @@ def cmd_filter(listener: Listener, command: Command) -> Reply:
             name, space, rest = header_value.partition(" ")
             header_value = rest if space else None
         if header_value is not None:
+            strict = strict_permissions(listener)
+            if strict is not None and not _filter_allowed(strict, name, header_value):
+                return "-ERR permission denied"
             subscription.add_filter(name, header_value)
         shown = "(null)" if header_value is None else header_value
         return f"+OK filter added. [{name}]=[{shown}]"
@@ -291,6 +323,13 @@ def cmd_sendevent(listener: Listener, command: Command) -> Reply:
     event_type = CUSTOM
     subclass: str | None = None
     found = event_type_by_name(name) if name else None
+    strict = strict_permissions(listener)
+    if strict is not None and strict.restricts_events:
+        sent = found if found is not None else EventType.CUSTOM
+        if not strict.event_type_allowed(sent) or (
+            sent is EventType.CUSTOM and given is not None and not strict.custom_allowed(given)
+        ):
+            return "-ERR permission denied"
     if found is not None:
         event_type = int(found)
         if event_type == CUSTOM and given is not None:
@@ -320,14 +359,44 @@ def _api_split(line: str) -> tuple[str, str | None]:
     return name, (arg if space else None)
 
 
+def _api_check(listener: Listener) -> Callable[[str, str | None], bool] | None:
+    """The API allow-list every command (nested ones too) must pass, under strict userauth."""
+    strict = strict_permissions(listener)
+    if strict is None or strict.allowed_api is None:
+        return None
+    return strict.api_allowed
+
+
+async def _under(check: Callable[[str, str | None], bool], pending: Awaitable[Reply]) -> Reply:
+    token = API_PERMISSION.set(check)
+    try:
+        return await pending
+    finally:
+        API_PERMISSION.reset(token)
+
+
 def cmd_api(listener: Listener, command: Command) -> Reply | Awaitable[Reply]:
-    server = listener.server
     line = strip_cr(command.raw)[4:]
     permissions = listener.permissions
     if permissions is not None and permissions.allowed_api is not None:
         name, arg = _api_split(line)
         if not permissions.api_allowed(name, arg):
             return "-ERR permission denied"
+    check = _api_check(listener)
+    if check is None:
+        return _run_api(listener, command, line)
+    token = API_PERMISSION.set(check)
+    try:
+        reply = _run_api(listener, command, line)
+    finally:
+        API_PERMISSION.reset(token)
+    if reply is None or isinstance(reply, str):
+        return reply
+    return _under(check, reply)
+
+
+def _run_api(listener: Listener, command: Command, line: str) -> Reply | Awaitable[Reply]:
+    server = listener.server
     console = command.header("console_execute")
     if console is not None and switch_true(console):
         return _api_reply_later(listener, server.backend.execute_console(line), line)
@@ -383,7 +452,13 @@ def cmd_bgapi(listener: Listener, command: Command) -> Reply:
         event.body = output
         server.backend.fire(event)
 
-    listener.track_job(job())
+    check = _api_check(listener)
+    token = API_PERMISSION.set(check) if check is not None else None
+    try:
+        listener.track_job(job())  # the job's task copies the context, allow-list included
+    finally:
+        if token is not None:
+            API_PERMISSION.reset(token)
     return f"~Reply-Text: +OK Job-UUID: {job_uuid}\nJob-UUID: {job_uuid}\n\n"
 
 

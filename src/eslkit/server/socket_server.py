@@ -57,6 +57,10 @@ class ServerOptions:
     #: every connection costs the event fan-out a check per event, and an idle one ~8 KB.
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     max_connections_per_address: int = DEFAULT_MAX_PER_ADDRESS
+    #: ``--strict-userauth``: every userauth user's allow-lists also cover ``sendevent``,
+    #: ``filter`` on event names, ``console_execute`` chains and nested API calls (a user's
+    #: ``esl-strict-userauth`` param does the same for that user).
+    strict_userauth: bool = False
     #: Extra notes to log at start (from the config loaders).
     notes: list[str] = field(default_factory=list)
 

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from eslkit.protocol.event import Event
 from eslkit.protocol.names import EventType
-from eslkit.protocol.records import ApiResult, CallingSite
+from eslkit.protocol.records import API_PERMISSION, ApiResult, CallingSite
 from eslkit.switch.expand import expand_variables, separate_string
 
 if TYPE_CHECKING:
@@ -286,6 +286,11 @@ class ApiEngine:
         if argument:
             event.add_header("API-Command-Argument", argument)
 
+        check = API_PERMISSION.get()
+        if check is not None and not check(command, argument if argument else None):
+            # The denial is the command's output (a console chain goes on to the next link).
+            stream.write("-ERR permission denied\n")
+            return self._end(stream, True)
         api = self.registry.get(command) if command else None
         if api is None:
             stream.write("INVALID COMMAND!\n")
