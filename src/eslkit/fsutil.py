@@ -13,6 +13,7 @@ __all__ = [
     "LOG_INVALID",
     "LOG_LEVEL_NAMES",
     "c_atoi",
+    "c_atol",
     "new_uuid",
     "parse_log_level",
     "switch_is_number",
@@ -43,6 +44,18 @@ _TRUE_WORDS = frozenset({"yes", "on", "true", "t", "enabled", "active", "allow"}
 _ATOI = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+)")
 _LONG_MAX = 2**63 - 1
 _LONG_MIN = -(2**63)
+
+
+def c_atol(text: str) -> int:
+    """C ``atol`` on a 64-bit machine (``strtol``: saturates at LONG_MIN/LONG_MAX); what
+    mod_commands reads epoch times with."""
+    match = _ATOI.match(text)
+    if match is None:
+        return 0
+    digits = match.group(1)
+    if len(digits.lstrip("+-").lstrip("0")) > 19:
+        return _LONG_MIN if digits[0] == "-" else _LONG_MAX
+    return max(_LONG_MIN, min(_LONG_MAX, int(digits)))
 
 
 def c_atoi(text: str) -> int:

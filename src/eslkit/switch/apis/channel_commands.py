@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from eslkit.fsutil import c_atoi, c_atol
 from eslkit.protocol.names import HangupCause, hangup_cause_from_string
 from eslkit.protocol.urlcode import url_encode
 from eslkit.switch import channel_events as ce
 from eslkit.switch.api import ApiCall
 from eslkit.switch.dialstring import OriginateUsageError, parse_originate_args
-from eslkit.switch.expand import c_atoi, separate_string, split_var_assignments
+from eslkit.switch.expand import separate_string, split_var_assignments
 from eslkit.switch.ivr.schedule import schedule_broadcast, schedule_hangup, schedule_transfer
 from eslkit.switch.modules import Module
 
@@ -212,8 +213,8 @@ SCHED_BROADCAST_SYNTAX = "[[+]<time>|@time] <uuid> <path> [aleg|bleg|both]"
 def _when(call: ApiCall, text: str) -> int:
     """``+N``: N seconds from now on the switch clock; else an epoch second."""
     if text.startswith("+"):
-        return call.switch.scheduler.now() + c_atoi(text[1:])
-    return c_atoi(text)
+        return call.switch.scheduler.now() + c_atol(text[1:])
+    return c_atol(text)
 
 
 @module.command("sched_hangup", "Schedule a running call to hangup", SCHED_HANGUP_SYNTAX)
@@ -225,7 +226,7 @@ def sched_hangup(call: ApiCall) -> None:
     if not argv or not argv[0]:
         call.write(f"-USAGE: {SCHED_HANGUP_SYNTAX}\n")
         return
-    seconds = c_atoi(argv[0][1:])
+    seconds = c_atoi(argv[0][1:])  # "int sec = atol(...)": cut to an int
     when = _when(call, argv[0])
     cause = hangup_cause_from_string(argv[2]) if len(argv) > 2 else HangupCause.ALLOTTED_TIMEOUT
     channel = _find(call, argv[1]) if len(argv) > 1 and argv[1] else None
@@ -264,7 +265,7 @@ def sched_broadcast(call: ApiCall) -> None:
     if len(argv) < 3 or not argv[0]:
         call.write(f"-USAGE: {SCHED_BROADCAST_SYNTAX}\n")
         return
-    when = c_atoi(argv[0][1:]) if argv[0].startswith("@") else _when(call, argv[0])
+    when = c_atol(argv[0][1:]) if argv[0].startswith("@") else _when(call, argv[0])
     legs = argv[3].lower() if len(argv) > 3 else "aleg"
     aleg = legs in ("aleg", "both")
     bleg = legs in ("bleg", "both")
