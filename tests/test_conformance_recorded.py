@@ -10,8 +10,7 @@ import pytest
 
 from eslkit.switch.core import SwitchConfig
 from tests.conformance.harness import load_case, run_case
-from tests.server_support import start_test_server
-from tests.test_conformance_sessions import free_five_digit_port
+from tests.server_support import free_five_digit_port, start_test_server
 
 RECORDED = Path(__file__).resolve().parent / "conformance" / "recorded"
 

@@ -7,33 +7,18 @@ cases a free five-digit port for the dialplan's ``sock_<port>`` extensions to co
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from eslkit.switch.core import SwitchConfig
 from tests.conformance.harness import case_names, load_case, run_case
-from tests.server_support import start_test_server
+from tests.server_support import free_five_digit_port, start_test_server
 
 #: Channel cases owned by the channel layer's own tests.
 _ELSEWHERE = ("call_", "api_originate_")
 SESSION_CASES = [
-    name
-    for name in case_names(needs_channels=True)
-    if not name.startswith(_ELSEWHERE)
+    name for name in case_names(needs_channels=True) if not name.startswith(_ELSEWHERE)
 ]
 LONG = set(case_names(long=True))
-
-
-def free_five_digit_port() -> int:
-    """A loopback port that is free now and has five digits (the dialplan needs sock_NNNNN)."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        if 10000 <= port <= 65535:
-            return port
-    raise RuntimeError("no free five-digit port")
 
 
 def _marks(name: str) -> list[pytest.MarkDecorator]:

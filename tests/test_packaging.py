@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 
 from tests.esl_wire import RawConnection
-from tests.test_cli_serve import free_port, stop, wait_listening
+from tests.server_support import free_port, stop, wait_listening
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "src" / "eslkit" / "switch" / "data"

@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import errno
-import random
 import re
-import socket
 import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+
+from tests.server_support import free_port
 
 from .fake_fs import FakeFS, Mutator
 from .harness import (
@@ -32,20 +32,6 @@ ALL = case_names()
 LONG = case_names(long=True)
 
 
-def free_port() -> int:
-    """A free 5-digit loopback port below the ephemeral range (the fake rewrites 18084 in
-    place, and client sockets of concurrent cases never take it meanwhile)."""
-    for _ in range(100):
-        port = random.randrange(20000, 32000)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no free port")
-
-
 async def replay(
     name: str,
     *,
@@ -59,7 +45,7 @@ async def replay(
     case = load_case(name)
     for attempt in range(3):
         fake = FakeFS(case, raw or load_raw(name), time_scale=time_scale, mutate=mutate)
-        outbound = free_port() if case.mode == "outbound" else None
+        outbound = free_port(below_ephemeral=True) if case.mode == "outbound" else None
         port = await fake.start(outbound)
         try:
             await run_case(

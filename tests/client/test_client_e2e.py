@@ -7,9 +7,9 @@ import asyncio
 import pytest
 
 import eslkit
-import server_support
-from client_support import run
 from eslkit.client import OutboundSession
+from tests import server_support
+from tests.client_support import run
 
 
 @run(60)

@@ -7,7 +7,9 @@ import asyncio
 import pytest
 
 import eslkit
-from client_support import (
+from eslkit.client import OutboundSession
+from eslkit.protocol import disconnect_notice
+from tests.client_support import (
     AutoSwitch,
     Peer,
     connect_reply,
@@ -18,8 +20,6 @@ from client_support import (
     run,
     switch_side_connect,
 )
-from eslkit.client import OutboundSession
-from eslkit.protocol import disconnect_notice
 
 UUID = "b1a75c17-0000-4000-8000-000000000001"
 

@@ -264,7 +264,7 @@ def test_the_docs_first_example_works_as_a_new_project_would_run_it(
     pytester: pytest.Pytester,
 ) -> None:
     """docs/testing.md's lead example, copied verbatim, passes with no asyncio plugin."""
-    docs = Path(__file__).resolve().parents[1] / "docs" / "testing.md"
+    docs = Path(__file__).resolve().parents[2] / "docs" / "testing.md"
     text = docs.read_text()
     start = text.index("```python\n") + len("```python\n")
     example = text[start : text.index("```", start)]

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from eslkit.protocol import url_decode, url_encode
 
-CONFORMANCE = Path(__file__).resolve().parent / "conformance" / "data"
+CONFORMANCE = Path(__file__).resolve().parents[1] / "conformance" / "data"
 
 UNRESERVED = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!$'()*,-./_~"
 ENCODED = '\r\n #%&+:;<=>?@[\\]^`{|}"'

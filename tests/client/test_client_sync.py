@@ -10,7 +10,7 @@ import pytest
 
 import eslkit
 import eslkit.sync
-from client_support import AutoSwitch, FakeESL, make_event
+from tests.client_support import AutoSwitch, FakeESL, make_event
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from tests.conformance.harness import CONFORMANCE_DIR, load_case, run_case
 from tests.server_support import start_test_server
 
 SHARED = CONFORMANCE_DIR / "cases3"
-RECORDED = Path(__file__).resolve().parent / "conformance" / "recorded" / "conference"
+RECORDED = Path(__file__).resolve().parents[1] / "conformance" / "recorded" / "conference"
 
 
 def first_member_id(directory: Path, name: str) -> int | None:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from eslkit.protocol import Event, EventFormatError
 from eslkit.protocol.urlcode import url_encode
 
-CONFORMANCE = Path(__file__).resolve().parent / "conformance" / "data"
+CONFORMANCE = Path(__file__).resolve().parents[1] / "conformance" / "data"
 
 
 def recorded_event_frames() -> list[Any]:

@@ -11,10 +11,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from eslkit.protocol.frames import FrameReader
 from eslkit.protocol.urlcode import url_decode
 from tests.conformance.harness import CONFORMANCE_DIR
 from tests.esl_wire import RawConnection
-from tests.test_cli_serve import finish, free_port, serve, stop, wait_listening
+from tests.server_support import finish, free_port, serve, stop, wait_listening
 
 ORACLE_CONF = CONFORMANCE_DIR / "oracle-conf"
 
@@ -44,13 +45,8 @@ class Outbound:
         self.writers.append(writer)
         writer.write(b"connect\n\n")
         await writer.drain()
-        block = await asyncio.wait_for(reader.readuntil(b"\n\n"), 10)
-        headers: dict[str, str] = {}
-        for line in block.decode().splitlines():
-            name, sep, value = line.partition(": ")
-            if sep:
-                headers[name] = url_decode(value)
-        await self.connected.put(headers)
+        frame = await RawConnection(reader, writer, FrameReader()).frame(10)
+        await self.connected.put({name: url_decode(value) for name, value in frame.headers})
 
     async def next(self) -> dict[str, str]:
         return await asyncio.wait_for(self.connected.get(), 15)

@@ -27,7 +27,7 @@ from eslkit.protocol import (
     log_frame,
 )
 
-CONFORMANCE = Path(__file__).resolve().parent / "conformance" / "data"
+CONFORMANCE = Path(__file__).resolve().parents[1] / "conformance" / "data"
 CASES = sorted(p.stem for p in (CONFORMANCE / "cases").glob("*.json"))
 EVENT_FORMATS = {"text/event-plain": "plain", "text/event-json": "json", "text/event-xml": "xml"}
 

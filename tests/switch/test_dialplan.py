@@ -19,7 +19,7 @@ from eslkit.switch.dialplan import (
     switch_true,
 )
 
-CONFORMANCE_DIALPLAN = (Path(__file__).resolve().parent / "conformance" / "data" / "dialplan-default.xml")
+CONFORMANCE_DIALPLAN = (Path(__file__).resolve().parents[1] / "conformance" / "data" / "dialplan-default.xml")
 # 2024-05-15 was a Wednesday.
 WEDNESDAY_NOON = datetime(2024, 5, 15, 12, 30, 15, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tests.conformance.harness import CONFORMANCE_DIR, load_index
 
-SCRIPT = Path(__file__).resolve().parent / "conformance" / "import_transcripts.py"
+SCRIPT = Path(__file__).resolve().parent / "import_transcripts.py"
 
 
 def _run(*args: str | Path) -> subprocess.CompletedProcess[str]:

@@ -8,9 +8,9 @@ import logging
 import pytest
 
 import eslkit
-from client_support import PASSWORD, AutoSwitch, FakeESL, Peer, handshake, make_event, run
 from eslkit.client import reply_text
 from eslkit.protocol import GREETING, api_response, command_reply, event_frame_for
+from tests.client_support import PASSWORD, AutoSwitch, FakeESL, Peer, handshake, make_event, run
 
 
 @run()

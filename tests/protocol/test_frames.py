@@ -18,7 +18,7 @@ from eslkit.protocol import (
     HeaderBlockTooLarge,
 )
 
-CONFORMANCE = Path(__file__).resolve().parent / "conformance" / "data"
+CONFORMANCE = Path(__file__).resolve().parents[1] / "conformance" / "data"
 
 FrameTuple = tuple[bytes, bytes | None, list[tuple[str, str]]]
 

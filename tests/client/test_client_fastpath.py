@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 
 import eslkit
-from client_support import (
+from eslkit.client import OutboundSession
+from eslkit.protocol import event_frame_for
+from tests.client_support import (
     FakeESL,
     Peer,
     dial,
@@ -19,8 +21,6 @@ from client_support import (
     run,
     switch_side_connect,
 )
-from eslkit.client import OutboundSession
-from eslkit.protocol import event_frame_for
 
 
 def _frames(*events: eslkit.Event) -> bytes:

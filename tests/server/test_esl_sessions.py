@@ -8,7 +8,6 @@ connection originates calls, and a small asyncio server plays the outbound appli
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from urllib.parse import unquote
 
@@ -17,32 +16,24 @@ import pytest
 from eslkit.bootstrap import Running
 from eslkit.fsutil import switch_true
 from eslkit.protocol.command import Command
+from eslkit.protocol.frames import FrameReader
 from eslkit.protocol.names import ChannelState, HangupCause
 from eslkit.protocol.records import LogRecord
 from eslkit.server.commands import sendmsg_event
 from eslkit.switch.channel import Channel
 from eslkit.switch.core import SwitchConfig
-from tests.server_support import start_test_server
+from tests.esl_wire import Closed, RawConnection
+from tests.server_support import free_five_digit_port, start_test_server
 
 TIMEOUT = 10.0
 
 
-def free_port() -> int:
-    """A free five-digit loopback port (the dialplan's sock_NNNNN extensions need one)."""
-    for _ in range(50):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        if port >= 10000:
-            return port
-    raise RuntimeError("no free five-digit port")
-
-
 class Wire:
-    """Raw ESL frames over one stream (headers dict + body)."""
+    """Raw ESL frames over one stream (headers dict + body), read with the protocol's frame
+    reader (:class:`tests.esl_wire.RawConnection`)."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
+        self.raw = RawConnection(reader, writer, FrameReader())
         self.writer = writer
         #: Frames that arrived while a command waited for its reply.
         self.pending: list[tuple[dict[str, str], str]] = []
@@ -57,16 +48,8 @@ class Wire:
         return await self._read()
 
     async def _read(self) -> tuple[dict[str, str], str]:
-        head = await asyncio.wait_for(self.reader.readuntil(b"\n\n"), TIMEOUT)
-        headers: dict[str, str] = {}
-        for line in head.decode().strip("\n").split("\n"):
-            name, _, value = line.partition(": ")
-            headers[name] = value
-        body = ""
-        length = int(headers.get("Content-Length", "0"))
-        if length:
-            body = (await asyncio.wait_for(self.reader.readexactly(length), TIMEOUT)).decode()
-        return headers, body
+        frame = await self.raw.frame(TIMEOUT)
+        return dict(frame.headers), (frame.body or b"").decode()
 
     async def command(self, text: str) -> dict[str, str]:
         await self.send(text)
@@ -77,7 +60,11 @@ class Wire:
             self.pending.append((headers, body))
 
     async def eof(self) -> bool:
-        return await asyncio.wait_for(self.reader.read(1), TIMEOUT) == b""
+        try:
+            await self.raw.frame(TIMEOUT)
+        except Closed:
+            return True
+        return False
 
     def close(self) -> None:
         self.writer.close()
@@ -113,7 +100,7 @@ class OutboundApp:
     """The far end of the ``socket`` application: accepts FreeSWITCH's connection."""
 
     def __init__(self) -> None:
-        self.port = free_port()
+        self.port = free_five_digit_port()
         self.accepted: asyncio.Queue[Wire] = asyncio.Queue(maxsize=4)
         self.server: asyncio.Server | None = None
 
@@ -136,8 +123,8 @@ class OutboundApp:
 async def connect(wire: Wire) -> dict[str, str]:
     """Send ``connect`` and parse the bare CHANNEL_DATA reply."""
     await wire.send("connect\n\n")
-    raw = await asyncio.wait_for(wire.reader.readuntil(b"\n\n"), TIMEOUT)
-    return event_of(raw.decode())
+    frame = await wire.raw.frame(TIMEOUT)
+    return event_of(frame.head.decode())
 
 
 # ---------------------------------------------------------------------- end to end
@@ -145,9 +132,7 @@ async def test_outbound_ivr_end_to_end(running: Running) -> None:
     """An async full outbound IVR: answer, set, park, hang up; the event sequence."""
     control = await inbound(running)
     async with OutboundApp() as app:
-        reply = await control.command(
-            f"bgapi originate loopback/sock_{app.port}/default &park\n\n"
-        )
+        reply = await control.command(f"bgapi originate loopback/sock_{app.port}/default &park\n\n")
         assert reply["Reply-Text"].startswith("+OK Job-UUID: ")
         ivr = await app.accept()
         info = await connect(ivr)
@@ -236,7 +221,7 @@ async def test_sync_outbound_runs_sendmsg_inline_and_resume_resets(running: Runn
 
 async def test_socket_app_fails_over_and_sets_variables(running: Running) -> None:
     control = await inbound(running)
-    closed = free_port()
+    closed = free_five_digit_port()
     async with OutboundApp() as app:
         await control.command(
             f"bgapi originate null/x &socket(127.0.0.1:{closed}|127.0.0.1:{app.port}/ivr async)\n\n"
@@ -258,7 +243,7 @@ async def test_socket_app_error_continues_dialplan(running: Running) -> None:
     running.switch.loglevel = 7
     control = await inbound(running)
     await control.command("event plain CHANNEL_HANGUP CHANNEL_EXECUTE_COMPLETE\n\n")
-    await control.command(f"bgapi originate null/x &socket(127.0.0.1:{free_port()})\n\n")
+    await control.command(f"bgapi originate null/x &socket(127.0.0.1:{free_five_digit_port()})\n\n")
     seen: list[str] = []
     while "CHANNEL_HANGUP" not in seen:
         headers, body = await control.frame()
@@ -344,9 +329,11 @@ async def test_parse_event_loops_stop_after_fast_iteration(running: Running) -> 
     channel = await _parked_channel(running)
     executed: list[str] = []
     unsubscribe = running.switch.subscribe_events(
-        lambda e: executed.append(e.get("Application") or "")
-        if e.get("Event-Name") == "CHANNEL_EXECUTE" and e.get("Unique-ID") == channel.uuid
-        else None
+        lambda e: (
+            executed.append(e.get("Application") or "")
+            if e.get("Event-Name") == "CHANNEL_EXECUTE" and e.get("Unique-ID") == channel.uuid
+            else None
+        )
     )
     message = sendmsg_event(
         Command("sendmsg\n", "sendmsg", [("call-command", "execute"),

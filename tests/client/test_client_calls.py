@@ -8,8 +8,8 @@ import logging
 import pytest
 
 import eslkit
-from client_support import PASSWORD, AutoSwitch, FakeESL, Peer, handshake, make_event, run
 from eslkit.client import Reconnect, Subscription, is_gap
+from tests.client_support import PASSWORD, AutoSwitch, FakeESL, Peer, handshake, make_event, run
 
 
 @run()

@@ -19,7 +19,7 @@ from eslkit.switch.api import ApiCall, ApiCommand, ApiRegistry
 from eslkit.switch.core import SessionStats, Switch, SwitchConfig
 from eslkit.switch.modules import Module
 
-CONFORMANCE_DIR = Path(__file__).resolve().parent / "conformance" / "data"
+CONFORMANCE_DIR = Path(__file__).resolve().parents[1] / "conformance" / "data"
 T = TypeVar("T")
 UUID_RE = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 

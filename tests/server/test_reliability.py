@@ -25,15 +25,9 @@ import eslkit.server.listener as listener_module
 from eslkit.bootstrap import Running
 from eslkit.server.socket_server import ServerOptions
 from tests.esl_wire import Closed, RawConnection, connect
-from tests.server_support import start_test_server
+from tests.server_support import free_port, start_test_server
 
 BYSTANDER_TIMEOUT = 10.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -65,7 +59,7 @@ class Served:
 
 
 def _serve(*args: str) -> Served:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "eslkit", "serve", "--listen-port", str(port), *args],
         stdout=subprocess.DEVNULL,
@@ -101,7 +95,9 @@ async def attacker(served: Served) -> AsyncIterator[RawConnection]:
     await conn.close()
 
 
-async def test_a_catastrophic_filter_regex_stalls_nobody(served: Served, attacker: RawConnection) -> None:
+async def test_a_catastrophic_filter_regex_stalls_nobody(
+    served: Served, attacker: RawConnection
+) -> None:
     assert (await attacker.reply("event plain ALL")).startswith("+OK")
     reply = await attacker.reply("filter Core-UUID /^([0-9a-f-]+)+X/")
     assert reply.startswith("+OK")
@@ -117,7 +113,6 @@ async def test_a_catastrophic_filter_regex_stalls_nobody(served: Served, attacke
             frame = await attacker.frame()
         assert (frame.get("Reply-Text") or "").startswith("+OK")
     assert await attacker.api("echo still-here") == "still-here"
-
 
 
 def _nested_expand(levels: int) -> str:
@@ -170,6 +165,7 @@ async def test_an_unauthenticated_4mib_cr_packet_is_cut_off(served: Served) -> N
         await peer.closed()
         raise Closed
 
+
 # --- bounded peers (in-process server: its state can be inspected) -------------------------
 
 
@@ -202,7 +198,9 @@ async def test_an_unauthenticated_peer_may_buffer_only_64k(small_server: Running
     await _bystander(small_server)
 
 
-async def test_an_unauthenticated_peer_lives_at_most_the_auth_timeout(small_server: Running) -> None:
+async def test_an_unauthenticated_peer_lives_at_most_the_auth_timeout(
+    small_server: Running,
+) -> None:
     peer = await RawConnection.open("127.0.0.1", small_server.port)
     assert (await peer.frame()).content_type == "auth/request"
     # A first packet other than auth escapes FreeSWITCH's auth timeout; not here.
@@ -235,7 +233,9 @@ async def test_connection_caps_reject_rudely(small_server: Running) -> None:
     await _bystander(small_server)
 
 
-async def test_a_peer_gone_during_a_blocking_api_stops_queueing_at_once(small_server: Running) -> None:
+async def test_a_peer_gone_during_a_blocking_api_stops_queueing_at_once(
+    small_server: Running,
+) -> None:
     peer = await connect("127.0.0.1", small_server.port)
     assert (await peer.reply("event plain ALL")).startswith("+OK")
     await peer.send("api msleep 3000\n\n")

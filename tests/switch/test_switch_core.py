@@ -23,7 +23,7 @@ from eslkit.switch.clock import Clock
 from eslkit.switch.core import Switch, SwitchConfig, uptime_text
 from eslkit.switch.logging import format_log_text, level_name
 
-CONFORMANCE_DIR = Path(__file__).resolve().parent / "conformance" / "data"
+CONFORMANCE_DIR = Path(__file__).resolve().parents[1] / "conformance" / "data"
 SITE = CallingSite("test.c", "test_function", 42)
 T = TypeVar("T")
 
