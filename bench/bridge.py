@@ -33,10 +33,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from server import Client, free_port, start_server
-
 import eslkit
 from eslkit.bridge import consume
+from server import Client, free_port, start_server
 
 
 def cpu_seconds(pid: int) -> float:
