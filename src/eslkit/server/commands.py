@@ -471,6 +471,7 @@ def cmd_log(listener: Listener, command: Command) -> Reply:
         return "-ERR invalid log level"
     listener.log_level = level
     listener.log_enabled = True
+    listener.server.update_log_interest()
     return f"+OK log level {word} [{level}]"
 
 
@@ -499,6 +500,7 @@ def cmd_nolog(listener: Listener, command: Command) -> Reply:
     listener.logs.clear()
     if listener.log_enabled:
         listener.log_enabled = False
+        listener.server.update_log_interest()
         return "+OK no longer logging"
     return "-ERR not loging"
 

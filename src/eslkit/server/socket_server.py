@@ -165,6 +165,7 @@ class EventSocketServer:
         self.backend.serve_outbound(self.connect_outbound)
         self._unsubscribe.append(self.backend.subscribe_events(self._on_event))
         self._unsubscribe.append(self.backend.subscribe_logs(self._on_log))
+        self.update_log_interest()
 
     async def connect_outbound(
         self, control: SessionControl, host: str, port: int, async_mode: bool, full: bool
@@ -254,6 +255,20 @@ class EventSocketServer:
             pass
         if self._event_listeners.pop(listener, 0) is None:
             self._event_targets = None
+        if listener.log_enabled:
+            self.update_log_interest()
+
+    def update_log_interest(self) -> None:
+        """Tell the switch the highest log level any connection takes (``log N``), so that
+        no line is built while nobody logs."""
+        setter = getattr(self.backend, "set_log_interest", None)
+        if setter is None:
+            return
+        level = -1
+        for listener in self.listeners:
+            if listener.log_enabled and listener.log_level > level:
+                level = listener.log_level
+        setter(level)
 
     def events_toggled(self, listener: Listener) -> None:
         """Called when ``listener.events_enabled`` changes: keep the fan-out's list."""

@@ -26,6 +26,7 @@ from eslkit.switch import channel_events as ce
 from eslkit.switch.channel import Channel, ChannelChange
 
 if TYPE_CHECKING:
+    from eslkit.protocol.records import LogRecord
     from eslkit.switch.core import Switch
 
 __all__ = ["ChannelControl", "OutboundConnector", "SwitchBackend", "resume_wanted"]
@@ -182,7 +183,13 @@ class SwitchBackend:
         self.execute_console = switch.execute_console
         self.find_session = switch.find_session
         self.log = switch.log
-        self.subscribe_logs = switch.subscribe_logs
+        #: The event socket server tells the switch which log levels its connections take
+        #: (``log N``/``nolog``), so no line is built while none of them logs.
+        self.set_log_interest = switch.set_log_interest
+
+    def subscribe_logs(self, sink: Callable[[LogRecord], None]) -> Callable[[], None]:
+        """Call ``sink`` for every log line a connection asked for (:attr:`set_log_interest`)."""
+        return self.switch.subscribe_logs(sink, managed=True)
 
     @property
     def core_uuid(self) -> str:

@@ -216,7 +216,19 @@ class SessionEvent:
 
 ChangeListener = Callable[["Channel", ChannelChange], None]
 
-DTMF_SITE = CallingSite("switch_channel.c", "switch_channel_dequeue_dtmf", 662)
+# The sites FreeSWITCH's channel log lines name when the caller is not known.
+_CALLSTATE_SITE = CallingSite("switch_channel.c", "switch_channel_perform_set_callstate", 296)
+_CALLSTATE_SITES = {
+    CallState.ACTIVE: CallingSite("switch_channel.c", "switch_channel_perform_mark_answered", 3914),
+    CallState.EARLY: CallingSite("switch_channel.c", "switch_channel_perform_mark_pre_answered", 3587),
+    CallState.RINGING: CallingSite("switch_channel.c", "switch_channel_perform_mark_ring_ready_value", 3515),
+    CallState.HANGUP: CallingSite("switch_core_state_machine.c", "switch_core_session_hangup_state", 844),
+}
+_RUNNING_RINGING_SITE = CallingSite("switch_channel.c", "switch_channel_perform_set_running_state", 2400)
+_RUNNING_ACTIVE_SITE = CallingSite("switch_channel.c", "switch_channel_perform_set_running_state", 2402)
+_RUNNING_EARLY_SITE = CallingSite("switch_channel.c", "switch_channel_perform_set_running_state", 2404)
+_ANSWERED_SITE = CallingSite("switch_channel.c", "switch_channel_perform_mark_answered", 3885)
+_HANGUP_SITE = CallingSite("switch_channel.c", "switch_channel_perform_hangup", 3426)
 _DTMF_DIGITS = frozenset("0123456789*#ABCDabcdwWF")
 
 
@@ -259,6 +271,7 @@ class Channel:
         "hangup_cause",
         "hit_dialplan",
         "hunt_profile",
+        "loglevel",
         "name",
         "other",
         "other_type",
@@ -315,6 +328,9 @@ class Channel:
         self.current_application = ""
         self.current_application_data = ""
         self.session_id = 0
+        #: The session's own log level (``uuid_loglevel``): raises the core's level for
+        #: this session's SESSION-channel lines.
+        self.loglevel = 0
         #: The endpoint's own per-channel data (e.g. the loopback peer).
         self.endpoint_state: object = None
         #: Called with each queued session event before the park loop fires it; returning
@@ -451,21 +467,28 @@ class Channel:
         self.running_state = state
         if self.direction is Direction.INBOUND and state < ChannelState.CS_HANGUP:
             if state == ChannelState.CS_ROUTING:
-                self.set_call_state(CallState.RINGING)
+                self.set_call_state(CallState.RINGING, _RUNNING_RINGING_SITE)
             elif self.answered:
-                self.set_call_state(CallState.ACTIVE)
+                self.set_call_state(CallState.ACTIVE, _RUNNING_ACTIVE_SITE)
             elif self.early_media:
-                self.set_call_state(CallState.EARLY)
+                self.set_call_state(CallState.EARLY, _RUNNING_EARLY_SITE)
         fire_channel_state(self)
         self._notify(ChannelChange.STATE)
 
-    def set_call_state(self, call_state: CallState) -> None:
-        """``switch_channel_set_callstate``: fire CHANNEL_CALLSTATE on a change."""
+    def set_call_state(self, call_state: CallState, site: CallingSite | None = None) -> None:
+        """``switch_channel_set_callstate``: fire CHANNEL_CALLSTATE on a change (and log
+        it at ``site``, the caller's place in FreeSWITCH's source)."""
         from eslkit.switch.channel_events import fire_callstate
 
         old = self.call_state
         if old == call_state:
             return
+        if self.switch.logs.listen >= 0:
+            from eslkit.switch import calllog
+
+            calllog.callstate_change(
+                self, old.name, call_state.name, site or _CALLSTATE_SITES.get(call_state, _CALLSTATE_SITE)
+            )
         self.call_state = call_state
         fire_callstate(self, old)
         self._notify(ChannelChange.CALLSTATE)
@@ -577,11 +600,12 @@ class Channel:
         self._notify(ChannelChange.PROGRESS)
         return True
 
-    def answer(self) -> bool:
+    def answer(self, site: CallingSite | None = None) -> bool:
         """``switch_channel_mark_answered``: CHANNEL_ANSWER, call state ACTIVE.
 
         True if the channel is (now) answered; False when it is hung up. An outbound leg's
-        originator learns of it through its listeners (originate waits for it)."""
+        originator learns of it through its listeners (originate waits for it). ``site``
+        is where FreeSWITCH's ``has been answered`` line says the answer came from."""
         from eslkit.switch.channel_events import ANSWER_SITE, fire_channel_event
 
         if not self.ready:
@@ -596,16 +620,23 @@ class Channel:
         if self.caller_profile is not None:
             self.caller_profile.times.answered = self.switch.clock.wall_us()
         fire_channel_event(self, EventType.CHANNEL_ANSWER, ANSWER_SITE)
+        if self.switch.logs.listen >= 0:
+            from eslkit.switch import calllog
+
+            calllog.channel_line(self, 5, site or _ANSWERED_SITE, f"Channel [{self.name}] has been answered\n")
         self.set_call_state(CallState.ACTIVE)
         self.set_variable("endpoint_disposition", "ANSWER")
         self._notify(ChannelChange.ANSWER)
         return True
 
-    def hangup(self, cause: HangupCause | int = HangupCause.NORMAL_CLEARING) -> bool:
+    def hangup(
+        self, cause: HangupCause | int = HangupCause.NORMAL_CLEARING, site: CallingSite | None = None
+    ) -> bool:
         """``switch_channel_hangup``: set the cause, fire CHANNEL_HANGUP, ask for CS_HANGUP.
 
         Running applications are interrupted; the session task takes the channel through
-        CS_HANGUP, CS_REPORTING and CS_DESTROY. False if it was already hung up."""
+        CS_HANGUP, CS_REPORTING and CS_DESTROY. False if it was already hung up. ``site``
+        is who asked, as FreeSWITCH's ``Hangup`` log line names it."""
         from eslkit.switch.channel_events import HANGUP_SITE, fire_channel_event
 
         if self.state >= ChannelState.CS_HANGUP:
@@ -617,6 +648,13 @@ class Channel:
         self.hangup_cause = hcause
         if self.caller_profile is not None:
             self.caller_profile.times.hungup = self.switch.clock.wall_us()
+        if self.switch.logs.listen >= 0:
+            from eslkit.switch import calllog
+
+            calllog.hangup_line(self, self.state, site or _HANGUP_SITE)
+            endpoint = self.switch.sessions.endpoint_of(self)
+            if endpoint is not None:
+                endpoint.log_kill(self)
         self.state = ChannelState.CS_HANGUP
         fire_channel_event(self, EventType.CHANNEL_HANGUP, HANGUP_SITE)
         self.interrupt(all_=True)
@@ -725,19 +763,17 @@ class Channel:
 
     # ------------------------------------------------------------------ DTMF
     def queue_dtmf(self, digits: str, duration: int = 2000, source: str = "APP") -> int:
-        """``switch_channel_queue_dtmf_string``: queue digits; fires one DTMF event each.
+        """``switch_channel_queue_dtmf_string``: queue digits.
 
         Unknown characters are skipped; ``duration`` is in samples. Returns how many were
-        queued (the queue keeps at most 128)."""
-        from eslkit.switch.channel_events import fire_dtmf
-
+        queued (the queue keeps at most 128). The DTMF event is fired when a reader takes
+        the digit (:meth:`dequeue_dtmf`), as ``switch_channel_dequeue_dtmf`` does."""
         count = 0
         for ch in digits:
             if ch not in _DTMF_DIGITS or len(self._dtmf) >= MAX_DTMF_QUEUE:
                 continue
             dtmf = Dtmf(ch.upper() if ch in "abcd" else ch, duration, source)
             self._dtmf.append(dtmf)
-            fire_dtmf(self, dtmf, source)
             count += 1
         if count:
             for waiter in self._dtmf_waiters:
@@ -751,8 +787,15 @@ class Channel:
         return bool(self._dtmf)
 
     def dequeue_dtmf(self) -> Dtmf | None:
-        """The next queued digit, or None."""
-        return self._dtmf.popleft() if self._dtmf else None
+        """``switch_channel_dequeue_dtmf``: the next queued digit (firing its DTMF event),
+        or None."""
+        from eslkit.switch.channel_events import fire_dtmf
+
+        if not self._dtmf:
+            return None
+        dtmf = self._dtmf.popleft()
+        fire_dtmf(self, dtmf, dtmf.source)
+        return dtmf
 
     def flush_dtmf(self) -> int:
         """Drop queued digits; returns how many."""
@@ -764,7 +807,7 @@ class Channel:
         """Wait up to ``timeout`` switch seconds for a digit; None on timeout, hang-up or
         :meth:`interrupt`."""
         if self._dtmf:
-            return self._dtmf.popleft()
+            return self.dequeue_dtmf()
         if not self.ready:
             return None
         loop = asyncio.get_running_loop()
@@ -779,7 +822,7 @@ class Channel:
             brk_task.cancel()
             with contextlib.suppress(ValueError):
                 self._dtmf_waiters.remove(waiter)
-        return self._dtmf.popleft() if self._dtmf else None
+        return self.dequeue_dtmf()
 
     # ------------------------------------------------------------------ events
     def event_set_data(self, event: Event) -> None:

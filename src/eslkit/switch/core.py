@@ -612,9 +612,18 @@ class Switch:
         self.fire(event)
 
     # ------------------------------------------------------------------ logs
-    def subscribe_logs(self, callback: Callable[[LogRecord], None]) -> Callable[[], None]:
-        """Call ``callback`` for every log line generated; returns an unsubscriber."""
-        return self.logs.subscribe(callback)
+    def subscribe_logs(
+        self, callback: Callable[[LogRecord], None], *, managed: bool = False
+    ) -> Callable[[], None]:
+        """Call ``callback`` for every log line generated; returns an unsubscriber.
+
+        A ``managed`` subscriber tells the switch which levels it wants through
+        :meth:`set_log_interest`; until then no line is built for it."""
+        return self.logs.subscribe(callback, managed=managed)
+
+    def set_log_interest(self, level: int) -> None:
+        """The highest log level a managed subscriber takes now (-1: none)."""
+        self.logs.set_interest(level)
 
     @property
     def loglevel(self) -> int:
@@ -635,18 +644,24 @@ class Switch:
         line: int,
         session_uuid: str = "",
         channel: int | None = None,
+        session_level: int = 0,
     ) -> None:
         """Generate a log line (subject to the core's global log level).
 
         ``text`` is the message as FreeSWITCH's format string produces it, usually ending
         in a newline. ``channel`` defaults to SESSION when ``session_uuid`` is given, else
-        LOG.
+        LOG. ``session_level`` is the session's own level (``uuid_loglevel``): it raises
+        the limit for lines on the SESSION channel.
         """
-        effective = self.logs.effective_level(level)
-        if effective is None:
+        if (level if level <= 100 else 1) > self.logs.listen and channel != TextChannel.EVENT:
             return
         if channel is None:
             channel = TextChannel.SESSION if session_uuid else TextChannel.LOG
+        effective = self.logs.effective_level(
+            level, session_level if channel == TextChannel.SESSION else 0
+        )
+        if effective is None:
+            return
         if channel != TextChannel.LOG_CLEAN:
             text = format_log_text(text, effective, file, line, self.idle_cpu())
         if channel == TextChannel.EVENT:

@@ -691,8 +691,12 @@ class _Capture:
     count: int
 
 
+#: The dialplan's log lines: ``trace(function, line, text)`` (DEBUG, clean channel).
+DialplanTrace = Callable[[str, int, str], None]
+
+
 class _Hunt:
-    __slots__ = ("actions", "created", "fields", "now", "run_inline", "tz_offset")
+    __slots__ = ("actions", "created", "fields", "now", "run_inline", "trace", "trace_name", "tz_offset")
 
     def __init__(
         self,
@@ -700,6 +704,8 @@ class _Hunt:
         run_inline: Callable[[str, str], None] | None,
         now: datetime,
         tz_offset: int | None,
+        trace: DialplanTrace | None = None,
+        trace_name: str = "",
     ) -> None:
         self.fields = fields
         self.run_inline = run_inline
@@ -707,6 +713,8 @@ class _Hunt:
         self.tz_offset = tz_offset
         self.actions: list[Action] = []
         self.created = False
+        self.trace = trace
+        self.trace_name = trace_name
 
     def field_data(self, name: str) -> str:
         if "$" in name:
@@ -714,8 +722,16 @@ class _Hunt:
         value = self.fields.field(name.lower())
         return "" if value is None else value
 
-    def add(self, action: XmlAction, data: str, exten_name: str) -> None:
+    def add(self, action: XmlAction, data: str, exten_name: str, anti: bool = False, space: str = "") -> None:
         self.created = True
+        trace = self.trace
+        if trace is not None:
+            tail = "INLINE" if action.inline else ""
+            if anti:
+                trace("parse_exten", 500, f"{space}Dialplan: {self.trace_name} ANTI-Action {action.application}({data}) {tail}\n")
+            else:
+                for _ in range(action.loop):
+                    trace("parse_exten", 566, f"{space}Dialplan: {self.trace_name} Action {action.application}({data}) {tail}\n")
         for _ in range(action.loop):
             if action.inline and self.run_inline is not None:
                 self.run_inline(action.application, data)
@@ -759,14 +775,26 @@ class _Hunt:
                     match, proceed = regex_match(field_data, expression)
                     if proceed:
                         anti = False
+                    if self.trace is not None:
+                        self.trace(
+                            "parse_exten", 419 if proceed else 430,
+                            f"{_space(recur)}Dialplan: {self.trace_name} Regex ({'PASS' if proceed else 'FAIL'}) "
+                            f"[{exten_name}] {cond.field}({field_data}) =~ /{expression}/ "
+                            f"break={cond.break_mode.value}\n",
+                        )  # fmt: skip
                 elif time_match == -1:
                     anti = False
                     proceed = 1
+                    if self.trace is not None:
+                        self.trace(
+                            "parse_exten", 442,
+                            f"{_space(recur)}Dialplan: {self.trace_name} Absolute Condition [{exten_name}]\n",
+                        )  # fmt: skip
                 capture = _Capture(cond.field, expression, field_data, match, proceed)
 
             if anti:
                 for action in cond.anti_actions:
-                    self.add(action, action.data, exten_name)
+                    self.add(action, action.data, exten_name, True, _space(recur))
                     proceed = 1
             else:
                 substitute = (
@@ -784,7 +812,7 @@ class _Hunt:
                     if substitute:
                         limit = (len(data) + len(capture.field_data) + 10) * proceed
                         data = perform_substitution(capture.match, data, limit)
-                    self.add(action, data, exten_name)
+                    self.add(action, data, exten_name, False, _space(recur))
 
             mode = cond.break_mode
             if (
@@ -918,6 +946,8 @@ class Dialplan:
         *,
         run_inline: Callable[[str, str], None] | None = None,
         now: datetime | None = None,
+        trace: DialplanTrace | None = None,
+        trace_name: str = "",
     ) -> list[Action] | None:
         """Hunt `context` (falling back to a context named "global") for `fields`' channel.
 
@@ -933,7 +963,7 @@ class Dialplan:
         if ctx is None:
             return None
         current, tz_offset = _local_time(now, fields)
-        hunt = _Hunt(fields, run_inline, current, tz_offset)
+        hunt = _Hunt(fields, run_inline, current, tz_offset, trace, trace_name)
         extensions = list(ctx.extensions)
         if switch_true(fields.variable("auto_hunt")):
             destination = fields.field("destination_number")
@@ -943,10 +973,23 @@ class Dialplan:
                     break
         for ext in extensions:
             name = ext.name if ext.name is not None else "UNKNOWN"
+            if trace is not None:
+                trace(
+                    "dialplan_hunt", 705,
+                    f"Dialplan: {trace_name} parsing [{context}->{name}] continue={ext.continue_ or 'false'}\n",
+                )  # fmt: skip
             proceed = hunt.parse(ext.conditions, name, 0, None)
             if proceed and not switch_true(ext.continue_):
                 break
         return hunt.actions if hunt.created else None
+
+
+def _space(recur: int) -> str:
+    """The indentation of a nested condition's log lines: ``|``, then 4 characters per
+    level, all ``-`` except a final blank."""
+    if not recur:
+        return ""
+    return "|" + "-" * (4 * recur - 1) + " "
 
 
 def _local_time(now: datetime | None, fields: FieldSource) -> tuple[datetime, int | None]:

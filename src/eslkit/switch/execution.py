@@ -29,6 +29,7 @@ from eslkit.fsutil import c_atoi, new_uuid, switch_true
 from eslkit.protocol.event import Event
 from eslkit.protocol.names import ChannelState, EventType, HangupCause, hangup_cause_from_string
 from eslkit.protocol.records import CallingSite
+from eslkit.switch import calllog as cl
 from eslkit.switch import channel_events as ce
 from eslkit.switch.apps import AppContext, AppRunner
 from eslkit.switch.channel import CallState, Channel, SessionEvent
@@ -36,6 +37,7 @@ from eslkit.switch.ivr.transfer import route, session_transfer
 from eslkit.switch.ivr.wait import interruptible_wait
 
 if TYPE_CHECKING:
+    from eslkit.switch.endpoints import Endpoint
     from eslkit.switch.sessions import SessionManager
 
 __all__ = [
@@ -47,6 +49,14 @@ __all__ = [
 ]
 
 PRIVATE_COMMAND_SITE = CallingSite("switch_ivr.c", "switch_ivr_parse_next_event", 804)
+# Where FreeSWITCH's state-machine log lines say they come from.
+_ORIGINATE_ROUTING_SITE = CallingSite("switch_ivr_originate.c", "originate_on_routing", 67)
+_HANGUP_REPORTING_SITE = CallingSite(cl.SSM, "switch_core_session_run", 616)
+_REPORTING_DESTROY_SITE = CallingSite(cl.SSM, "switch_core_session_run", 607)
+_LAST_INSTRUCTION_SITE = CallingSite(cl.SSM, "switch_core_standard_on_execute", 382)
+_LAST_INSTRUCTION_HANGUP_SITE = CallingSite(cl.SSM, "switch_core_standard_on_execute", 384)
+_PARSE_EVENT_HANGUP_SITE = CallingSite("switch_ivr.c", "switch_ivr_parse_event", 773)
+_COMMAND_EXECUTE_SITE = CallingSite("switch_ivr.c", "switch_ivr_parse_event", 632)
 #: One media frame (switch seconds): the park loop's read_frame / ``switch_yield(20000)``.
 FRAME_SECONDS = 0.02
 #: ``loops``: an iteration faster than this ends the loop (switch_ivr_parse_event).
@@ -63,6 +73,8 @@ class SessionRunner(AppRunner):
     def __init__(self, manager: SessionManager) -> None:
         self.manager = manager
         self.switch = manager.switch
+        #: Applications running per channel (``switch_core_session_stack_count``).
+        self._depth: dict[str, int] = {}
 
     def fire_session_event(self, event: Event, event_type: EventType, subclass: str | None) -> None:
         """Fire a session event the session dequeued, routed by its own type and subclass:
@@ -88,10 +100,15 @@ class SessionRunner(AppRunner):
         if channel.state < ChannelState.CS_INIT:
             channel.state = ChannelState.CS_INIT
         channel.set_running_state(ChannelState.CS_INIT)
+        cl.running_state(channel, ChannelState.CS_INIT)
+        cl.state_line(channel, ChannelState.CS_INIT)
         if endpoint is not None:
             endpoint.on_init(channel)
         if channel.state == ChannelState.CS_INIT:
             channel.state = ChannelState.CS_ROUTING
+            if endpoint is not None:
+                cl.state_change(channel, ChannelState.CS_INIT, ChannelState.CS_ROUTING, endpoint.init_site)
+        cl.state_line(channel, ChannelState.CS_INIT, sleeping=True)
         ce.fire_channel_event(channel, EventType.CHANNEL_CREATE, ce.CREATE_SITE)
         if "CF_ORIGINATING" in channel.flags:
             ce.fire_channel_event(channel, EventType.CHANNEL_ORIGINATE, ce.ORIGINATE_SITE)
@@ -102,35 +119,60 @@ class SessionRunner(AppRunner):
             state = channel.state
             if state == ChannelState.CS_ROUTING:
                 channel.set_running_state(ChannelState.CS_ROUTING)
+                self._enter_log(channel, state, endpoint)
                 if channel.state != ChannelState.CS_ROUTING:
+                    cl.state_line(channel, state, sleeping=True)
                     continue
                 if "CF_ORIGINATING" in channel.flags:
                     channel.set_state(ChannelState.CS_CONSUME_MEDIA)
+                    cl.state_change(channel, state, ChannelState.CS_CONSUME_MEDIA, _ORIGINATE_ROUTING_SITE)
                 else:
+                    cl.standard_line(channel, state)
                     if executed_once:
                         # switch_core_standard_on_routing (a transferred channel routes again)
                         channel.set_variable("call_uuid", channel.uuid)
                     self._hunt(channel)
+                cl.state_line(channel, state, sleeping=True)
             elif state == ChannelState.CS_EXECUTE:
                 if channel.running_state != ChannelState.CS_EXECUTE:
                     channel.set_running_state(ChannelState.CS_EXECUTE)
+                    self._enter_log(channel, state, endpoint)
+                    cl.standard_line(channel, state)
                 if not executed_once:
                     executed_once = True
                     channel.set_variable("call_uuid", channel.variables.get("call_uuid") or channel.uuid)
                 await self._execute_plan(channel)
+                if channel.state != ChannelState.CS_EXECUTE:
+                    cl.state_line(channel, state, sleeping=True)
             elif state == ChannelState.CS_PARK:
                 channel.set_running_state(ChannelState.CS_PARK)
+                self._enter_log(channel, state, endpoint)
+                cl.standard_line(channel, state)
                 await self.park(channel)
+                cl.state_line(channel, state, sleeping=True)
                 if channel.state == ChannelState.CS_PARK:
                     await channel.wait_for(lambda ch: ch.state != ChannelState.CS_PARK, None)
             else:
                 # CS_CONSUME_MEDIA, CS_RESET, CS_HIBERNATE...: wait for someone to move it.
                 channel.set_running_state(state)
+                self._enter_log(channel, state, endpoint)
                 if state == ChannelState.CS_RESET:
                     # switch_core_standard_on_reset
+                    cl.standard_line(channel, state)
                     channel.set_variable("call_uuid", channel.uuid)
+                cl.state_line(channel, state, sleeping=True)
                 await self._wait_in_state(channel, state)
         self._finish(channel)
+
+    @staticmethod
+    def _enter_log(channel: Channel, state: ChannelState, endpoint: Endpoint | None) -> None:
+        """The lines of a state's entry: Running State Change, State X, the endpoint's."""
+        if channel.switch.logs.listen < 0:
+            return
+        cl.running_state(channel, state)
+        cl.state_line(channel, state)
+        if endpoint is not None:
+            endpoint.log_state(channel, state)
 
     async def _wait_in_state(self, channel: Channel, state: ChannelState) -> None:
         """The session thread asleep in ``state``: woken by a state change, or by a queued
@@ -154,24 +196,49 @@ class SessionRunner(AppRunner):
         if channel.hangup_cause is None:
             channel.hangup(HangupCause.NORMAL_CLEARING)
         channel.set_running_state(ChannelState.CS_HANGUP)
+        logging = channel.switch.logs.listen >= 0
+        if logging:
+            cl.running_state(channel, ChannelState.CS_HANGUP)
         channel.set_call_state(CallState.HANGUP)
         cause = channel.hangup_cause or HangupCause.NORMAL_CLEARING
         channel.set_variable("hangup_cause", cause.name)
         channel.set_variable("hangup_cause_q850", str(int(cause) if int(cause) < 128 else 0))
+        if logging:
+            cl.state_line(channel, ChannelState.CS_HANGUP)
+            if endpoint is not None:
+                endpoint.log_state(channel, ChannelState.CS_HANGUP)
         if endpoint is not None:
             endpoint.on_hangup(channel)
+        if logging:
+            cl.standard_line(channel, ChannelState.CS_HANGUP)
+            cl.state_line(channel, ChannelState.CS_HANGUP, sleeping=True)
+            cl.state_change(channel, ChannelState.CS_HANGUP, ChannelState.CS_REPORTING, _HANGUP_REPORTING_SITE)
         channel.state = ChannelState.CS_REPORTING
         channel.set_running_state(ChannelState.CS_REPORTING)
+        if logging:
+            cl.running_state(channel, ChannelState.CS_REPORTING)
+            cl.state_line(channel, ChannelState.CS_REPORTING)
+            cl.standard_line(channel, ChannelState.CS_REPORTING)
         ce.stamp_times(channel)
         if endpoint is not None:
             endpoint.on_reporting(channel)
         ce.fire_hangup_complete(channel)
+        if logging:
+            cl.state_line(channel, ChannelState.CS_REPORTING, sleeping=True)
+            cl.state_change(channel, ChannelState.CS_REPORTING, ChannelState.CS_DESTROY, _REPORTING_DESTROY_SITE)
         channel.state = ChannelState.CS_DESTROY
         ce.fire_channel_event(channel, EventType.CHANNEL_DESTROY, ce.DESTROY_SITE)
         channel.set_running_state(ChannelState.CS_DESTROY)
+        if logging:
+            cl.close_channel(channel)
         self.manager.remove(channel)
         # switch_core_session_perform_destroy: the session's scheduled tasks (group = uuid) go.
         self.switch.scheduler.delete_group(channel.uuid)
+        if logging:
+            cl.running_state(channel, ChannelState.CS_DESTROY)
+            cl.state_line(channel, ChannelState.CS_DESTROY)
+            cl.standard_line(channel, ChannelState.CS_DESTROY)
+            cl.state_line(channel, ChannelState.CS_DESTROY, sleeping=True)
         if endpoint is not None:
             endpoint.on_destroy(channel)
 
@@ -190,7 +257,12 @@ class SessionRunner(AppRunner):
             return
         if channel.state == ChannelState.CS_EXECUTE:
             # Out of applications: FreeSWITCH hangs up NORMAL_CLEARING.
-            channel.hangup(HangupCause.NORMAL_CLEARING)
+            if channel.ready:
+                cl.session_line(
+                    channel, 5, _LAST_INSTRUCTION_SITE,
+                    f"{channel.name} has executed the last dialplan instruction, hanging up.\n",
+                )  # fmt: skip
+            channel.hangup(HangupCause.NORMAL_CLEARING, _LAST_INSTRUCTION_HANGUP_SITE)
 
     # ------------------------------------------------------------------ AppRunner
     async def execute(
@@ -217,6 +289,8 @@ class SessionRunner(AppRunner):
             channel.hangup(HangupCause.DESTINATION_OUT_OF_ORDER)
             return False
         expanded = channel.expand(data) if data else ""
+        depth = self._depth.get(channel.uuid, 0)
+        cl.execute_line(channel, app.name, expanded, depth)
         app_uuid = event_uuid or new_uuid()
         channel.set_variable("current_application", app.name)
         channel.set_variable("current_application_data", expanded)
@@ -227,6 +301,7 @@ class SessionRunner(AppRunner):
         channel.flags.discard("CF_BREAK_ALL")
         channel.clear_break()
         channel.set_variable("current_application", app.name)
+        self._depth[channel.uuid] = depth + 1
         try:
             await app.function(AppContext(channel, app.name, expanded, self), expanded)
         except asyncio.CancelledError:
@@ -235,6 +310,12 @@ class SessionRunner(AppRunner):
             self.switch.report_error(exc)
         finally:
             channel.current_application, channel.current_application_data = previous
+            if depth:
+                self._depth[channel.uuid] = depth
+            else:
+                self._depth.pop(channel.uuid, None)
+        if not channel.ready:
+            cl.skip_exec_complete(channel)
         ce.fire_execute(channel, True, app.name, expanded, app_uuid, event_uuid_name)
         return True
 
@@ -399,7 +480,7 @@ class SessionRunner(AppRunner):
             elif command == "hangup":
                 cause_text = message.get("hangup-cause")
                 cause = hangup_cause_from_string(cause_text) if cause_text else HangupCause.NORMAL_CLEARING
-                channel.hangup(cause)
+                channel.hangup(cause, _PARSE_EVENT_HANGUP_SITE)
             elif command == "xferext":
                 plan: list[tuple[str, str]] = []
                 for name, value in message.headers:
@@ -429,6 +510,12 @@ class SessionRunner(AppRunner):
             channel.set_variable("current_loop", str(count + 1))
             channel.set_variable("total_loops", str(loops))
             before = time.monotonic()
+            if self.switch.logs.listen >= 0:
+                cl.session_line(
+                    channel, 7, _COMMAND_EXECUTE_SITE,
+                    f"{channel.name} Command Execute [depth={self._depth.get(channel.uuid, 0)}] "
+                    f"{app}({arg or ''})\n",
+                )  # fmt: skip
             ok = await self.execute(
                 channel,
                 app,

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from enum import IntEnum
 
-from eslkit.fsutil import LOG_LEVEL_NAMES
+from eslkit.fsutil import LOG_INVALID, LOG_LEVEL_NAMES
 from eslkit.protocol.records import LogRecord
 
 __all__ = [
@@ -52,9 +52,15 @@ def format_log_text(
 
 
 class LogHub:
-    """Fans log records out to subscribers, honouring the core's global log level."""
+    """Fans log records out to subscribers, honouring the core's global log level.
 
-    __slots__ = ("_subscribers", "debug_level", "level")
+    ``listen`` is the highest level anyone wants to receive (-1: nobody). Every producer
+    checks it (:meth:`wants`) before it formats a line, so log lines cost nothing while no
+    one listens. A subscriber added with ``managed=True`` (the event socket server) declares
+    its interest itself through :meth:`set_interest`; any other subscriber wants everything.
+    """
+
+    __slots__ = ("_always", "_managed", "_subscribers", "debug_level", "level", "listen")
 
     def __init__(self, level: int, debug_level: int = 0) -> None:
         #: The core's hard log level (``runtime.hard_log_level``).
@@ -62,20 +68,53 @@ class LogHub:
         #: The DEBUG1..DEBUG10 threshold (``fsctl debug_level``).
         self.debug_level = debug_level
         self._subscribers: list[Callable[[LogRecord], None]] = []
+        self._always = 0
+        self._managed = LOG_DISABLE
+        #: The highest level any subscriber takes; -1 when nobody listens.
+        self.listen = LOG_DISABLE
 
-    def subscribe(self, callback: Callable[[LogRecord], None]) -> Callable[[], None]:
-        """Call ``callback`` for every record; returns an unsubscriber."""
+    def subscribe(self, callback: Callable[[LogRecord], None], *, managed: bool = False) -> Callable[[], None]:
+        """Call ``callback`` for every record; returns an unsubscriber.
+
+        ``managed`` subscribers report what they want through :meth:`set_interest`."""
         self._subscribers.append(callback)
+        if not managed:
+            self._always += 1
+            self._update()
 
         def unsubscribe() -> None:
             try:
                 self._subscribers.remove(callback)
             except ValueError:
-                pass
+                return
+            if not managed:
+                self._always -= 1
+                self._update()
 
         return unsubscribe
 
-    def effective_level(self, level: int) -> int | None:
+    def set_interest(self, level: int) -> None:
+        """The highest level the managed subscribers take now (-1: none of them logs)."""
+        self._managed = level
+        self._update()
+
+    def _update(self) -> None:
+        self.listen = LOG_INVALID if self._always > 0 else self._managed
+
+    def wants(self, level: int, session_level: int = 0) -> bool:
+        """Whether a line at ``level`` would reach anyone: someone listens at that level and
+        the core's level (raised to ``session_level`` for a session's own lines, as
+        ``uuid_loglevel`` does) lets it through."""
+        if self.level == LOG_DISABLE:
+            return False
+        if level > 100:
+            return 1 <= self.listen and level - 100 <= self.debug_level
+        if level > self.listen:
+            return False
+        limit = self.level if self.level >= session_level else session_level
+        return level <= limit
+
+    def effective_level(self, level: int, session_level: int = 0) -> int | None:
         """The level a line is emitted with, or None when the core level drops it."""
         if self.level == LOG_DISABLE:
             return None
@@ -83,7 +122,8 @@ class LogHub:
             if level - 100 > self.debug_level:
                 return None
             level = 1
-        if level > self.level:
+        limit = self.level if self.level >= session_level else session_level
+        if level > limit:
             return None
         return level
 

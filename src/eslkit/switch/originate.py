@@ -18,10 +18,13 @@ from typing import TYPE_CHECKING
 
 from eslkit.fsutil import c_atoi, switch_true
 from eslkit.protocol.names import ChannelState, EventType, HangupCause
+from eslkit.protocol.records import CallingSite
+from eslkit.switch import calllog
 from eslkit.switch import channel_events as ce
 from eslkit.switch.channel import Channel, ChannelChange
 from eslkit.switch.dialstring import DialStringError, parse_dial_string
 from eslkit.switch.endpoints import OutgoingRequest
+from eslkit.switch.logging import TextChannel
 
 if TYPE_CHECKING:
     from eslkit.switch.sessions import SessionManager
@@ -33,6 +36,10 @@ __all__ = [
     "originate",
     "start_after_originate",
 ]
+
+_ORIGINATE_FILE = "switch_ivr_originate.c"
+_FLIP_SITE = CallingSite("switch_channel.c", "switch_channel_flip_cid", 3291)
+_ORIGINATE_EXECUTE_SITE = CallingSite("mod_commands.c", "originate_function", 5191)
 
 #: The caller's variables a bridge's originate reads (FreeSWITCH copies these into its
 #: variable event), besides the dial string's ``{...}``.
@@ -81,6 +88,10 @@ async def originate(
     ``inherited`` are the calling channel's variables of :data:`INHERITED_VARIABLES` (the
     dial string's ``{...}`` override them); ``on_progress(leg)`` is called when a leg rings
     or gets early media."""
+    switch = manager.switch
+    if switch.logs.listen >= 7:
+        switch.log(7, "Parsing global variables\n", file=_ORIGINATE_FILE, function="switch_ivr_originate",
+                   line=2301, channel=TextChannel.SESSION)  # fmt: skip
     try:
         parsed = parse_dial_string(dial_string)
     except DialStringError:
@@ -119,6 +130,12 @@ async def originate(
             manager.start(leg_channel)
         winner, cause = await _race(manager, legs, group_timeout, early_ok, on_progress)
         if winner is not None:
+            if switch.logs.listen >= 7:
+                switch.log(
+                    7, f"Originate Resulted in Success: [{winner.name}] Peer UUID: {winner.uuid}\n",
+                    file=_ORIGINATE_FILE, function="switch_ivr_originate", line=3913,
+                    channel=TextChannel.SESSION,
+                )  # fmt: skip
             return OriginateResult(winner, HangupCause.SUCCESS)
     return OriginateResult(None, cause)
 
@@ -200,6 +217,14 @@ def start_after_originate(
     if old_num:
         channel.set_variable("pre_transfer_caller_id_number", old_num)
     channel.set_variable("channel_cid_flipped", "yes")
+    if channel.switch.logs.listen >= 6:
+        v = channel.get_variable
+        calllog.session_line(
+            channel, 6, _FLIP_SITE,
+            f'{channel.name} Flipping CID from "{v("pre_transfer_caller_id_name") or ""}" '
+            f'<{v("pre_transfer_caller_id_number") or ""}> to "{profile.caller_id_name}" '
+            f"<{profile.caller_id_number}>\n",
+        )  # fmt: skip
     channel.hit_dialplan = True
     ce.fire_call_update(channel)
     channel.flags.discard("CF_ORIGINATING")
@@ -207,7 +232,9 @@ def start_after_originate(
         return
     if application is not None:
         channel.plan = [(application, app_args or "")]
+        old_state = channel.state
         channel.set_state(ChannelState.CS_EXECUTE)
+        calllog.state_change(channel, old_state, ChannelState.CS_EXECUTE, _ORIGINATE_EXECUTE_SITE)
     else:
         profile.destination_number = exten
         profile.dialplan = dialplan

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from eslkit.protocol.event import Event
 from eslkit.protocol.names import HangupCause
+from eslkit.switch import calllog as cl
 from eslkit.switch import channel_events as ce
 from eslkit.switch.channel import CallerProfile, Channel, Codec, Direction
 from eslkit.switch.coredb import CHANNEL_COLUMNS, CoreDB
@@ -95,8 +96,14 @@ class SessionManager:
             channel.set_variable("call_uuid", channel.uuid)
             channel.set_variable("session_id", str(channel.session_id))
             channel.set_variable("channel_name", name)
+        if self.switch.logs.listen >= 0:
+            cl.new_channel(channel)
+            if endpoint is not None:
+                endpoint.log_new(channel)
         self.set_codecs(channel, codec or Codec())
         if rename_to:
+            if rename_to != channel.name:
+                cl.rename_channel(channel, channel.name, rename_to)
             channel.name = rename_to
         if direction is Direction.OUTBOUND:
             channel.set_variable("channel_name", channel.name)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from eslkit.fsutil import c_atoi, c_atol
+from eslkit.fsutil import LOG_INVALID, c_atoi, c_atol, parse_log_level
 from eslkit.protocol.names import HangupCause, hangup_cause_from_string
+from eslkit.protocol.records import CallingSite
 from eslkit.protocol.urlcode import url_encode
 from eslkit.switch import channel_events as ce
 from eslkit.switch.api import ApiCall
@@ -23,6 +24,7 @@ __all__ = ["module"]
 module = Module("mod_commands")
 
 NO_CHANNEL = "-ERR No such channel!\n"
+_KILL_SITE = CallingSite("switch_ivr.c", "switch_ivr_kill_uuid", 4404)
 
 
 def _manager(call: ApiCall) -> SessionManager:
@@ -150,7 +152,7 @@ def uuid_kill(call: ApiCall) -> None:
         return
     channel, argv = found
     cause = hangup_cause_from_string(argv[1]) if len(argv) > 1 else HangupCause.NORMAL_CLEARING
-    channel.hangup(cause)
+    channel.hangup(cause, _KILL_SITE)
     call.write("+OK\n")
 
 
@@ -330,4 +332,29 @@ def uuid_break(call: ApiCall) -> None:
         return
     channel, argv = found
     channel.interrupt(all_=len(argv) > 1 and argv[1] == "all")
+    call.write("+OK\n")
+
+
+@module.command("uuid_loglevel", "Set loglevel on session", "<uuid> <level>")
+def uuid_loglevel(call: ApiCall) -> None:
+    """The session's own log level (``-b``: its bridge partner's too)."""
+    uuid, _, text = call.arg.partition(" ")
+    partner = False
+    if text[:2].lower() == "-b":
+        partner = True
+        text = text.partition(" ")[2]
+    if not uuid or not text:
+        call.write("-USAGE: <uuid> <level>\n")
+        return
+    level = parse_log_level(text)
+    if level == LOG_INVALID:
+        call.write("-ERR Invalid log level!\n")
+        return
+    channel = _find(call, uuid)
+    if channel is None:
+        call.write(f"-ERR No such channel {uuid}!\n")
+        return
+    channel.loglevel = level
+    if partner and channel.other is not None:
+        channel.other.loglevel = level
     call.write("+OK\n")

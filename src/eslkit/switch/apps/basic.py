@@ -5,6 +5,7 @@ from __future__ import annotations
 from eslkit.fsutil import LOG_INVALID, c_atoi, parse_log_level
 from eslkit.protocol.names import EventType, HangupCause, hangup_cause_from_string
 from eslkit.protocol.records import CallingSite
+from eslkit.switch import calllog
 from eslkit.switch import channel_events as ce
 from eslkit.switch.apps import AppContext
 from eslkit.switch.expand import parse_set_assignment, separate_string, split_multiset
@@ -15,12 +16,18 @@ __all__: list[str] = []
 module = Module("mod_dptools")
 
 _CUSTOM_SITE = CallingSite("mod_dptools.c", "event_function", 1)
+_ANSWER_SITE = CallingSite("mod_dptools.c", "answer_function", 1406)
+_HANGUP_SITE = CallingSite("mod_dptools.c", "hangup_function", 1374)
+_SET_SITE = CallingSite("mod_dptools.c", "base_set", 1671)
+_UNSET_SITE = CallingSite("mod_dptools.c", "unset_function", 1816)
+_LOG_SITE = CallingSite("mod_dptools.c", "log_function", 1865)
+_INFO_SITE = CallingSite("mod_dptools.c", "info_function", 1884)
 
 
 @module.application("answer", "Answer the call")
 async def answer(ctx: AppContext, data: str) -> None:
     """Answer."""
-    ctx.channel.answer()
+    ctx.channel.answer(_ANSWER_SITE)
 
 
 @module.application("pre_answer", "Pre-Answer the call")
@@ -38,7 +45,7 @@ async def ring_ready(ctx: AppContext, data: str) -> None:
 @module.application("hangup", "Hangup the current channel", "[<cause>]")
 async def hangup(ctx: AppContext, data: str) -> None:
     """Hang up with ``data`` as the cause (NORMAL_CLEARING by default)."""
-    ctx.channel.hangup(hangup_cause_from_string(data) if data else HangupCause.NORMAL_CLEARING)
+    ctx.channel.hangup(hangup_cause_from_string(data) if data else HangupCause.NORMAL_CLEARING, _HANGUP_SITE)
 
 
 @module.application("park", "Park")
@@ -60,6 +67,9 @@ async def set_(ctx: AppContext, data: str) -> None:
     """Set (or, without a value, unset) a variable."""
     name, value = parse_set_assignment(data)
     if name:
+        calllog.session_line(
+            ctx.channel, 7, _SET_SITE, f"SET {ctx.channel.name} [{name}]=[{value if value else 'UNDEF'}]\n"
+        )
         ctx.channel.set_variable(name, value)
 
 
@@ -76,6 +86,7 @@ async def export(ctx: AppContext, data: str) -> None:
 async def unset(ctx: AppContext, data: str) -> None:
     """Unset a variable."""
     if data:
+        calllog.session_line(ctx.channel, 7, _UNSET_SITE, f"UNSET [{data}]\n")
         ctx.channel.set_variable(data, None)
 
 
@@ -92,7 +103,7 @@ async def info(ctx: AppContext, data: str) -> None:
     """Log the channel data at INFO."""
     event = ce.channel_data_event(ctx.channel)
     text = "".join(f"{k}: [{v}]\n" for k, v in event.headers)
-    ctx.switch.log(6, f"CHANNEL_DATA:\n{text}", file="mod_dptools.c", function="info_function", line=1, session_uuid=ctx.channel.uuid)
+    calllog.session_line(ctx.channel, 6, _INFO_SITE, f"CHANNEL_DATA:\n{text}\n")
 
 
 @module.application("log", "Logs to the logger", "<log_level> <log_string>")
@@ -108,7 +119,7 @@ async def log(ctx: AppContext, data: str) -> None:
             level = 7
     else:
         message = data
-    ctx.switch.log(level, f"{message}\n", file="mod_dptools.c", function="log_function", line=1865, session_uuid=ctx.channel.uuid)
+    calllog.session_line(ctx.channel, level, _LOG_SITE, f"{message}\n")
 
 
 @module.application("event", "Fire an event", "<header>=<value>[,<header>=<value>]")

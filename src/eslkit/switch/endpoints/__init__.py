@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from eslkit.protocol.names import ChannelState, HangupCause
 
 if TYPE_CHECKING:
+    from eslkit.protocol.records import CallingSite
     from eslkit.switch.channel import Channel
     from eslkit.switch.sessions import SessionManager
 
@@ -40,6 +41,22 @@ class Endpoint:
     """Base endpoint: override :meth:`outgoing` and the hooks you need."""
 
     name = ""
+    #: Where the endpoint's CS_INIT handler moves a channel on (its ``State Change CS_INIT
+    #: -> CS_ROUTING`` log line names it); None logs no line.
+    init_site: CallingSite | None = None
+    #: Where ``switch_core_session_outgoing_channel``'s endpoint sets CS_INIT (its ``State
+    #: Change CS_NEW -> CS_INIT`` line); None logs no line.
+    outgoing_site: CallingSite | None = None
+
+    def log_state(self, channel: Channel, state: ChannelState) -> None:
+        """Log the endpoint's own lines for entering ``state`` (only called while someone
+        listens to log lines)."""
+
+    def log_new(self, channel: Channel) -> None:
+        """Log the endpoint's lines for a channel it just created (codec setup)."""
+
+    def log_kill(self, channel: Channel) -> None:
+        """Log the endpoint's line for ``kill_channel`` (a hang-up)."""
 
     def outgoing(self, manager: SessionManager, request: OutgoingRequest) -> Channel | HangupCause:
         """Create the outbound channel (not started yet), or a cause to fail with."""
@@ -104,8 +121,15 @@ def make_outbound(
     channel.created_us = now
     channel.state = ChannelState.CS_INIT
     channel.flags.add("CF_ORIGINATING")
+    if endpoint.outgoing_site is not None:
+        from eslkit.switch import calllog
+
+        calllog.state_change(channel, ChannelState.CS_NEW, ChannelState.CS_INIT, endpoint.outgoing_site)
     if request.uuid and request.uuid != channel.uuid:
-        manager.change_uuid(channel, request.uuid)
+        if manager.change_uuid(channel, request.uuid):
+            from eslkit.switch import calllog
+
+            calllog.set_uuid_line(channel)
     for var, value in request.variables.items():
         channel.set_variable(var, value)
     return channel

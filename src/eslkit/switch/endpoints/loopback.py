@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from eslkit.protocol.names import ChannelState, HangupCause
+from eslkit.protocol.records import CallingSite
+from eslkit.switch import calllog
 from eslkit.switch.channel import Channel, Direction
 from eslkit.switch.endpoints import Endpoint, OutgoingRequest, make_outbound
 from eslkit.switch.modules import Module
@@ -24,6 +26,29 @@ class LoopbackEndpoint(Endpoint):
     """The ``loopback`` endpoint."""
 
     name = "loopback"
+    init_site = CallingSite("mod_loopback.c", "channel_on_init", 380)
+    outgoing_site = CallingSite("mod_loopback.c", "channel_outgoing_channel", 1262)
+
+    def log_new(self, channel: Channel) -> None:
+        """tech_init's codec line."""
+        codec = channel.read_codec
+        name, rate = (codec.name, codec.rate) if codec is not None else ("L16", 8000)
+        calllog.session_line(channel, 7, _TECH_INIT_SITE, f"{channel.name} setup codec {name or 'L16'}/{rate or 8000}/20\n")
+
+    def log_state(self, channel: Channel, state: ChannelState) -> None:
+        """mod_loopback's ``CHANNEL <STATE>`` lines."""
+        if state == ChannelState.CS_ROUTING:
+            calllog.session_line(channel, 7, _ROUTING_SITE, f"{channel.name} CHANNEL ROUTING\n")
+        elif state == ChannelState.CS_EXECUTE:
+            calllog.session_line(channel, 7, _EXECUTE_SITE, f"{channel.name} CHANNEL EXECUTE\n")
+        elif state == ChannelState.CS_CONSUME_MEDIA:
+            calllog.session_line(channel, 7, _CONSUME_SITE, "CHANNEL CONSUME_MEDIA\n")
+        elif state == ChannelState.CS_HANGUP:
+            calllog.session_line(channel, 7, _HANGUP_SITE, f"{channel.name} CHANNEL HANGUP\n")
+
+    def log_kill(self, channel: Channel) -> None:
+        """channel_kill_channel's line."""
+        calllog.session_line(channel, 7, _KILL_SITE, f"{channel.name} CHANNEL KILL\n")
 
     def outgoing(self, manager: SessionManager, request: OutgoingRequest) -> Channel | HangupCause:
         """The A leg; the B leg is created when A initialises."""
@@ -55,6 +80,12 @@ class LoopbackEndpoint(Endpoint):
         profile = channel.profile()
         b_name = f"loopback/{profile.destination_number}-b"
         b = manager.new_channel(name=b_name, direction=Direction.INBOUND, endpoint=self)
+        if channel.switch.logs.listen >= 0:
+            calllog.state_change(b, ChannelState.CS_NEW, ChannelState.CS_INIT, _B_INIT_SITE)
+            calllog.session_line(
+                b, 7, _B_FROM_UUID_SITE,
+                f"setting other_loopback_from_uuid on b leg to {channel.get_variable('loopback_from_uuid') or '(null)'}\n",
+            )  # fmt: skip
         b_profile = profile.clone()
         b_profile.direction = Direction.INBOUND
         b_profile.logical_direction = Direction.INBOUND
@@ -83,7 +114,7 @@ class LoopbackEndpoint(Endpoint):
         """Hang up the peer with this leg's cause."""
         info = channel.endpoint_state
         if isinstance(info, _LegInfo) and info.peer is not None and info.peer.ready:
-            info.peer.hangup(channel.hangup_cause or HangupCause.NORMAL_CLEARING)
+            info.peer.hangup(channel.hangup_cause or HangupCause.NORMAL_CLEARING, _PEER_HANGUP_SITE)
 
     def on_reporting(self, channel: Channel) -> None:
         """``is_loopback`` on both legs' CDR."""
@@ -104,10 +135,21 @@ def _signal_peer(channel: Channel, what: str) -> None:
     if not isinstance(info, _LegInfo) or info.peer is None:
         return
     if what == "answer":
-        info.peer.answer()
+        info.peer.answer(_PEER_ANSWER_SITE)
     else:
         info.peer.pre_answer()
 
+
+_TECH_INIT_SITE = CallingSite("mod_loopback.c", "tech_init", 166)
+_B_INIT_SITE = CallingSite("mod_loopback.c", "channel_on_init", 288)
+_B_FROM_UUID_SITE = CallingSite("mod_loopback.c", "channel_on_init", 356)
+_ROUTING_SITE = CallingSite("mod_loopback.c", "channel_on_routing", 412)
+_EXECUTE_SITE = CallingSite("mod_loopback.c", "channel_on_execute", 454)
+_HANGUP_SITE = CallingSite("mod_loopback.c", "channel_on_hangup", 569)
+_PEER_HANGUP_SITE = CallingSite("mod_loopback.c", "channel_on_hangup", 585)
+_KILL_SITE = CallingSite("mod_loopback.c", "channel_kill_channel", 610)
+_CONSUME_SITE = CallingSite("mod_loopback.c", "channel_on_consume_media", 681)
+_PEER_ANSWER_SITE = CallingSite("mod_loopback.c", "channel_receive_message", 1021)
 
 ENDPOINT = LoopbackEndpoint()
 module = Module("mod_loopback")

@@ -14,13 +14,16 @@ profile.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from eslkit.fsutil import c_atoi, new_uuid
 from eslkit.protocol.event import ARRAY_PREFIX
 from eslkit.protocol.names import ChannelState, HangupCause
+from eslkit.protocol.records import CallingSite
+from eslkit.switch import calllog
 from eslkit.switch.channel import CallerProfile, Channel, Direction, ProfileTimes
 from eslkit.switch.expand import separate_string
+from eslkit.switch.logging import TextChannel
 
 if TYPE_CHECKING:
     from eslkit.switch.apps import AppRunner
@@ -221,7 +224,9 @@ def hunt(
         kind = name.lower()
         if kind == "xml":
             found += 1
-            actions = dialplan.hunt(profile.context, channel, run_inline=_inline_runner(channel))
+            actions = dialplan.hunt(
+                profile.context, channel, run_inline=_inline_runner(channel), **_dialplan_trace(channel, profile)
+            )
             if actions is not None:
                 return [(a.application, a.data) for a in actions], found
         elif kind == "inline":
@@ -235,6 +240,33 @@ def hunt(
                 function="switch_core_standard_on_routing", line=243, session_uuid=channel.uuid,
             )  # fmt: skip
     return None, found
+
+
+_ROUTING_EXECUTE_SITE = CallingSite("switch_core_state_machine.c", "switch_core_standard_on_routing", 281)
+_PROCESSING_SITE = CallingSite("mod_dialplan_xml.c", "dialplan_hunt", 648)
+
+
+def _dialplan_trace(channel: Channel, profile: CallerProfile) -> dict[str, Any]:
+    """mod_dialplan_xml's log lines for one hunt: the ``Processing`` line now, and the
+    ``Dialplan:`` lines through the hunt's trace (only when someone listens at DEBUG)."""
+    switch = channel.switch
+    if switch.logs.listen < 6:
+        return {}
+    calllog.session_line(
+        channel, 6, _PROCESSING_SITE,
+        f"Processing {profile.caller_id_name} <{profile.caller_id_number}>->"
+        f"{profile.destination_number} in context {profile.context}\n",
+    )  # fmt: skip
+    if not switch.logs.wants(7, channel.loglevel):
+        return {}
+
+    def trace(function: str, line: int, text: str) -> None:
+        switch.log(
+            7, text, file="mod_dialplan_xml.c", function=function, line=line,
+            session_uuid=channel.uuid, channel=TextChannel.LOG_CLEAN,
+        )  # fmt: skip
+
+    return {"trace": trace, "trace_name": channel.name}
 
 
 def _inline_runner(channel: Channel) -> Callable[[str, str], None]:
@@ -264,6 +296,7 @@ def route(channel: Channel, dialplan: Dialplan) -> None:
     if plan is not None:
         channel.plan = plan
         channel.set_state(ChannelState.CS_EXECUTE)
+        calllog.state_change(channel, ChannelState.CS_ROUTING, ChannelState.CS_EXECUTE, _ROUTING_EXECUTE_SITE)
         return
     if not found and channel.direction is Direction.OUTBOUND:
         if channel.answered:
