@@ -26,7 +26,6 @@ ORACLE_CONF = CONFORMANCE_DIR / "oracle-conf"
 NOT_YET: set[str] = {
     "calls2_originate_vars",
     "calls2_out_sync_async_flags",
-    "calls2_pagd_success",
     "calls2_playback_dtmf_terminator",
     "calls2_show_channels_live",
     "calls2_uuid_bridge_parked",
@@ -34,12 +33,9 @@ NOT_YET: set[str] = {
     "calls2_uuid_hold",
     "calls2_uuid_vars_dump",
     "calls3_intercept",
-    "calls3_log7_call",
-    "calls3_nolog_mid_call",
     "calls3_record_playback",
     "calls3_set_export_unset",
     "calls3_show_detailed_calls",
-    "calls3_uuid_loglevel",
     "calls3_uuid_transfer_bleg",
 }
 

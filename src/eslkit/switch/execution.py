@@ -360,10 +360,10 @@ class SessionRunner(AppRunner):
             return ch.ready and "CF_PARK" in ch.flags and ch.state == state
 
         def woken(ch: Channel) -> bool:
-            return not parked(ch) or ch.has_private_messages or ch.has_session_events
+            return not parked(ch) or ch.has_private_messages or ch.has_session_events or ch.has_dtmf()
 
         while parked(channel):
-            if not (channel.has_private_messages or channel.has_session_events):
+            if not (channel.has_private_messages or channel.has_session_events or channel.has_dtmf()):
                 await channel.wait_for(woken, None)
                 continue
             # The frame in progress: read_frame's 20 ms, or the no-media switch_yield.
@@ -383,6 +383,9 @@ class SessionRunner(AppRunner):
             if message is not None:
                 await self.parse_event(channel, message)
         await self.parse_all_events(channel)
+        if channel.has_dtmf():
+            # One digit per frame, read and dropped (its DTMF event fires on the dequeue).
+            channel.dequeue_dtmf()
         queued = channel.next_session_event()
         if queued is not None:
             self._fire_session_event(channel, queued)
