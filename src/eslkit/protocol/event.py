@@ -428,6 +428,11 @@ class Event:
             line = cache_get(pair)
             if line is None:
                 name, value = pair
+                if "\n" in name or "\r" in name or ":" in name:
+                    # It would inject header lines (a Content-Length among them) or split
+                    # where it should not in what every plain listener parses: left out
+                    # (FreeSWITCH writes it raw).
+                    continue
                 if name in _UNIQUE_HEADERS and value.isascii() and value.replace("-", "").isalnum():
                     # A value of its own (sequence number, timestamp, UUID) in letters,
                     # digits and "-", which are never encoded: caching it would only
@@ -486,6 +491,13 @@ class Event:
         if headers:
             parts.append(b"  <headers>\n")
             for name, value in headers:
+                if name not in _XML_NAMES:
+                    if not _XML_NAME.fullmatch(name):
+                        # Not an XML element name: it would break the document for every
+                        # XML listener, so it is left out (FreeSWITCH writes it raw).
+                        continue
+                    if len(_XML_NAMES) < 4096:
+                        _XML_NAMES.add(name)
                 raw_name = _to_bytes(name)
                 if value.startswith(ARRAY_PREFIX):
                     items = value[len(ARRAY_PREFIX) :].split(ARRAY_SEPARATOR)
@@ -560,15 +572,37 @@ def _json_scalar(value: object) -> str:
 
 
 # ---------------------------------------------------------------------- XML escaping
-_XML_SPECIAL = re.compile(rb"[&<>\r\x80-\xff]")
+_XML_SPECIAL = re.compile(rb"[&<>\r\x80-\xff\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Header names the XML form writes as element names (ASCII XML names without ":"); the
+# names seen are remembered, as they repeat from event to event.
+_XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
+_XML_NAMES: set[str] = set()
+# A "<!" tail FreeSWITCH's writer leaves raw that is still well-formed XML content: one CDATA
+# section, then text without markup, all of it characters XML 1.0 can hold.
+_CDATA_TAIL = re.compile(
+    rb"<!\[CDATA\[(?:(?!\]\]>)[^\x00-\x08\x0b\x0c\x0e-\x1f])*\]\]>[^<&\x00-\x08\x0b\x0c\x0e-\x1f]*"
+)
+
+
+def _raw_tail_ok(data: bytes, start: int) -> bool:
+    if _CDATA_TAIL.fullmatch(data, start) is None:
+        return False
+    try:
+        data[start:].decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _xml_escape(data: bytes) -> bytes:
     """Escape text as FreeSWITCH's XML writer does for element content.
 
     ``&``, ``<``, ``>`` and CR are escaped; a valid UTF-8 sequence becomes ``&#xHEX;``;
-    invalid bytes are dropped (with the byte that revealed them); ``<!`` turns escaping off
-    for the rest of the text.
+    invalid bytes are dropped (with the byte that revealed them), and so are the characters
+    XML 1.0 cannot hold (C0 controls but tab and LF, U+FFFE/FFFF). FreeSWITCH's writer turns
+    escaping off for the rest of the text at ``<!``; eslkit does so only when that rest is a
+    well-formed CDATA section and plain text, and escapes the ``<`` otherwise (a body holding
+    any other ``<!`` broke the document for every XML listener).
     """
     if not _XML_SPECIAL.search(data):
         return data
@@ -583,9 +617,9 @@ def _xml_escape(data: bytes) -> bytes:
         if byte == 0x26:
             out += b"&amp;"
         elif byte == 0x3C:
-            if i < n and data[i] == 0x21:
-                out.append(byte)
-                out += data[i:]
+            if i < n and data[i] == 0x21 and expecting == 0 and _raw_tail_ok(data, i - 1):
+                # FreeSWITCH writes the rest raw from "<!"; kept where that is well formed.
+                out += data[i - 1 :]
                 return bytes(out)
             out += b"&lt;"
         elif byte == 0x3E:
@@ -594,6 +628,8 @@ def _xml_escape(data: bytes) -> bytes:
             out += b"&#xD;"
         elif byte in (0x22, 0x0A, 0x09):
             out.append(byte)
+        elif byte < 0x20:
+            pass  # not a character XML 1.0 can hold, even as a reference
         elif expecting == 0 and byte & 0x80:
             num = 1
             while num < 4 and (byte >> (7 - num)) & 1:
@@ -609,7 +645,11 @@ def _xml_escape(data: bytes) -> bytes:
             if (byte >> 6) & 3 == 2:
                 code = (code << 6) | (byte & 0x3F)
                 expecting -= 1
-                if expecting == 0:
+                if expecting == 0 and not (
+                    0xD800 <= code <= 0xDFFF
+                    or code in (0xFFFE, 0xFFFF)
+                    or (code < 0x20 and code not in (0x09, 0x0A, 0x0D))
+                ):
                     out += b"&#x%X;" % code
             else:
                 expecting = 0
