@@ -1,7 +1,7 @@
 """FreeSWITCH's small string helpers, shared by every layer, and their one home: ``atoi``
-(:func:`c_atoi`), ``switch_is_number``, ``switch_true``, ``switch_log_str2level``
-(:func:`parse_log_level`), and the UUIDs the switch hands out. (No imports from the rest of
-eslkit: everything may import this.)"""
+(:func:`c_atoi`), ``atol``/``strtol`` (:func:`c_atol`), ``switch_is_number``,
+``switch_true``, ``switch_log_str2level`` (:func:`parse_log_level`), and the UUIDs the
+switch hands out. (No imports from the rest of eslkit: everything may import this.)"""
 
 from __future__ import annotations
 
@@ -47,37 +47,33 @@ _LONG_MIN = -(2**63)
 
 
 def c_atol(text: str) -> int:
-    """C ``atol`` on a 64-bit machine (``strtol``: saturates at LONG_MIN/LONG_MAX); what
-    mod_commands reads epoch times with."""
+    """C ``atol`` / ``strtol(text, NULL, 10)`` on a 64-bit machine: leading whitespace and
+    one sign, digits up to the first non-digit (0 without any), saturated at
+    LONG_MIN/LONG_MAX. What mod_commands reads epoch times, ids and milliseconds with
+    (``sched_api``, ``sched_hangup``, ``msleep``, ...); :func:`c_atoi` where FreeSWITCH
+    says ``atoi``."""
     match = _ATOI.match(text)
     if match is None:
         return 0
     digits = match.group(1)
-    if len(digits.lstrip("+-").lstrip("0")) > 19:
-        return _LONG_MIN if digits[0] == "-" else _LONG_MAX
-    return max(_LONG_MIN, min(_LONG_MAX, int(digits)))
+    # Past 19 significant digits the value saturates: int() of thousands of digits is never
+    # attempted (it is slow, and Python refuses more than 4300 of them).
+    negative = digits[0] == "-"
+    significant = digits.lstrip("+-").lstrip("0")
+    if len(significant) > 19:
+        return _LONG_MIN if negative else _LONG_MAX
+    value = int(significant) if significant else 0
+    return max(_LONG_MIN, min(_LONG_MAX, -value if negative else value))
 
 
 def c_atoi(text: str) -> int:
-    """C ``atoi`` as glibc does it on a 64-bit machine (strtol, then cut to a 32-bit int).
+    """C ``atoi`` as glibc does it on a 64-bit machine: :func:`c_atol` cut to a 32-bit
+    int (a value past 32 bits wraps).
 
     Leading whitespace and one sign are accepted, parsing stops at the first non-digit, and
     text without digits gives 0.
     """
-    match = _ATOI.match(text)
-    if match is None:
-        return 0
-    digits = match.group(1)
-    negative = digits[0] == "-"
-    # strtol saturates at LONG_MIN/LONG_MAX: past 19 significant digits the value is one
-    # of those, and int() of thousands of digits is never attempted (it is slow, and
-    # Python refuses more than 4300 of them).
-    significant = digits.lstrip("+-").lstrip("0")
-    if len(significant) > 19:
-        value = _LONG_MIN if negative else _LONG_MAX
-    else:
-        value = max(_LONG_MIN, min(_LONG_MAX, int(digits)))
-    value &= 0xFFFFFFFF
+    value = c_atol(text) & 0xFFFFFFFF
     return value - 2**32 if value >= 2**31 else value
 
 

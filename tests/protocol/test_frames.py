@@ -377,7 +377,14 @@ def test_server_body_cut_at_nul() -> None:
 
 @pytest.mark.parametrize(
     ("value", "body"),
-    [(b"abc", None), (b" 12x", b"0123456789ab"), (b"0", None), (b"+3", b"012"), (b"", None)],
+    [
+        (b"abc", None),
+        (b" 12x", b"0123456789ab"),
+        (b"0", None),
+        (b"+3", b"012"),
+        (b"", None),
+        (b"0" * 5000 + b"3", b"012"),
+    ],
 )
 def test_server_content_length_is_atoi(value: bytes, body: bytes | None) -> None:
     data = b"sendmsg\ncontent-length: " + value + b"\n\n0123456789ab"

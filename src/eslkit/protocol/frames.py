@@ -72,9 +72,14 @@ def _atoi(value: bytes) -> int:
     digits = match.group(1)
     if digits in (b"", b"+", b"-"):
         return 0
-    if len(digits) > 24 and len(digits.lstrip(b"+-").lstrip(b"0")) > 19:
-        # Past any 64-bit value (and past what int() accepts): keep only the sign.
-        return -(2**63) if digits[:1] == b"-" else 2**63 - 1
+    if len(digits) > 24:
+        # int() refuses more than 4300 digits: drop the leading zeros, and past any 64-bit
+        # value keep only the sign.
+        significant = digits.lstrip(b"+-").lstrip(b"0")
+        if len(significant) > 19:
+            return -(2**63) if digits[:1] == b"-" else 2**63 - 1
+        number = int(significant or b"0")
+        return -number if digits[:1] == b"-" else number
     return int(digits)
 
 

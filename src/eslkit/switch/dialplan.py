@@ -29,7 +29,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from eslkit import pcre
-from eslkit.fsutil import c_atoi, switch_true
+from eslkit.fsutil import c_atoi, c_atol, switch_true
 from eslkit.switch.expand import expand_variables
 
 __all__ = [
@@ -359,7 +359,7 @@ def _strtol(text: str, i: int) -> tuple[int, int]:
         d += 1
     if d == k:
         return 0, i
-    return int(text[j:d]), d
+    return c_atol(text[j:d]), d
 
 
 def _number_cmp(expression: str, value: int) -> bool:

@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from eslkit.fsutil import LOG_INVALID, c_atoi, new_uuid, parse_log_level
+from eslkit.fsutil import LOG_INVALID, c_atoi, c_atol, new_uuid, parse_log_level
 from eslkit.protocol.names import (
     EventType,
     HangupCause,
@@ -68,20 +68,6 @@ MODULES: frozenset[str] = frozenset(
 EVAL_SITE = CallingSite("mod_commands.c", "eval_function", 1696)
 BGAPI_SITE = CallingSite("mod_commands.c", "bgapi_exec", 5423)
 RELOADXML_SITE = CallingSite("switch_xml.c", "switch_xml_open_root", 2423)
-
-
-def _strtol(text: str) -> int:
-    """C ``atol``, unbounded."""
-    text = text.lstrip(" \t\n\v\f\r")
-    sign = -1 if text[:1] == "-" else 1
-    if text[:1] in "+-":
-        text = text[1:]
-    digits = ""
-    for ch in text:
-        if not "0" <= ch <= "9":
-            break
-        digits += ch
-    return sign * int(digits) if digits else 0
 
 
 # ---------------------------------------------------------------------- identity
@@ -213,7 +199,7 @@ def tolower(call: ApiCall) -> None:
 @module.command("msleep", "Sleep N milliseconds", "<milliseconds>")
 async def msleep(call: ApiCall) -> None:
     """Sleep (on the switch clock), then ``+OK``."""
-    ms = _strtol(call.arg)
+    ms = c_atol(call.arg)
     if ms > 0:
         await call.switch.clock.sleep(min(ms, 2**31) / 1000.0)
     call.write("+OK")
@@ -568,12 +554,12 @@ def sched_api(call: ApiCall) -> None:
     scheduler = call.switch.scheduler
     recur = 0
     if time_text.startswith("+"):
-        when = scheduler.now() + _strtol(time_text[1:])
+        when = scheduler.now() + c_atol(time_text[1:])
     elif time_text.startswith("@"):
-        recur = _strtol(time_text[1:]) & 0xFFFFFFFF
+        recur = c_atol(time_text[1:]) & 0xFFFFFFFF
         when = scheduler.now() + recur
     else:
-        when = _strtol(time_text)
+        when = c_atol(time_text)
     own_thread = command_line.endswith("&")
     if own_thread:
         command_line = command_line[:-1]
@@ -606,7 +592,7 @@ def sched_del(call: ApiCall) -> None:
 @module.command("unsched_api", "Unschedule an api command", UNSCHED_SYNTAX)
 def unsched_api(call: ApiCall) -> None:
     """Delete one task by id."""
-    task_id = _strtol(call.arg) & 0xFFFFFFFF
+    task_id = c_atol(call.arg) & 0xFFFFFFFF
     if task_id:
         call.write("+OK\n" if call.switch.scheduler.delete_id(task_id) else "-ERR No such id\n")
 
