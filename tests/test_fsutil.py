@@ -93,3 +93,21 @@ def test_api_commands_take_absurd_numbers() -> None:
         "+OK DEBUG level: 0\n",  # atoi of LONG_MAX is -1: the level is left as it was
         "+OK DEBUG level: 3\n",
     ]
+
+
+async def test_sched_apps_read_epoch_times_with_atol() -> None:
+    # 4102444800 (2100-01-01) is past 32 bits: read with atoi it would be negative (now).
+    from tests.switch_support import api, running_switch
+
+    async with running_switch(time_scale=20) as switch:
+        uuid = "c0ffee00-0000-4000-8000-00000000a701"
+        out = await api(
+            switch,
+            "originate",
+            f"{{origination_uuid={uuid}}}null/1 'm:^:sched_hangup:4102444800^park' inline",
+        )
+        assert out == f"+OK {uuid}\n"
+        await asyncio.sleep(0.2)
+        channel = switch.find_session(uuid)
+        assert channel is not None and channel.ready
+        await api(switch, "uuid_kill", uuid)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from eslkit.fsutil import LOG_INVALID, c_atoi, parse_log_level
+from eslkit.fsutil import LOG_INVALID, c_atoi, c_atol, parse_log_level
 from eslkit.protocol.names import EventType, HangupCause, hangup_cause_from_string
 from eslkit.protocol.records import CallingSite
 from eslkit.switch import calllog
@@ -202,7 +202,7 @@ async def sched_hangup(ctx: AppContext, data: str) -> None:
     argv = separate_string(data, " ", 3) if data else []
     if not argv:
         return
-    delay = _when(ctx, argv[0])
+    delay = _when(ctx, argv[0], plus_is_int=True)
     cause = hangup_cause_from_string(argv[1]) if len(argv) > 1 else HangupCause.ALLOTTED_TIMEOUT
     channel = ctx.channel
 
@@ -231,7 +231,10 @@ async def sched_transfer(ctx: AppContext, data: str) -> None:
     ctx.switch.spawn(later())
 
 
-def _when(ctx: AppContext, text: str) -> float:
+def _when(ctx: AppContext, text: str, *, plus_is_int: bool = False) -> float:
+    """Seconds until ``+<secs>`` / ``<epoch>``, read with ``atol`` as mod_dptools does
+    (sched_hangup's ``+`` form stores it in an int first: ``plus_is_int``)."""
     if text.startswith("+"):
-        return float(max(0, c_atoi(text[1:])))
-    return max(0.0, c_atoi(text) - ctx.switch.clock.epoch())
+        seconds = c_atoi(text[1:]) if plus_is_int else c_atol(text[1:])
+        return float(max(0, seconds))
+    return max(0.0, c_atol(text) - ctx.switch.clock.epoch())
