@@ -11,6 +11,7 @@ import pytest
 from eslkit.switch.core import SwitchConfig
 from tests.conformance.harness import load_case, run_case
 from tests.server_support import free_five_digit_port, start_test_server
+from tests.switch.test_conference import first_member_id
 
 RECORDED = Path(__file__).resolve().parent / "conformance" / "recorded"
 
@@ -43,6 +44,10 @@ def test_recorded_cases_have_their_files() -> None:
 async def _replay(directory: Path, name: str) -> None:
     case = load_case(name, directory=directory)
     running = await start_test_server(switch=SwitchConfig.recording())
+    start = first_member_id(directory, name)
+    if start is not None:
+        # FreeSWITCH's conference member IDs count on over a whole run of cases.
+        running.switch.conferences.next_member_id = start
     try:
         await run_case(
             case,

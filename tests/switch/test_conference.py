@@ -1,5 +1,5 @@
-"""mod_conference in the simulated switch: the recorded conference transcripts (cases3/
-calls3_conf*, and tests/conformance/recorded/conference/) replayed against eslkit serve."""
+"""mod_conference in the simulated switch: the shared conference transcripts (cases3/
+calls3_conf*) replayed against eslkit serve, and the profiles of --conf-dir."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from tests.conformance.harness import CONFORMANCE_DIR, load_case, run_case
 from tests.server_support import start_test_server
 
 SHARED = CONFORMANCE_DIR / "cases3"
-RECORDED = Path(__file__).resolve().parents[1] / "conformance" / "recorded" / "conference"
 
 
 def first_member_id(directory: Path, name: str) -> int | None:
@@ -26,20 +25,15 @@ def first_member_id(directory: Path, name: str) -> int | None:
             for header, value in event.get("headers") or []:
                 if header == "Member-ID" and str(value).isdigit():
                     return int(value)
-            body = frame.get("body") or ""
-            if body.strip().isdigit() and "conference_member_id" in json.dumps(data["steps"]):
-                continue
     return None
 
 
 def _cases() -> list[object]:
     params: list[object] = []
+    # (The conference transcripts recorded for eslkit, tests/conformance/recorded/conference,
+    # are replayed by test_conformance_recorded.py with the same member-ID rule.)
     for name in sorted(p.stem for p in SHARED.glob("calls3_conf*.json")):
         params.append(pytest.param(SHARED, name, id=name))
-    index = RECORDED / "index.json"
-    if index.exists():
-        for item in json.loads(index.read_text(encoding="utf-8")):
-            params.append(pytest.param(RECORDED, item["name"], id=item["name"]))
     return params
 
 

@@ -187,8 +187,11 @@ def _member_target(call: ApiCall, conference: Conference, name: str, argv: list[
         if name in ("hup", "kick"):
             # Every member is flagged first, so they leave one frame apart, oldest first.
             mgr.stop_members(chosen, kicked=name == "kick")
-        for member in chosen:
-            call.write(command(mgr, member, data))
+        for member in conference.members:
+            if member in chosen:
+                call.write(command(mgr, member, data))
+            else:
+                call.write(f"Skipping moderator (member id {member.id}).\n")
         return
     if target and not member_id and target.lower() == "last":
         if conference.members:
@@ -502,36 +505,136 @@ async def conference(call: ApiCall) -> None:
         call.write("+OK\n")
     elif name in ("dial", "bgdial"):
         await _dial(call, conf, argv)
+    elif name == "play":
+        _play(call, conf, argv)
+    elif name == "stop":
+        _stop(call, conf, argv)
+    elif name == "record":
+        _record(call, conf, argv)
+    elif name == "norecord":
+        _norecord(call, conf, argv)
     elif name in SYNTAX or name == "pause_play":
         call.write(f"-ERR {argv[1]} {_NOT_SIMULATED_NOTE}\n")
     else:
         call.write(f"-ERR Conference command '{argv[1]}' not found.\n")
 
 
+def _usage(call: ApiCall, name: str) -> None:
+    call.write(f"{name} {SYNTAX.get(name, '')}")
+
+
+def _play(call: ApiCall, conference: Conference, argv: list[str]) -> None:
+    """``play <file> [async]``; the per-member form is not simulated."""
+    from eslkit.switch.conference.media import play
+
+    args = list(argv)
+    asynchronous = False
+    if (len(args) == 4 and args[3].lower() == "async") or (
+        len(args) == 5 and args[4].lower() == "async"
+    ):
+        args.pop()
+        asynchronous = True
+    if len(args) == 3:
+        if play(conference, args[2], asynchronous):
+            call.write(f"+OK (play) Playing file {args[2]}\n")
+        else:
+            call.write(f"-ERR (play) File: {args[2]} not found.\n")
+        return
+    if len(args) >= 4:
+        call.write(f"-ERR play to a member {_NOT_SIMULATED_NOTE}\n")
+        return
+    _usage(call, "play")
+
+
+def _stop(call: ApiCall, conference: Conference, argv: list[str]) -> None:
+    from eslkit.switch.conference.media import stop_files
+
+    which = argv[2].lower() if len(argv) > 2 else "current"
+    if which not in ("current", "all", "async", "last"):
+        which = "current"
+    if len(argv) == 4:
+        call.write(f"-ERR stop for a member {_NOT_SIMULATED_NOTE}\n")
+        return
+    call.write(f"+OK Stopped {stop_files(conference, which)} files.\n")
+
+
+def _record(call: ApiCall, conference: Conference, argv: list[str]) -> None:
+    from eslkit.switch.conference.media import record
+
+    if len(argv) <= 2:
+        _usage(call, "record")
+        return
+    if record(conference, argv[2]) is None:
+        call.write(f"-ERR file [{argv[2]}] is already being used for recording.\n")
+        return
+    call.write(f"+OK Record file {argv[2]}\n")
+
+
+def _norecord(call: ApiCall, conference: Conference, argv: list[str]) -> None:
+    from eslkit.switch.conference.media import stop_recordings
+
+    if len(argv) <= 2:
+        _usage(call, "norecord")
+        return
+    every = argv[2].lower() == "all"
+    stopped = stop_recordings(conference, None if every else argv[2])
+    if not stopped and not every:
+        call.write(f"-ERR non-existant recording '{argv[2]}'\n")
+    call.write(f"+OK Stopped recording {stopped} file{'' if stopped == 1 else 's'}\n")
+
+
+async def _outcall(
+    call: ApiCall, name: str, url: str, cid_num: str | None, cid_name: str | None
+) -> tuple[str, str]:
+    """``conference_outcall``: originate ``url`` with the given caller ID, then run the
+    conference application on the answered leg. As recorded, the leg's callee ID is
+    ``Outbound Call`` and its destination before the caller-ID flip, so its caller ID is
+    that and its original caller ID the one given. Returns (cause name, leg UUID or "")."""
+    from eslkit.switch.originate import originate, start_after_originate
+
+    parts = url.split("/")
+    dest = parts[1] if len(parts) > 1 else url
+    result = await originate(call.switch.sessions, url, cid_name=cid_name, cid_num=cid_num)
+    leg = result.channel
+    if leg is None:
+        return result.cause.name, ""
+    profile = leg.profile()
+    profile.callee_id_name, profile.callee_id_number = "Outbound Call", dest
+    start_after_originate(
+        leg, application="conference", app_args=name, exten=dest, dialplan="XML", context="default"
+    )
+    return "SUCCESS", leg.uuid
+
+
+def _cid(argv: list[str]) -> tuple[str | None, str | None]:
+    return (argv[3] if len(argv) > 3 else None, argv[4] if len(argv) > 4 else None)
+
+
 async def _dial(call: ApiCall, conference: Conference | None, argv: list[str]) -> None:
-    """``dial``/``bgdial <endpoint>/<dest> [<cid number> [<cid name>]]``: originate a call
-    whose answered leg joins the conference."""
+    """``dial``/``bgdial <endpoint>/<dest> [<cid number> [<cid name>]]``: a call whose
+    answered leg joins the conference (which it creates if it does not exist yet)."""
     bg = argv[1].lower() == "bgdial"
     if len(argv) <= 2:
         call.write("-ERR Bad Args\n")
         return
     name = conference.name if conference is not None else argv[0]
-    variables = []
-    if len(argv) > 3:
-        variables.append(f"origination_caller_id_number={argv[3]}")
-    if len(argv) > 4:
-        variables.append(f"origination_caller_id_name={argv[4]}")
-    prefix = "{" + ",".join(variables) + "}" if variables else ""
-    line = f"{prefix}{argv[2]} &conference({name})"
-    if bg:
-        job = new_uuid()
-
-        async def run() -> None:
-            await call.execute("originate", line)
-
-        call.switch.spawn(run())
-        call.write(f"+OK Job-UUID: {job}\n")
+    if not bg:
+        cause, _uuid = await _outcall(call, name, argv[2], *_cid(argv))
+        call.write(f"+OK Call Requested: result: [{cause}]\n")
         return
-    _ok, output = await call.execute("originate", line)
-    cause = "SUCCESS" if output.startswith("+OK") else output.removeprefix("-ERR ").strip() or "UNSPECIFIED"
-    call.write(f"+OK Call Requested: result: [{cause}]\n")
+    job = new_uuid()
+    mgr = _manager(call)
+
+    async def run() -> None:
+        cause, peer = await _outcall(call, name, argv[2], *_cid(argv))
+        # Reported as soon as the call is up, before the leg joins.
+        conf = mgr.find(name)
+        if conf is None:
+            return
+        after = [("Result", cause), ("Job-UUID", job)]
+        if peer:
+            after.append(("Peer-UUID", peer))
+        events.fire(conf, "bgdial-result", after=after)
+
+    call.switch.spawn(run())
+    call.write(f"+OK Job-UUID: {job}\n")

@@ -67,6 +67,7 @@ async def conference(ctx: AppContext, data: str) -> None:
                    session_uuid=channel.uuid)
         return
     conferences = manager(ctx)
+    channel.pre_answer()
     # (mod_conference re-reads current_application here: it moves to the end of the list.)
     current = channel.variables.get("current_application")
     if current is not None:
@@ -74,7 +75,9 @@ async def conference(ctx: AppContext, data: str) -> None:
     conf = conferences.find(name)
     if conf is None:
         conf = conferences.create(name, conferences.profile(profile_name))
+        channel.answer()
     else:
+        channel.answer()
         enforce = channel.direction.name.lower() == "inbound"
         override = channel.variables.get("conference_enforce_security")
         if override is not None:
@@ -91,11 +94,8 @@ async def conference(ctx: AppContext, data: str) -> None:
     channel.set_variable("conference_member_id", str(member_id))
     # The conference installs its own read codec (and puts the channel's back at the end).
     _reset_read_codec(channel)
-    member = conferences.add_member(conf, channel, member_id)
-    for word in flag_words:
-        found = _MEMBER_FLAGS.get(word)
-        if found is not None:
-            setattr(member, found[0], found[1])
+    flags = dict(_MEMBER_FLAGS[w] for w in flag_words if w in _MEMBER_FLAGS)
+    member = conferences.add_member(conf, channel, member_id, flags)
     try:
         await _member_loop(ctx, member)
     finally:

@@ -83,9 +83,18 @@ class ConferenceManager:
         events.fire(conference, "conference-create")
         return conference
 
-    def add_member(self, conference: Conference, channel: Channel, member_id: int) -> Member:
-        """``conference_member_add``: the channel variables, then add-member."""
+    def add_member(
+        self,
+        conference: Conference,
+        channel: Channel,
+        member_id: int,
+        flags: dict[str, bool] | None = None,
+    ) -> Member:
+        """``conference_member_add``: the channel variables, then add-member. ``flags`` are
+        the member's attributes from ``+flags{...}`` (``can_speak``, ``moderator``...)."""
         member = Member(id=member_id, channel=channel, conference=conference)
+        for attr, flag in (flags or {}).items():
+            setattr(member, attr, flag)
         member.energy_level = conference.profile.energy_level
         for name, low, high, attr in (
             ("conference_join_volume_in", -5, 5, "volume_in"),
@@ -150,6 +159,9 @@ class ConferenceManager:
         if conference.destroyed:
             return
         if not conference.members:
+            from eslkit.switch.conference.media import end_recordings
+
+            end_recordings(conference)
             if conference.dynamic:
                 self.destroy(conference)
             return
@@ -167,6 +179,10 @@ class ConferenceManager:
         handle = self._ticks.pop(conference, None)
         if handle is not None:
             handle.cancel()
+        for node in [*conference.files, *conference.async_files]:
+            node.done = True
+            if node.handle is not None:
+                node.handle.cancel()
         if self.conferences.get(conference.name.lower()) is conference:
             del self.conferences[conference.name.lower()]
         events.fire(conference, "conference-destroy")

@@ -35,10 +35,11 @@ SITES: dict[str, CallingSite] = {
     "volume-out-member": CallingSite("conference_api.c", "conference_api_sub_volume_out", 1609),
     "lock": CallingSite("conference_api.c", "conference_api_sub_lock", 3474),
     "unlock": CallingSite("conference_api.c", "conference_api_sub_unlock", 3496),
-    "play-file": CallingSite("conference_file.c", "conference_file_play", 268),
+    "play-file": CallingSite("conference_api.c", "conference_api_sub_play", 2817),
     "play-file-done": CallingSite("conference_file.c", "conference_file_close", 52),
-    "start-recording": CallingSite("conference_record.c", "conference_record_thread_run", 282),
-    "stop-recording": CallingSite("conference_record.c", "conference_record_thread_run", 429),
+    "start-recording": CallingSite("conference_record.c", "conference_record_thread_run", 319),
+    "stop-recording": CallingSite("conference_record.c", "conference_record_thread_run", 427),
+    "bgdial-result": CallingSite("mod_conference.c", "conference_outcall_run", 1708),
 }
 
 

@@ -11,6 +11,7 @@ from eslkit.fsutil import new_uuid
 
 if TYPE_CHECKING:
     from eslkit.switch.channel import Channel
+    from eslkit.switch.conference.media import FileNode, Recording
     from eslkit.switch.conference.profiles import Profile
     from eslkit.switch.core import Switch
 
@@ -69,7 +70,10 @@ class Conference:
     running: bool = True
     destroyed: bool = False
     variables: dict[str, str] = field(default_factory=dict)
-    recordings: list[str] = field(default_factory=list)
+    recordings: list[Recording] = field(default_factory=list)
+    #: Files played in turn, and files played beside them (``play ... async``).
+    files: list[FileNode] = field(default_factory=list)
+    async_files: list[FileNode] = field(default_factory=list)
 
     @property
     def domain(self) -> str:

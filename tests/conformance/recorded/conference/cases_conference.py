@@ -1,0 +1,106 @@
+"""Conference cases (mod_conference): member levels and flags, floor, variables, listings,
+inbound members and locking, members leaving by hang-up, dial/bgdial, play/stop, record.
+Extensions: src/eslkit/switch/data/contexts/conference.xml (the oracle's
+dialplan/conference.xml). Member IDs count on from earlier cases of the same run."""
+from steps import (IN_KW, U, E, S, SL, bye, case, cmd, flat, login, originate, CASES)  # noqa: F401
+
+MAINT = "CUSTOM conference::maintenance"
+ACTION = lambda a: {"event": "CUSTOM", "ev_header": {"Action": a}}  # noqa: E731
+
+
+def watch():
+    return flat(login("a"), cmd("a", "event plain " + MAINT), login("c"))
+
+
+def join(uuid, conf, dest="1000"):
+    """an A leg joins ``conf``; collect its events until its add-member, then quiet"""
+    return flat(originate("c", uuid, dest=dest, app="&conference(%s)" % conf),
+                E("a", until=ACTION("add-member"), timeout=10), E("a", quiet=0.6))
+
+
+def api(text, quiet=0.5):
+    return flat(cmd("c", "api " + text), E("a", quiet=quiet))
+
+
+def end(conf):
+    return flat(cmd("c", "api conference %s hup all" % conf),
+                E("a", until=ACTION("conference-destroy"), unordered=True, timeout=10), E("a", quiet=0.5),
+                bye("a"), bye("c"))
+
+
+case("conf_member_levels",
+     "Two members in cc6a: energy (set, query, all up), volume_in/volume_out (set, up, negative), tmute twice, "
+     "floor (held by another: error; release; take), dtmf, get-uuid, setvar/getvar, list delim, summary, "
+     "count, json_list compact: every reply and maintenance event; then hup all.",
+     flat(watch(), join(U(601), "cc6a"), join(U(602), "cc6a", dest="park"),
+          api("conference cc6a energy last 500"), api("conference cc6a energy last"),
+          api("conference cc6a energy all up"),
+          api("conference cc6a volume_in last 2"), api("conference cc6a volume_out all -1"),
+          api("conference cc6a volume_in last up"), api("conference cc6a volume_in last 9"),
+          api("conference cc6a tmute last"), api("conference cc6a tmute last"),
+          api("conference cc6a floor last"),
+          api("conference cc6a list delim |"),
+          api("conference cc6a dtmf last 12#"), api("conference cc6a dtmf last"),
+          api("conference cc6a setvar cc_v one"), api("conference cc6a getvar cc_v"),
+          api("conference cc6a getvar cc_none"),
+          api("conference list summary"), api("conference count"), api("conference cc6a list summary"),
+          api("conference cc6a json_list compact"),
+          api("conference cc6a kick"), api("conference cc6a energy"),
+          end("cc6a")),
+     **IN_KW)
+
+case("conf_floor_moves_on_hangup",
+     "Three members in cc6c; the floor holder (the first) hangs up (uuid_kill): del-member, floor-change to none, "
+     "then the conference gives the floor to the newest running member; 'floor' of a member when another holds it; "
+     "the others hang up: destroy.",
+     flat(watch(), join(U(611), "cc6c"), join(U(612), "cc6c", dest="park"), join(U(613), "cc6c"),
+          cmd("c", "api uuid_kill " + U(611)),
+          E("a", until=ACTION("floor-change"), until_count=2, timeout=10), E("a", quiet=0.6),
+          api("conference cc6c list"),
+          api("conference cc6c floor non_moderator"),
+          cmd("c", "api uuid_kill " + U(613)), E("a", quiet=0.8),
+          cmd("c", "api uuid_kill " + U(612)),
+          E("a", until=ACTION("conference-destroy"), timeout=10), E("a", quiet=0.5),
+          bye("a"), bye("c")),
+     **IN_KW)
+
+case("conf_inbound_locked",
+     "An inbound leg (B leg of loopback/5001/conference) joins cc6b; an A leg joins; lock; a second inbound leg "
+     "is refused (no add-member; its dialplan goes on: set cc6_after, park); unlock; the muted moderator of "
+     "extension 5002 joins (flags{mute|moderator}): list and xml_list; kick non_moderator; hup all.",
+     flat(watch(),
+          cmd("c", "api originate {origination_uuid=%s}loopback/5001/conference &park" % U(621), timeout=20),
+          E("a", until=ACTION("add-member"), timeout=10), E("a", quiet=0.6),
+          join(U(622), "cc6b"),
+          api("conference cc6b lock"),
+          cmd("c", "api originate {origination_uuid=%s}loopback/5001/conference &park" % U(623), timeout=20),
+          SL(0.5), E("a", quiet=0.5),
+          api("conference cc6b list count"),
+          api("conference cc6b unlock"),
+          cmd("c", "api originate {origination_uuid=%s}loopback/5002/conference &park" % U(624), timeout=20),
+          E("a", until=ACTION("add-member"), timeout=10), E("a", quiet=0.6),
+          api("conference cc6b list"), api("conference cc6b xml_list"),
+          cmd("c", "api conference cc6b kick non_moderator"),
+          E("a", until=ACTION("del-member"), until_count=2, unordered=True, timeout=10), E("a", quiet=0.6),
+          end("cc6b")),
+     **IN_KW)
+
+case("conf_dial_play_record",
+     "conference cc6d dial into a conference that does not exist yet (created by the call), bgdial a second "
+     "member; play of a 300 ms tone (play-file, play-file-done), play async of 5 s of silence then stop all; "
+     "record to /tmp/cc6d.wav then norecord all; hup all.",
+     flat(watch(),
+          cmd("c", "api conference cc6d dial loopback/1000 1234 Alice", timeout=20),
+          E("a", until=ACTION("add-member"), timeout=10), E("a", quiet=0.6),
+          cmd("c", "api conference cc6d bgdial loopback/park 5678 Bob", timeout=20),
+          E("a", until=ACTION("add-member"), timeout=10), E("a", quiet=0.6),
+          api("conference cc6d list"),
+          cmd("c", "api conference cc6d play tone_stream://%(300,0,440)"),
+          E("a", until=ACTION("play-file-done"), timeout=10), E("a", quiet=0.5),
+          api("conference cc6d play silence_stream://5000 async"),
+          api("conference cc6d stop all", quiet=0.7),
+          api("conference cc6d record /tmp/cc6d.wav", quiet=0.7),
+          api("conference cc6d norecord all", quiet=0.7),
+          api("conference cc6d play"),
+          end("cc6d")),
+     **IN_KW)
