@@ -24,17 +24,14 @@ ORACLE_CONF = CONFORMANCE_DIR / "oracle-conf"
 
 #: Cases the switch does not reproduce yet (issues #13 and, for calls3_conf*, #14).
 NOT_YET: set[str] = {
-    "calls2_originate_vars",
     "calls2_out_sync_async_flags",
     "calls2_playback_dtmf_terminator",
     "calls2_show_channels_live",
     "calls2_uuid_bridge_parked",
     "calls2_uuid_broadcast_break",
     "calls2_uuid_hold",
-    "calls2_uuid_vars_dump",
     "calls3_intercept",
     "calls3_record_playback",
-    "calls3_set_export_unset",
     "calls3_show_detailed_calls",
     "calls3_uuid_transfer_bleg",
 }

@@ -76,7 +76,7 @@ PARK_SITE = CallingSite("switch_ivr.c", "switch_ivr_park", 1002)
 UNPARK_SITE = CallingSite("switch_ivr.c", "switch_ivr_park", 1213)
 READ_CODEC_SITE = CallingSite("switch_core_codec.c", "switch_core_session_set_read_codec", 300)
 WRITE_CODEC_SITE = CallingSite("switch_core_codec.c", "switch_core_session_set_write_codec", 471)
-CHANNEL_DATA_SITE = CallingSite("mod_commands.c", "uuid_dump_function", 5969)
+CHANNEL_DATA_SITE = CallingSite("mod_commands.c", "uuid_dump_function", 6495)
 
 #: Event types that carry ``variable_*`` headers (switch_channel_event_set_extended_data).
 VARIABLE_EVENT_TYPES = frozenset(

@@ -101,9 +101,18 @@ async def originate(
     for group in parsed.groups:
         legs: list[Channel] = []
         group_timeout = timeout
+        clobber = switch_true(parsed.global_vars.get("local_var_clobber"))
         for leg in group:
+            # Options read the {} and [] lists merged, [] taking precedence ...
             variables = dict(parsed.global_vars)
             variables.update(leg.variables)
+            # ... while the channel gets the [] list first and then the {} list, which so
+            # wins a clash and comes last (local_var_clobber=true: the other way round).
+            first, then = (parsed.global_vars, leg.variables) if clobber else (leg.variables, parsed.global_vars)
+            channel_vars = dict(first)
+            for name, value in then.items():
+                channel_vars.pop(name, None)
+                channel_vars[name] = value
             if "originate_timeout" in variables:
                 group_timeout = c_atoi(variables["originate_timeout"])
             if "leg_timeout" in leg.variables:
@@ -111,7 +120,7 @@ async def originate(
             request = OutgoingRequest(
                 endpoint=leg.endpoint,
                 target=leg.target or "",
-                variables=variables,
+                variables=channel_vars,
                 uuid=variables.get("origination_uuid"),
                 cid_name=variables.get("origination_caller_id_name") or cid_name or "",
                 cid_num=variables.get("origination_caller_id_number") or cid_num or "0000000000",

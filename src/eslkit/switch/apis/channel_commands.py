@@ -289,9 +289,10 @@ def uuid_dump(call: ApiCall) -> None:
     elif fmt == "xml":
         call.write(event.to_xml().decode("utf-8", "surrogateescape"))
     elif fmt == "plain":
-        call.write("".join(f"{k}: [{v}]\n" for k, v in event.headers))
+        # switch_event_serialize without URL encoding: the headers, then a blank line.
+        call.write("".join(f"{k}: {v}\n" for k, v in event.headers) + "\n")
     else:
-        call.write("".join(f"{k}: {url_encode(v)}\n" for k, v in event.headers))
+        call.write("".join(f"{k}: {url_encode(v)}\n" for k, v in event.headers) + "\n")
 
 
 @module.command("uuid_hold", "Place call on hold", "[off|toggle] <uuid> [<display>]")

@@ -75,11 +75,17 @@ async def set_(ctx: AppContext, data: str) -> None:
 
 @module.application("export", "Set and export a channel variable for the channel calling the application", "<varname>=<value>")
 async def export(ctx: AppContext, data: str) -> None:
-    """Set here and on the other leg."""
-    name, value = parse_set_assignment(data)
-    if name:
-        ctx.channel.set_variable(name, value)
-        ctx.channel.set_variable_partner(name, value)
+    """``switch_channel_export_variable``: set the variable here (the name as written, even
+    with a ``nolocal:`` prefix) and, when it has a value, append the name to ``export_vars``
+    (legs this channel originates later get the exported variables)."""
+    if not data:
+        return
+    name, _, value = data.partition("=")
+    channel = ctx.channel
+    channel.set_variable(name, value or None)
+    if name and value:
+        exports = channel.get_variable("export_vars")
+        channel.set_variable("export_vars", f"{exports},{name}" if exports else name)
 
 
 @module.application("unset", "Unset a channel variable", "<varname>")

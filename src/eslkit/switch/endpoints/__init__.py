@@ -24,7 +24,8 @@ __all__ = ["Endpoint", "OutgoingRequest", "make_outbound"]
 
 @dataclass(slots=True)
 class OutgoingRequest:
-    """One leg to create: its target, variables (global then per-leg), caller id, uuid."""
+    """One leg to create: its target, variables (in the order the channel gets them: the
+    dial string's [] list, then its {} list), caller id, uuid."""
 
     endpoint: str
     target: str
