@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import pytest
+
 from eslkit.protocol.frames import FrameReader
 from eslkit.protocol.urlcode import url_decode
 from tests.conformance.harness import CONFORMANCE_DIR
@@ -256,3 +258,44 @@ async def test_outbound_with_serve_alone_quotes_keep_socket_arguments_together()
         )
         assert (data["Socket-Mode"], data["Control"]) == ("async", "full")
         assert data["Caller-Destination-Number"] == f"sock_{app.port}"
+
+
+async def test_reloadxml_reads_the_dialplan_again(tmp_path: Path) -> None:
+    """``reloadxml`` re-reads --conf-dir's dialplan and the --dialplan files; a broken file
+    leaves the dialplan in use (and fires no RELOADXML), as FreeSWITCH keeps its XML."""
+    (tmp_path / "dialplan").mkdir()
+    plan = tmp_path / "dialplan" / "mine.xml"
+    plan.write_text('<context name="default"></context>\n')
+    extra = tmp_path / "extra.xml"
+    extra.write_text("<include/>\n")
+    async with outbound_app() as app:
+        async with serving("--conf-dir", str(tmp_path), "--dialplan", str(extra)) as (conn, log):
+            assert await conn.api("originate loopback/4242/default &park") == (
+                "-ERR NO_ROUTE_DESTINATION\n"
+            )
+            plan.write_text(
+                '<context name="default">\n' + _extension("4242", app.port, "v2") + "</context>\n"
+            )
+            extra.write_text(_extension("4343", app.port, "extra"))
+            await conn.reply("event plain RELOADXML")
+            assert await conn.api("reloadxml") == "+OK [Success]\n"
+            assert (await conn.event()).get("Event-Name") == "RELOADXML"
+            data = await _originate_to(conn, app, "loopback/4242/default &park")
+            assert data["variable_mine"] == "v2"
+            data = await _originate_to(conn, app, "loopback/4343/default &park")
+            assert data["variable_mine"] == "extra"
+            plan.write_text('<context name="default">\n<extension name="x">\n</context>\n')
+            await conn.send("api reloadxml\n\n")
+            reply = await conn.frame()
+            assert reply.content_type == "api/response"
+            assert (
+                (reply.body or b"")
+                .decode()
+                .startswith(f"+OK [{plan}:3: malformed XML: mismatched tag")
+            )
+            with pytest.raises(TimeoutError):  # no RELOADXML event
+                await conn.frame(timeout=0.5)
+            data = await _originate_to(conn, app, "loopback/4242/default &park")
+            assert data["variable_mine"] == "v2"
+            await conn.api("hupall")
+    assert any("reloadxml:" in line and "the dialplan in use stays" in line for line in log)

@@ -200,8 +200,9 @@ ShowRows = Callable[[str], tuple[Sequence[str], Sequence[Sequence[str]]]]
 class SwitchHooks:
     """What the configuration provides, when there is one (``eslkit.bootstrap`` sets them)."""
 
-    #: ``switch_xml_reload``: returns the error text, ``"Success"`` when fine.
-    reloadxml: Callable[[], str] | None = None
+    #: ``switch_xml_reload``: returns the error text, ``"Success"`` when fine (awaited: a
+    #: configuration is parsed off the loop).
+    reloadxml: Callable[[], Awaitable[str]] | None = None
     #: ``switch_xml_locate_user_merged``: (user id, params, variables) or None.
     locate_user: Callable[[str, str], tuple[str, dict[str, str], dict[str, str]] | None] | None = None
 

@@ -296,13 +296,15 @@ def module_exists(call: ApiCall) -> None:
 
 
 @module.command("reloadxml", "Reload XML", "")
-def reloadxml(call: ApiCall) -> None:
-    """Reload the XML (through the switch's hook) and fire RELOADXML."""
+async def reloadxml(call: ApiCall) -> None:
+    """Reload the XML (through the switch's hook) and fire RELOADXML; as
+    ``switch_xml_open_root``, a reload that fails fires nothing and keeps the old XML."""
     switch = call.switch
     error = "Success"
     if switch.hooks.reloadxml is not None:
-        error = switch.hooks.reloadxml()
-    switch.fire(switch.new_event(EventType.RELOADXML, RELOADXML_SITE))
+        error = await switch.hooks.reloadxml()
+    if error == "Success":
+        switch.fire(switch.new_event(EventType.RELOADXML, RELOADXML_SITE))
     call.write(f"+OK [{error}]\n")
 
 
