@@ -17,6 +17,7 @@ import eslkit
 import eslkit.sync
 from eslkit.protocol import GREETING, command_reply
 from eslkit.switch.core import SwitchConfig
+from tests.client_support import Peer
 from tests.server_support import start_test_server
 
 WAIT = 20.0
@@ -32,7 +33,7 @@ class SilentPeer:
         self.greeting_delay = greeting_delay
         self.connections = 0
         #: Packets received after auth (never answered).
-        self.unanswered: list[bytes] = []
+        self.unanswered: list[str] = []
         self._server: asyncio.Server | None = None
         self._writers: list[asyncio.StreamWriter] = []
         self._tasks: set[asyncio.Task[None]] = set()
@@ -50,18 +51,19 @@ class SilentPeer:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
-        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+        peer = Peer(reader, writer)
+        with contextlib.suppress(ConnectionError, EOFError):
             if self.greeting_delay:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._closing.wait(), self.greeting_delay)
             if self._closing.is_set():
                 return
             writer.write(GREETING)
-            auth = await reader.readuntil(b"\n\n")
-            assert auth.startswith(b"auth "), auth
+            auth = await peer.read_command(timeout=WAIT)
+            assert auth.line.startswith("auth "), auth.line
             writer.write(command_reply("+OK accepted"))
             while True:
-                self.unanswered.append(await reader.readuntil(b"\n\n"))
+                self.unanswered.append((await peer.read_command(timeout=3600)).line)
 
     async def __aenter__(self) -> SilentPeer:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -94,7 +96,7 @@ async def test_a_silent_peer_is_dropped_and_pending_calls_fail() -> None:
             assert "nothing received" in str(info.value)
             await conn.wait_closed(WAIT)
             assert conn.closed and isinstance(conn.error, eslkit.Disconnected)
-            assert [p.startswith(b"api status") for p in peer.unanswered] == [True]
+            assert [p.startswith("api status") for p in peer.unanswered] == [True]
             assert peer.connections == 1
             with pytest.raises(eslkit.Disconnected):
                 await conn.api("status", timeout=5)
