@@ -13,7 +13,7 @@ from eslkit.protocol.records import CallingSite
 from eslkit.switch.channel import Channel, Dtmf
 from eslkit.switch.expand import separate_string
 from eslkit.switch.ivr.sources import MAX_FILES, RATE, Part, Source, open_source
-from eslkit.switch.ivr.wait import MediaStatus, Wake, media_wait
+from eslkit.switch.ivr.wait import FRAME, MediaStatus, Wake, media_wait
 
 __all__ = ["DigitHandler", "play_file"]
 
@@ -96,6 +96,49 @@ async def play_file(
     return status
 
 
+#: Samples per 20 ms frame at the channel's rate.
+FRAME_SAMPLES = RATE // 50
+#: ``FILE_STARTSAMPLES / 2``: what one read from the file asks for (switch_ivr_play_file).
+READ_CHUNK = 16384
+
+
+def frames_read(length: int | None, count: int) -> tuple[int, int]:
+    """What ``switch_ivr_play_file`` has done after ``count`` frames of a source of
+    ``length`` samples (None: endless): the samples it played (``playback_last_offset_pos``)
+    and the samples it read from the file (``playback_samples``: the file is read
+    :data:`READ_CHUNK` samples at a time, whenever the buffer holds a frame or less)."""
+    buffered = played = read = 0
+    remaining = length
+    eof = False
+    while count > 0:
+        if buffered > FRAME_SAMPLES:
+            take = min(count, (buffered - 1) // FRAME_SAMPLES)
+            buffered -= take * FRAME_SAMPLES
+            played += take * FRAME_SAMPLES
+            count -= take
+            continue
+        if eof:
+            if not buffered:
+                break
+            played += buffered
+            buffered = 0
+            count -= 1
+            continue
+        chunk = READ_CHUNK if remaining is None else min(READ_CHUNK, remaining)
+        if not chunk:
+            eof = True
+            continue
+        read += chunk
+        if remaining is not None:
+            remaining -= chunk
+        buffered += chunk
+        taken = min(FRAME_SAMPLES, buffered)
+        buffered -= taken
+        played += taken
+        count -= 1
+    return played, read
+
+
 async def _play_source(
     channel: Channel,
     source: Source,
@@ -113,6 +156,7 @@ async def _play_source(
         _fire_file_string(channel, "open", parts[first_ok].name)
     _fire_playback(channel, False, source, None)
     played = 0
+    samples_in = 0
     status = MediaStatus.SUCCESS
     done = False
     skip = max(0, start_sample) * RATE // source.native_rate if source.native_rate else 0
@@ -133,11 +177,20 @@ async def _play_source(
         timed = False
         if timeout_samples and (limit is None or limit >= timeout_samples):
             limit, timed = timeout_samples, True
-        wake, seconds = await media_wait(channel, None if limit is None else limit / RATE, on_digit=on_digit)
-        got = round(seconds * RATE) if wake is not Wake.TIMEOUT else (limit or 0)
-        if limit is not None:
-            got = min(got, limit)
+        wake, seconds = await media_wait(
+            channel, None if limit is None else limit / RATE, on_digit=on_digit, frames=True
+        )
+        if wake is Wake.TIMEOUT:
+            got = read = limit or 0
+        else:
+            # The frames the loop read: one per 20 ms until it noticed; a hang-up is only
+            # noticed after the frame of that iteration was read from the file.
+            count = round(seconds / FRAME) + (1 if wake is Wake.HANGUP else 0)
+            got, read = frames_read(length, count)
+            if limit is not None:
+                got = min(got, limit)
         played += got
+        samples_in += read
         if timeout_samples:
             timeout_samples = max(0, timeout_samples - got)
         if wake is Wake.TIMEOUT and timed:
@@ -152,7 +205,7 @@ async def _play_source(
         else:
             status, done = MediaStatus.BREAK, True
         break
-    native = played * source.native_rate // RATE if source.native_rate else played
+    native = samples_in * source.native_rate // RATE if source.native_rate else samples_in
     channel.set_variable("playback_last_offset_pos", str(played))
     channel.set_variable("playback_seconds", str(native // source.native_rate))
     channel.set_variable("playback_ms", str(native // (source.native_rate // 1000)))

@@ -6,6 +6,7 @@ private messages and session events are handled, digits are handed to a callback
 from __future__ import annotations
 
 import asyncio
+import math
 import weakref
 from collections.abc import Callable
 from enum import Enum
@@ -16,10 +17,12 @@ from eslkit.switch.channel import Channel, Dtmf
 if TYPE_CHECKING:
     from eslkit.switch.execution import SessionRunner
 
-__all__ = ["MAX_STACKS", "MediaStatus", "Wake", "interruptible_wait", "media_wait"]
+__all__ = ["FRAME", "MAX_STACKS", "MediaStatus", "Wake", "interruptible_wait", "media_wait"]
 
 MAX_STACKS = 16
 """``SWITCH_MAX_STACKS``: how deep queued messages may nest applications."""
+FRAME = 0.02
+"""One media frame (switch seconds): a media loop's read/write cadence."""
 
 _depth: weakref.WeakKeyDictionary[Channel, int] = weakref.WeakKeyDictionary()
 
@@ -66,28 +69,54 @@ async def media_wait(
     *,
     on_digit: Callable[[Dtmf], bool] | None = None,
     stop: Callable[[Channel], bool] | None = None,
+    frames: bool = False,
 ) -> tuple[Wake, float]:
     """Let ``seconds`` of switch time pass (``None``: until something happens) the way a
     media loop does: queued private messages and session events are handled meanwhile,
     each queued digit is given to ``on_digit`` (left queued without one; True ends the
     wait), ``uuid_break`` ends it, as do a hang-up and ``stop(channel)``.
 
+    With ``frames`` the loop acts on the 20 ms frame grid that starts with the wait, as a
+    loop that reads a frame per iteration does: a digit, a break or a hang-up is noticed at
+    the next frame, one digit per frame, and the time returned is that frame's.
+
     Returns why it ended and how many switch seconds passed."""
     loop = asyncio.get_running_loop()
     clock = channel.switch.clock
     started = loop.time()
     deadline = None if seconds is None else started + clock.real_delay(seconds)
+    next_frame = 0
 
     def elapsed() -> float:
         return (loop.time() - started) * clock.scale
 
+    async def frame_time() -> float:
+        # The frame at (or after) now, and not one that already took a digit.
+        nonlocal next_frame
+        if not frames:
+            return elapsed()
+        now = elapsed()
+        index = max(math.ceil(now / FRAME - 1e-6), next_frame)
+        at = index * FRAME
+        if at > now:
+            await asyncio.sleep(clock.real_delay(at - now))
+        next_frame = index + 1
+        return at
+
     while True:
         if not channel.ready:
-            return Wake.HANGUP, elapsed()
+            return Wake.HANGUP, await frame_time()
         if stop is not None and stop(channel):
-            return Wake.STOP, elapsed()
+            return Wake.STOP, await frame_time()
         brk = channel.break_event()
-        if on_digit is not None:
+        if on_digit is not None and frames:
+            if channel.has_dtmf():
+                at = await frame_time()
+                digit = channel.dequeue_dtmf()
+                if digit is not None and on_digit(digit):
+                    return Wake.DIGIT, at
+                continue
+        elif on_digit is not None:
             while channel.has_dtmf():
                 digit = channel.dequeue_dtmf()
                 if digit is not None and on_digit(digit):
@@ -115,8 +144,8 @@ async def media_wait(
         if brk.is_set() and channel.ready:
             if "CF_BREAK_ALL" in channel.flags:
                 channel.flags.discard("CF_BREAK_ALL")
-                return Wake.BREAK_ALL, elapsed()
-            return Wake.BREAK, elapsed()
+                return Wake.BREAK_ALL, await frame_time()
+            return Wake.BREAK, await frame_time()
 
 
 async def interruptible_wait(channel: Channel, seconds: float) -> bool:
