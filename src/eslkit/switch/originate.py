@@ -107,8 +107,11 @@ async def originate(
             variables = dict(parsed.global_vars)
             variables.update(leg.variables)
             # ... while the channel gets the [] list first and then the {} list, which so
-            # wins a clash and comes last (local_var_clobber=true: the other way round).
-            first, then = (parsed.global_vars, leg.variables) if clobber else (leg.variables, parsed.global_vars)
+            # wins a clash and comes last (local_var_clobber=true: the other way round). The
+            # {} list ends with originate_early_media, which FreeSWITCH adds to it per leg.
+            global_vars = {k: v for k, v in parsed.global_vars.items() if k != "originate_early_media"}
+            global_vars["originate_early_media"] = "true"
+            first, then = (global_vars, leg.variables) if clobber else (leg.variables, global_vars)
             channel_vars = dict(first)
             for name, value in then.items():
                 channel_vars.pop(name, None)
@@ -129,7 +132,6 @@ async def originate(
             if isinstance(made, HangupCause):
                 cause = made
                 continue
-            made.set_variable("originate_early_media", "true")
             made.set_variable("originate_endpoint", leg.endpoint)
             ce.fire_channel_event(made, EventType.CHANNEL_OUTGOING, ce.OUTGOING_SITE)
             legs.append(made)

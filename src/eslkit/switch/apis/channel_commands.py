@@ -289,8 +289,8 @@ def uuid_dump(call: ApiCall) -> None:
     elif fmt == "xml":
         call.write(event.to_xml().decode("utf-8", "surrogateescape"))
     elif fmt == "plain":
-        # switch_event_serialize without URL encoding: the headers, then a blank line.
-        call.write("".join(f"{k}: {v}\n" for k, v in event.headers) + "\n")
+        # switch_event_serialize without URL encoding: "Name: [value]", then a blank line.
+        call.write("".join(f"{k}: [{v}]\n" for k, v in event.headers) + "\n")
     else:
         call.write("".join(f"{k}: {url_encode(v)}\n" for k, v in event.headers) + "\n")
 
