@@ -109,10 +109,27 @@ class SyncEventStream:
         """Events lost to overflow."""
         return self._stream.dropped
 
-    def get(self, timeout: float) -> Event:
-        """The next event; :class:`Timeout` after ``timeout`` s; ``StopIteration`` at the end."""
+    @property
+    def pending(self) -> int:
+        """Events waiting to be read."""
+        return self._stream.pending
+
+    @property
+    def maxsize(self) -> int:
+        """The bound on waiting events."""
+        return self._stream.maxsize
+
+    @property
+    def overflow(self) -> Overflow:
+        """What happens when the stream is full."""
+        return self._stream.overflow
+
+    def get(self, timeout: float | None = None) -> Event:
+        """The next event (see :meth:`EventStream.get`): :class:`Timeout` after ``timeout``
+        s (``None``: wait as long as it takes); ``StopIteration`` at the end."""
+        bound = None if timeout is None else timeout + MARGIN
         try:
-            return self._portal.run(self._stream.get(timeout), timeout + MARGIN)
+            return self._portal.run(self._stream.get(timeout), bound)
         except StopAsyncIteration:
             raise StopIteration from None
 
