@@ -132,3 +132,19 @@ def test_the_alarm_guard_in_a_process_without_other_alarms() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_a_pattern_that_overran_fails_at_once_on_the_same_subject(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A hostile filter sees the same Core-UUID in every event: after the first overrun it
+    # must not cost each later event another budget.
+    compiled = pcre.Regex(re.compile(r"^([0-9a-f-]+)+X"), "hostile", guarded=True)
+    assert compiled.search(UUID) is None
+
+    def must_not_run(*args: object) -> object:
+        raise AssertionError("matched again")
+
+    monkeypatch.setattr(pcre, "_search_with_alarm", must_not_run)
+    monkeypatch.setattr(pcre._WORKER, "finishes", must_not_run)
+    assert compiled.search(UUID) is None

@@ -17,7 +17,9 @@ module gives every such regex the same bounded behaviour without a runtime depen
    a search). ``^(\\d+)$``, ``^1?(\\d{10})$``, ``(?i)^bob$``, ``^CHANNEL_`` are safe.
 3. Any other pattern is *guarded*: it sees at most :data:`GUARDED_SUBJECT_LIMIT` characters
    of its subject and its match may take at most :data:`MATCH_BUDGET` seconds; past that it is
-   a non-match (logged once per pattern), as PCRE's match limit makes it. CPython's matcher
+   a non-match (logged once per pattern), as PCRE's match limit makes it. After that the
+   pattern gets :data:`DEMOTED_BUDGET` per match, and the last subjects it overran on fail at
+   once, so a hostile filter does not cost every later event a whole budget. CPython's matcher
    checks for signals every 4096 steps, so in the main thread a ``SIGALRM`` interval timer
    ends the match (a step scans at most the capped subject, which bounds the overshoot). In
    another thread (the blocking test server) the match runs first in a worker process with
@@ -44,6 +46,7 @@ import time
 from typing import Any
 
 __all__ = [
+    "DEMOTED_BUDGET",
     "GUARDED_SUBJECT_LIMIT",
     "MATCH_BUDGET",
     "Regex",
@@ -62,6 +65,10 @@ MATCH_BUDGET = 0.02
 """Seconds one guarded match may take (PCRE's match limit, in time): within the loop budget."""
 GUARDED_SUBJECT_LIMIT = 4096
 """Characters of its subject a guarded pattern sees (the dialplan's field cut, everywhere)."""
+DEMOTED_BUDGET = 0.002
+"""Seconds per match for a pattern that has passed its budget once: one hostile filter must
+not cost every later event a whole budget (the subjects it failed on fail at once)."""
+_SLOW_SUBJECTS = 16
 
 _MAXREPEAT = _sre_constants.MAXREPEAT
 _REPEATS = {_sre_constants.MAX_REPEAT, _sre_constants.MIN_REPEAT}
@@ -76,7 +83,7 @@ class _OverBudget(Exception):
 class Regex:
     """A compiled client or configuration regex; :meth:`search` is bounded."""
 
-    __slots__ = ("_warned", "guarded", "pattern", "source")
+    __slots__ = ("_budget", "_slow", "guarded", "pattern", "source")
 
     def __init__(self, pattern: re.Pattern[str], source: str, guarded: bool) -> None:
         self.pattern = pattern
@@ -84,7 +91,10 @@ class Regex:
         self.source = source
         #: Whether matches run under the budget (the static check could not clear it).
         self.guarded = guarded
-        self._warned = False
+        self._budget = MATCH_BUDGET
+        # Subjects this pattern has run out of budget on (a filter sees the same header
+        # values again and again: the Core-UUID of every event).
+        self._slow: dict[str, None] | None = None
 
     @property
     def groups(self) -> int:
@@ -96,20 +106,27 @@ class Regex:
         if not self.guarded:
             return self.pattern.search(subject)
         subject = subject[:GUARDED_SUBJECT_LIMIT]
+        slow = self._slow
+        if slow is not None and subject in slow:
+            return None
         try:
             if threading.current_thread() is threading.main_thread():
-                return _search_with_alarm(self.pattern, subject)
-            if not _WORKER.finishes(self.pattern, subject):
+                return _search_with_alarm(self.pattern, subject, self._budget)
+            if not _WORKER.finishes(self.pattern, subject, self._budget):
                 raise _OverBudget
             return self.pattern.search(subject)
         except _OverBudget:
-            if not self._warned:
-                self._warned = True
+            if slow is None:
+                slow = self._slow = {}
                 log.warning(
                     "regex %r passed its %.0f ms match budget: treated as no match (logged once)",
                     self.source,
-                    MATCH_BUDGET * 1000,
+                    self._budget * 1000,
                 )
+            if len(slow) >= _SLOW_SUBJECTS:
+                del slow[next(iter(slow))]
+            slow[subject] = None
+            self._budget = DEMOTED_BUDGET
             return None
 
     def __repr__(self) -> str:
@@ -126,20 +143,22 @@ def _on_alarm(signum: int, frame: object) -> None:
         raise _OverBudget
 
 
-def _search_with_alarm(pattern: re.Pattern[str], subject: str) -> re.Match[str] | None:
+def _search_with_alarm(
+    pattern: re.Pattern[str], subject: str, budget: float
+) -> re.Match[str] | None:
     global _armed
     previous = signal.getsignal(signal.SIGALRM)
     if previous not in (signal.SIG_DFL, signal.SIG_IGN, _on_alarm, None) or signal.getitimer(
         signal.ITIMER_REAL
     ) != (0.0, 0.0):
         # The application uses SIGALRM itself: leave it alone, use the worker.
-        if not _WORKER.finishes(pattern, subject):
+        if not _WORKER.finishes(pattern, subject, budget):
             raise _OverBudget
         return pattern.search(subject)
     signal.signal(signal.SIGALRM, _on_alarm)
     try:
         _armed = True
-        signal.setitimer(signal.ITIMER_REAL, MATCH_BUDGET)
+        signal.setitimer(signal.ITIMER_REAL, budget)
         return pattern.search(subject)
     finally:
         # Disarm before cancelling: a signal already pending then runs a harmless handler.
@@ -182,7 +201,7 @@ class _Worker:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
 
-    def finishes(self, pattern: re.Pattern[str], subject: str) -> bool:
+    def finishes(self, pattern: re.Pattern[str], subject: str, budget: float) -> bool:
         """Whether ``pattern.search(subject)`` finishes within the budget."""
         with self._lock:
             try:
@@ -190,7 +209,7 @@ class _Worker:
                 assert proc.stdin is not None
                 proc.stdin.write(json.dumps([pattern.pattern, pattern.flags, subject]).encode() + b"\n")
                 proc.stdin.flush()
-                if self._answer(proc, MATCH_BUDGET) == b"done\n":
+                if self._answer(proc, budget) == b"done\n":
                     return True
             except (OSError, ValueError):
                 pass
