@@ -1,6 +1,6 @@
 """Call control: :class:`Connection`, the API inbound connections and outbound sessions
-share, is the :class:`~eslkit.client.core.ConnectionCore` (socket, commands, events,
-subscriptions) plus the channel operations: ``sendmsg``, ``execute`` and its helpers
+share, is the :class:`~eslkit.client.commands.CommandConnection` (socket, events,
+commands, subscriptions) plus the channel operations: ``sendmsg``, ``execute`` and its helpers
 (``answer``, ``playback``, ``bridge``, ``set``, ``play_and_get_digits``) and ``hangup``.
 """
 
@@ -10,7 +10,8 @@ import asyncio
 import uuid as uuidlib
 from collections.abc import Iterable
 
-from eslkit.client.core import ConnectionCore, Defaults, _checked, reply_text
+from eslkit.client.commands import CommandConnection
+from eslkit.client.core import Defaults, _checked, reply_text
 from eslkit.client.errors import ChannelHangup, ESLError, Timeout
 from eslkit.protocol.command import build_command, check_value
 from eslkit.protocol.event import Event
@@ -23,7 +24,7 @@ EXECUTE_EVENTS = ("CHANNEL_EXECUTE_COMPLETE", "CHANNEL_HANGUP", "CHANNEL_HANGUP_
 LONG_ARG = 1024
 
 
-class Connection(ConnectionCore):
+class Connection(CommandConnection):
     """What inbound connections and outbound sessions share: commands, events, call control.
 
     Not created directly: use :func:`eslkit.connect` or :func:`eslkit.serve_outbound`.
