@@ -501,6 +501,24 @@ _VAR_TIME_NAME = re.compile(r"variable_(?:.*_epoch|.*_uepoch|.*_stamp|.*sec|hold
 ANY = re.compile(r"(?s).*")
 
 
+#: Values computed from real audio, which the simulated switch does not have: mod_conference's
+#: talking statistics and a member's current energy (docs/deviations.md). Any number matches.
+MEDIA_DEPENDENT = frozenset(
+    {
+        "Current-Energy",
+        "talking-gate-hits",
+        "talking-total-packets",
+        "talking-duration-ms",
+        "talking-average-energy",
+        "talking-delta-average",
+        "talking-hit-on-percent",
+        "talking-non-hit-ratio",
+        "talking-hit-off-percent",
+        "talking-hit-off-differential",
+    }
+)
+
+
 def _rule2_pattern(name: str) -> str | None:
     """The shape README rule 2 gives header ``name``, as regex source, or ``None``."""
     if name in _UUID_NAMES:
@@ -521,6 +539,8 @@ def _rule2_pattern(name: str) -> str | None:
         return rf"\d+|{_DATE_LOCAL}"
     if name == "Reply-Text":
         return rf"\+OK(?: Job-UUID:)? {UUID}"
+    if name in MEDIA_DEPENDENT:
+        return r"-?\d+(?:\.\d+)?"
     return None
 
 

@@ -267,6 +267,7 @@ class Channel:
         "endpoint_state",
         "event_diverter",
         "external_id",
+        "far_end_talking",
         "flags",
         "hangup_cause",
         "hit_dialplan",
@@ -310,6 +311,8 @@ class Channel:
         self.answered = False
         self.early_media = False
         self.hit_dialplan = direction is Direction.INBOUND
+        #: The far end is speaking (a sim/ script's ``talk`` step); conferences detect it.
+        self.far_end_talking = False
         self.hangup_cause: HangupCause | None = None
         self.caller_profile: CallerProfile | None = profile
         #: ``execute_extension``'s profile while it runs (``switch_channel_set_hunt_caller_

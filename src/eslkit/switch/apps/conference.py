@@ -8,9 +8,12 @@ API, or transferred. The ``bridge:``/``dial:`` forms are not simulated (logged, 
 
 from __future__ import annotations
 
+import time
+
 from eslkit.protocol.names import ChannelState, LogLevel
 from eslkit.switch.apps import AppContext
-from eslkit.switch.conference import FRAME, ConferenceManager, Member
+from eslkit.switch.channel import Channel
+from eslkit.switch.conference import FRAME, ConferenceManager, Member, events
 from eslkit.switch.ivr.wait import Wake, media_wait
 from eslkit.switch.modules import Module
 
@@ -111,16 +114,77 @@ def _reset_read_codec(channel: object) -> None:
             channel.set_variable(name, value)  # type: ignore[attr-defined]
 
 
+#: Frames of speech before the conference calls a member talking, and the silence it waits
+#: before calling the spell over (as measured on FreeSWITCH: ~40 ms and ~0.8 s).
+TALK_ONSET = 2 * FRAME
+TALK_HANGOVER = 0.78
+
+
 async def _member_loop(ctx: AppContext, member: Member) -> None:
     channel = ctx.channel
     clock = ctx.switch.clock
+    heard = False  # the far end's state the loop last acted on
+
+    def changed(ch: Channel) -> bool:
+        return not member.running or ch.far_end_talking != heard
+
     while True:
-        wake, _ = await media_wait(channel, None, stop=lambda _ch: not member.running)
+        wake, _ = await media_wait(channel, None, stop=changed)
         if wake is Wake.HANGUP or not channel.ready:
             await clock.sleep(FRAME / 2)
             return
-        if wake is Wake.STOP or not member.running:
+        if not member.running:
             await clock.sleep(member.leave_delay or FRAME / 2)
             return
         if channel.running_state != ChannelState.CS_EXECUTE:
             return  # transferred (back to routing) or parked elsewhere
+        if channel.far_end_talking != heard:
+            heard = channel.far_end_talking
+            await _talk(ctx, member, heard)
+
+
+async def _talk(ctx: AppContext, member: Member, speaking: bool) -> None:
+    """Talk detection: start-talking a little after the far end starts to speak (when the
+    member may speak), stop-talking after the hangover of silence."""
+    channel = ctx.channel
+    clock = ctx.switch.clock
+    if speaking:
+        if member.talking or not member.can_speak:
+            return
+        if not await _quiet_wait(ctx, member, TALK_ONSET, want=True):
+            return
+        member.talking = True
+        member.talking_since = time.monotonic()
+        events.fire(member.conference, "start-talking", member=member)
+        return
+    if not member.talking:
+        return
+    if not await _quiet_wait(ctx, member, TALK_HANGOVER, want=False):
+        return
+    member.talking = False
+    member.last_talking = time.time()
+    spoken = (time.monotonic() - member.talking_since) * clock.scale
+    packets = max(1, round(spoken / FRAME))
+    stats = [
+        ("talking-gate-hits", str(packets)),
+        ("talking-total-packets", str(packets)),
+        ("talking-duration-ms", str(packets * int(FRAME * 1000))),
+        ("talking-average-energy", f"{0.0:f}"),
+        ("talking-delta-average", f"{0.0:f}"),
+        ("talking-hit-on-percent", f"{100.0:f}"),
+        ("talking-non-hit-ratio", f"{0.0:f}"),
+        ("talking-hit-off-percent", f"{0.0:f}"),
+        ("talking-hit-off-differential", f"{100.0:f}"),
+    ]
+    events.fire(member.conference, "stop-talking", member=member, before=stats)
+    del channel
+
+
+async def _quiet_wait(ctx: AppContext, member: Member, seconds: float, *, want: bool) -> bool:
+    """Wait ``seconds`` while the far end stays in the ``want`` state; False if it changed,
+    the member left or the channel ended."""
+    channel = ctx.channel
+    ok = await channel.wait_for(
+        lambda ch: ch.far_end_talking != want or not member.running or not ch.ready, seconds
+    )
+    return not ok and member.running and channel.ready

@@ -39,6 +39,8 @@ SITES: dict[str, CallingSite] = {
     "play-file-done": CallingSite("conference_file.c", "conference_file_close", 52),
     "start-recording": CallingSite("conference_record.c", "conference_record_thread_run", 319),
     "stop-recording": CallingSite("conference_record.c", "conference_record_thread_run", 427),
+    "start-talking": CallingSite("conference_loop.c", "conference_loop_input", 1154),
+    "stop-talking": CallingSite("conference_loop.c", "stop_talking_handler", 783),
     "bgdial-result": CallingSite("mod_conference.c", "conference_outcall_run", 1708),
 }
 

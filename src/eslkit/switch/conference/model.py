@@ -47,6 +47,8 @@ class Member:
     #: Switch seconds the member's loop takes to notice ``running`` was cleared.
     leave_delay: float = 0.0
     last_talking: float = 0.0
+    #: When the current talk spell started (time.monotonic), for stop-talking's statistics.
+    talking_since: float = 0.0
 
     @property
     def has_floor(self) -> bool:

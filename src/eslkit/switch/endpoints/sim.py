@@ -164,7 +164,11 @@ async def run_script(channel: Channel, steps: list[SimStep], *, caller: bool = F
                 channel.queue_dtmf(digit, source="ENDPOINT")
         elif action == "talk":
             ce.fire_channel_event(channel, EventType.TALK, TALK_SITE)
+            channel.far_end_talking = True
+            channel.poke()
             await _wait(channel, _seconds(arg))
+            channel.far_end_talking = False
+            channel.poke()
             if channel.ready:
                 ce.fire_channel_event(channel, EventType.NOTALK, TALK_SITE)
         elif action in ("hangup", "reject"):

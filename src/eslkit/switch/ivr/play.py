@@ -139,6 +139,11 @@ def frames_read(length: int | None, count: int) -> tuple[int, int]:
     return played, read
 
 
+def _loopback_partner(channel: Channel) -> Channel | None:
+    uuid = channel.variables.get("other_loopback_leg_uuid")
+    return channel.switch.sessions.find_session(uuid) if uuid else None
+
+
 async def _play_source(
     channel: Channel,
     source: Source,
@@ -177,9 +182,20 @@ async def _play_source(
         timed = False
         if timeout_samples and (limit is None or limit >= timeout_samples):
             limit, timed = timeout_samples, True
-        wake, seconds = await media_wait(
-            channel, None if limit is None else limit / RATE, on_digit=on_digit, frames=True
-        )
+        # What this leg plays is what its loopback partner hears (a conference on that side
+        # detects it as the far end talking); silence is not heard.
+        partner = None if part.name.startswith("silence_stream://") else _loopback_partner(channel)
+        if partner is not None:
+            partner.far_end_talking = True
+            partner.poke()
+        try:
+            wake, seconds = await media_wait(
+                channel, None if limit is None else limit / RATE, on_digit=on_digit, frames=True
+            )
+        finally:
+            if partner is not None:
+                partner.far_end_talking = False
+                partner.poke()
         if wake is Wake.TIMEOUT:
             got = read = limit or 0
         else:

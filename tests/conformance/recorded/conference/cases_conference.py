@@ -104,3 +104,14 @@ case("conf_dial_play_record",
           api("conference cc6d play"),
           end("cc6d")),
      **IN_KW)
+
+case("conf_talking",
+     "The member A leg of loopback/5003/conference hears its B leg play 1 s of 440 Hz, 1.5 s of silence and "
+     "0.6 s of tone: start-talking and stop-talking (with the talking-* statistics) twice; mute while "
+     "silent; then hup all.",
+     flat(watch(),
+          cmd("c", "api originate {origination_uuid=%s}loopback/5003/conference &conference(cc6t)" % U(631), timeout=20),
+          E("a", until=ACTION("stop-talking"), timeout=10),
+          E("a", until=ACTION("stop-talking"), timeout=10), E("a", quiet=0.8),
+          end("cc6t")),
+     **IN_KW)
