@@ -17,7 +17,15 @@ from eslkit.fsconfig.directory import EslUser
 from eslkit.testing.blocking import BlockingCall, BlockingSwitch
 from eslkit.testing.caller import ScriptError
 from eslkit.testing.history import EventRecord, EventSpec, WaitTimeout
-from eslkit.testing.switch import DEFAULT_TIMEOUT, Call, ChannelInfo, Switch, load_dialplan
+from eslkit.testing.switch import (
+    DEFAULT_TIMEOUT,
+    Call,
+    ChannelInfo,
+    ConferenceInfo,
+    MemberInfo,
+    Switch,
+    load_dialplan,
+)
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -25,9 +33,11 @@ __all__ = [
     "BlockingSwitch",
     "Call",
     "ChannelInfo",
+    "ConferenceInfo",
     "EslUser",
     "EventRecord",
     "EventSpec",
+    "MemberInfo",
     "ScriptError",
     "Switch",
     "WaitTimeout",

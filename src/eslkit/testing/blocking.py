@@ -92,6 +92,8 @@ class BlockingSwitch(Facade[Switch]):
     set_dialplan = on_loop(Switch.set_dialplan)
     set_global = on_loop(Switch.set_global)
     channels = on_loop(Switch.channels)
+    conference = on_loop(Switch.conference)
+    conferences = on_loop(Switch.conferences)
     hangup_all = on_loop(Switch.hangup_all)
     variables = on_loop(Switch.variables)
     variable = on_loop(Switch.variable)

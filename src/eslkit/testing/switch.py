@@ -42,7 +42,15 @@ if TYPE_CHECKING:
 
     from eslkit.testing.blocking import BlockingSwitch
 
-__all__ = ["DEFAULT_TIMEOUT", "Call", "ChannelInfo", "Switch", "load_dialplan"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "Call",
+    "ChannelInfo",
+    "ConferenceInfo",
+    "MemberInfo",
+    "Switch",
+    "load_dialplan",
+]
 
 #: Real seconds a wait lasts unless told otherwise.
 DEFAULT_TIMEOUT = 5.0
@@ -100,6 +108,52 @@ class ChannelInfo:
     destination: str
     caller_id: str
     application: str
+
+
+@dataclass(frozen=True, slots=True)
+class MemberInfo:
+    """A snapshot of one conference member."""
+
+    id: int
+    uuid: str
+    channel_name: str
+    caller_id_name: str
+    caller_id_number: str
+    can_hear: bool
+    can_speak: bool
+    talking: bool
+    moderator: bool
+    ghost: bool
+    floor: bool
+    energy_level: int
+    volume_in: int
+    volume_out: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConferenceInfo:
+    """A snapshot of one conference: its flags and members (newest first, as FreeSWITCH
+    lists them)."""
+
+    name: str
+    uuid: str
+    profile: str
+    locked: bool
+    recording: bool
+    floor: int
+    members: tuple[MemberInfo, ...]
+
+    def member(self, key: int | str) -> MemberInfo | None:
+        """The member with this ID, or whose channel has this UUID."""
+        for m in self.members:
+            if m.id == key or m.uuid == key:
+                return m
+        return None
+
+    @property
+    def size(self) -> int:
+        """Members that are not ghosts (``Conference-Size``)."""
+        return sum(1 for m in self.members if not m.ghost)
 
 
 class Switch:
@@ -304,6 +358,46 @@ class Switch:
                 )
             )
         return out
+
+    def conference(self, name: str) -> ConferenceInfo | None:
+        """The running conference ``name`` (case-insensitive), or None."""
+        conf = self.core.conferences.find(name)
+        if conf is None:
+            return None
+        members = []
+        for m in conf.members:
+            profile = m.channel.caller_profile
+            members.append(
+                MemberInfo(
+                    id=m.id,
+                    uuid=m.channel.uuid,
+                    channel_name=m.channel.name,
+                    caller_id_name=profile.caller_id_name if profile else "",
+                    caller_id_number=profile.caller_id_number if profile else "",
+                    can_hear=m.can_hear,
+                    can_speak=m.can_speak,
+                    talking=m.talking,
+                    moderator=m.moderator,
+                    ghost=m.ghost,
+                    floor=m.has_floor,
+                    energy_level=m.energy_level,
+                    volume_in=m.volume_in,
+                    volume_out=m.volume_out,
+                )
+            )
+        return ConferenceInfo(
+            name=conf.name,
+            uuid=conf.uuid,
+            profile=conf.profile.name,
+            locked=conf.locked,
+            recording=bool(conf.recordings),
+            floor=conf.floor_holder,
+            members=tuple(members),
+        )
+
+    def conferences(self) -> list[str]:
+        """The names of the running conferences."""
+        return [conf.name for conf in self.core.conferences]
 
     def hangup_all(self, cause: str = "NORMAL_CLEARING") -> None:
         """Hang up every live channel with ``cause``."""
