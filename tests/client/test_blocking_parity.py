@@ -120,7 +120,7 @@ def test_generated_methods_carry_the_asyncio_signature_and_doc() -> None:
     assert isinstance(method, blocking)
     assert str(inspect.signature(method)) == str(inspect.signature(Connection.api))
     assert Connection.api.__qualname__ in (method.__doc__ or "")
-    assert method.__qualname__ == "_SyncCalls.api"
+    assert method.__qualname__ == "SyncCalls.api"
 
 
 def test_portal_runs_coroutines_and_bounds_the_wait() -> None:

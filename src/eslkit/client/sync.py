@@ -41,15 +41,18 @@ T = TypeVar("T")
 C = TypeVar("C", bound=Connection)
 
 
-def _command(connection: ConnectionCore) -> float:
+def command_timeout(connection: ConnectionCore) -> float:
+    """The bound of a command's blocking call when it gives no ``timeout``."""
     return connection.defaults.command
 
 
-def _job(connection: ConnectionCore) -> float:
+def job_timeout(connection: ConnectionCore) -> float:
+    """The bound of a blocking ``bgapi`` when it gives no ``timeout``."""
     return connection.defaults.job
 
 
-def _execute(connection: ConnectionCore) -> float:
+def execute_timeout(connection: ConnectionCore) -> float:
+    """The bound of a blocking ``execute`` (and its helpers) when it gives no ``timeout``."""
     return connection.defaults.execute
 
 
@@ -150,7 +153,7 @@ class SyncEventStream:
         self.close()
 
 
-class _SyncCalls(Facade[C]):
+class SyncCalls(Facade[C]):
     """The blocking methods an inbound connection and an outbound session share.
 
     ``connection`` is the asyncio object underneath. Each coroutine method of
@@ -212,26 +215,26 @@ class _SyncCalls(Facade[C]):
         return self._aio.late_replies
 
     # Commands and subscriptions.
-    send = blocking(Connection.send, default=_command)
-    command = blocking(Connection.command, default=_command)
-    api = blocking(Connection.api, default=_command)
-    bgapi = blocking(Connection.bgapi, default=_job)
-    subscribe = blocking(Connection.subscribe, default=_command)
-    filter = blocking(Connection.filter, default=_command)
-    filter_delete = blocking(Connection.filter_delete, default=_command)
+    send = blocking(Connection.send, default=command_timeout)
+    command = blocking(Connection.command, default=command_timeout)
+    api = blocking(Connection.api, default=command_timeout)
+    bgapi = blocking(Connection.bgapi, default=job_timeout)
+    subscribe = blocking(Connection.subscribe, default=command_timeout)
+    filter = blocking(Connection.filter, default=command_timeout)
+    filter_delete = blocking(Connection.filter_delete, default=command_timeout)
     #: One command per event line and filter, each bounded by ``timeout``.
     apply = blocking(Connection.apply)
     wait_for = blocking(Connection.wait_for)
     wait_closed = blocking(Connection.wait_closed)
     # Call control.
-    sendmsg = blocking(Connection.sendmsg, default=_command)
-    execute = blocking(Connection.execute, default=_execute)
-    answer = blocking(Connection.answer, default=_execute)
-    hangup = blocking(Connection.hangup, default=_command)
-    playback = blocking(Connection.playback, default=_execute)
-    bridge = blocking(Connection.bridge, default=_execute)
-    set = blocking(Connection.set, default=_execute)
-    play_and_get_digits = blocking(Connection.play_and_get_digits, default=_execute)
+    sendmsg = blocking(Connection.sendmsg, default=command_timeout)
+    execute = blocking(Connection.execute, default=execute_timeout)
+    answer = blocking(Connection.answer, default=execute_timeout)
+    hangup = blocking(Connection.hangup, default=command_timeout)
+    playback = blocking(Connection.playback, default=execute_timeout)
+    bridge = blocking(Connection.bridge, default=execute_timeout)
+    set = blocking(Connection.set, default=execute_timeout)
+    play_and_get_digits = blocking(Connection.play_and_get_digits, default=execute_timeout)
 
     def call(self, method: Callable[..., Coroutine[Any, Any, T]], *args: Any, **kwargs: Any) -> T:
         """Run any coroutine method of the async connection (``conn.call(Connection.answer,
@@ -320,7 +323,7 @@ class _SyncCalls(Facade[C]):
         self.close()
 
 
-class SyncConnection(_SyncCalls[InboundConnection]):
+class SyncConnection(SyncCalls[InboundConnection]):
     """A blocking inbound connection: the methods of
     :class:`~eslkit.client.inbound.InboundConnection` without ``await``."""
 

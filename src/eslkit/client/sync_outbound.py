@@ -22,7 +22,7 @@ from eslkit.client.errors import Disconnected, Timeout
 from eslkit.client.outbound import OutboundServer, OutboundSession
 from eslkit.client.outbound import serve_outbound as async_serve_outbound
 from eslkit.client.portal import MARGIN, Portal, blocking
-from eslkit.client.sync import _command, _SyncCalls
+from eslkit.client.sync import SyncCalls, command_timeout
 from eslkit.protocol.event import Event
 
 logger = logging.getLogger("eslkit.client")
@@ -33,7 +33,7 @@ SyncSessionHandler = Callable[["SyncOutboundSession"], object]
 MAX_SESSIONS = 100
 
 
-class SyncOutboundSession(_SyncCalls[OutboundSession]):
+class SyncOutboundSession(SyncCalls[OutboundSession]):
     """One outbound call, blocking: the methods of :class:`SyncConnection` (the channel's
     UUID implied) plus the outbound ones. See :class:`~eslkit.client.outbound.OutboundSession`.
     """
@@ -78,11 +78,11 @@ class SyncOutboundSession(_SyncCalls[OutboundSession]):
         """The switch's address."""
         return self._aio.peer
 
-    myevents = blocking(OutboundSession.myevents, default=_command)
-    linger = blocking(OutboundSession.linger, default=_command)
-    nolinger = blocking(OutboundSession.nolinger, default=_command)
-    getvar = blocking(OutboundSession.getvar, default=_command)
-    resume = blocking(OutboundSession.resume, default=_command)
+    myevents = blocking(OutboundSession.myevents, default=command_timeout)
+    linger = blocking(OutboundSession.linger, default=command_timeout)
+    nolinger = blocking(OutboundSession.nolinger, default=command_timeout)
+    getvar = blocking(OutboundSession.getvar, default=command_timeout)
+    resume = blocking(OutboundSession.resume, default=command_timeout)
     wait_hangup = blocking(OutboundSession.wait_hangup)
 
 
