@@ -187,7 +187,9 @@ def builtin_modules() -> list[Module]:
         channel_commands,
         conference_commands,
         core_commands,
+        fsctl,
         media_commands,
+        sched_commands,
         show,
     )
     from eslkit.switch.apps import basic, bridge, media
@@ -195,6 +197,8 @@ def builtin_modules() -> list[Module]:
 
     return [
         core_commands.module,
+        fsctl.module,
+        sched_commands.module,
         show.module,
         media_commands.module,
         channel_commands.module,

@@ -1,4 +1,7 @@
-"""mod_commands' channel-free API commands, with FreeSWITCH's exact output.
+"""mod_commands' channel-free API commands, with FreeSWITCH's exact output: identity and
+status, strings, expansion, global variables, modules and XML, logging, the console's
+aliases (``fsctl``/``hupall``/``shutdown``: :mod:`.fsctl`; ``sched_*``/``bgapi``:
+:mod:`.sched_commands`).
 
 Outputs, error texts and usage strings follow ``mod_commands.c``; where the real output
 depends on the machine (CPU, stack), plausible values are produced.
@@ -7,41 +10,26 @@ depends on the machine (CPU, stack), plausible values are produced.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from eslkit.fsutil import LOG_INVALID, c_atoi, c_atol, new_uuid, parse_log_level
 from eslkit.protocol.names import (
     EventType,
-    HangupCause,
-    hangup_cause_from_string,
-    hangup_cause_name,
 )
 from eslkit.protocol.records import CallingSite
 from eslkit.protocol.urlcode import url_decode, url_encode
 from eslkit.switch.api import ApiCall
-from eslkit.switch.clock import ScheduledTask
-from eslkit.switch.events import add_header
 from eslkit.switch.expand import separate_string
-from eslkit.switch.logging import level_name
 from eslkit.switch.modules import Module
 
 if TYPE_CHECKING:
-    from eslkit.switch.core import Switch
+    pass
 
-__all__ = ["CTL_SYNTAX", "MODULES", "module"]
+__all__ = ["MODULES", "module", "split_uuid_prefix"]
 
 module = Module("mod_commands")
 
 UPTIME_SYNTAX = "[us|ms|s|m|h|d|microseconds|milliseconds|seconds|minutes|hours|days]"
-CTL_SYNTAX = (
-    "[api_expansion [on|off]|recover|send_sighup|hupall|pause [inbound|outbound]|resume [inbound|outbound]"
-    "|shutdown [cancel|elegant|asap|now|restart]|uuid_version [4|7]|sps|sps_peak_reset|sync_clock"
-    "|sync_clock_when_idle|reclaim_mem|max_sessions|min_dtmf_duration [num]|max_dtmf_duration [num]"
-    "|default_dtmf_duration [num]|min_idle_cpu|loglevel [level]|debug_level [level]|mdns_resolve [enable|disable]]"
-)
-SCHED_SYNTAX = "[+@]<time> <group_name> <command_string>[&]"
-UNSCHED_SYNTAX = "<task_id>"
 GLOBAL_SETVAR_SYNTAX = "<var>=<value> [=<value2>]"
 ALIAS_SYNTAX = "[add|stickyadd] <alias> <command> | del [<alias>|*]"
 LOG_SYNTAX = "<level> <message>"
@@ -66,7 +54,6 @@ MODULES: frozenset[str] = frozenset(
 )
 
 EVAL_SITE = CallingSite("mod_commands.c", "eval_function", 1696)
-BGAPI_SITE = CallingSite("mod_commands.c", "bgapi_exec", 5423)
 RELOADXML_SITE = CallingSite("switch_xml.c", "switch_xml_open_root", 2423)
 
 
@@ -206,7 +193,7 @@ async def msleep(call: ApiCall) -> None:
 
 
 # ---------------------------------------------------------------------- expansion
-def _uuid_prefix(text: str) -> tuple[str, str]:
+def split_uuid_prefix(text: str) -> tuple[str, str]:
     """Split ``uuid:<uuid> <rest>`` into (uuid, rest); ``("", text)`` without the prefix."""
     if text[:5].lower() != "uuid:":
         return "", text
@@ -223,7 +210,7 @@ async def eval_command(call: ApiCall) -> None:
     if not call.arg:
         return
     session_uuid, text = (
-        _uuid_prefix(call.arg) if call.arg[:5].lower() == "uuid:" else ("", call.arg)
+        split_uuid_prefix(call.arg) if call.arg[:5].lower() == "uuid:" else ("", call.arg)
     )
     if not text:
         return
@@ -242,7 +229,7 @@ async def expand_command(call: ApiCall) -> None:
         call.write("-ERR No input\n")
         return
     session_uuid, text = (
-        _uuid_prefix(call.arg) if call.arg[:5].lower() == "uuid:" else ("", call.arg)
+        split_uuid_prefix(call.arg) if call.arg[:5].lower() == "uuid:" else ("", call.arg)
     )
     if not text:
         call.write("-ERR No input\n")
@@ -331,299 +318,6 @@ def log(call: ApiCall) -> None:
         channel=3,
     )
     call.write("+OK\n")
-
-
-# ---------------------------------------------------------------------- hupall
-@module.command("hupall", "hupall", "<cause> [<var> <value>] [<var2> <value2>]")
-def hupall(call: ApiCall) -> None:
-    """Hang up every channel (optionally those matching variables) with a cause."""
-    cause = HangupCause.MANAGER_REQUEST
-    pairs: list[tuple[str, str]] = []
-    argv: list[str] = []
-    if call.arg:
-        argv = separate_string(call.arg, " ", 11)
-        cause = hangup_cause_from_string(argv[0]) if argv else HangupCause.MANAGER_REQUEST
-        if cause is HangupCause.NONE:
-            cause = HangupCause.MANAGER_REQUEST
-        for i in range(1, len(argv) - 1, 2):
-            if argv[i] and argv[i + 1]:
-                pairs.append((argv[i], argv[i + 1]))
-    switch = call.switch
-    switch.sessions.hupall(cause, pairs)
-    name = hangup_cause_name(int(cause))
-    if not pairs:
-        call.write(f"+OK hangup all channels with cause {name}\n")
-    elif len(pairs) == 1:
-        call.write(f"+OK hangup all channels matching [{argv[1]}]=[{argv[2]}] with cause: {name}\n")
-    else:
-        call.write(
-            f"+OK hangup all channels matching [{argv[1]}]=[{argv[2]}]... with cause: {name}\n"
-        )
-
-
-# ---------------------------------------------------------------------- fsctl
-def _arg(argv: list[str], index: int) -> str | None:
-    return argv[index] if index < len(argv) else None
-
-
-def _signed32(value: int) -> int:
-    value &= 0xFFFFFFFF
-    return value - (1 << 32) if value >= 1 << 31 else value
-
-
-@module.command("fsctl", "FS control messages", CTL_SYNTAX)
-def fsctl(call: ApiCall) -> None:
-    """Core controls: loglevel, max_sessions, sps, pause/resume, shutdown, checks, …"""
-    if not call.arg:
-        call.write(f"-USAGE: {CTL_SYNTAX}\n")
-        return
-    switch = call.switch
-    argv = separate_string(call.arg, " ", 6)
-    verb = argv[0].lower() if argv else ""
-    arg1 = _arg(argv, 1)
-    write = call.write
-    if verb == "hupall":
-        switch.sessions.hupall(HangupCause.MANAGER_REQUEST, ())
-        write("+OK\n")
-    elif verb in ("pause", "resume"):
-        flag = verb == "pause"
-        which = (arg1 or "").lower()
-        if which == "inbound":
-            switch.no_new_inbound = flag
-        elif which == "outbound":
-            switch.no_new_outbound = flag
-        else:
-            switch.no_new_sessions = flag
-        write("+OK\n")
-    elif verb in (
-        "send_sighup",
-        "calibrate_clock",
-        "flush_db_handles",
-        "save_history",
-        "reclaim_mem",
-    ):
-        write("+OK\n")
-    elif verb == "recover":
-        write("+OK 0 session(s) recovered in total\n")
-    elif verb in ("verbose_events", "api_expansion", "threaded_system_exec"):
-        if arg1 is not None:
-            enabled = arg1.lower() in ("yes", "on", "true", "t", "enabled", "active", "allow") or (
-                arg1.isdigit() and int(arg1) > 0
-            )
-            if verb == "verbose_events":
-                switch.verbose_events = enabled
-            elif verb == "api_expansion":
-                switch.api_expansion = enabled
-        if verb == "verbose_events":
-            write(
-                f"+OK verbose_events is {'on' if arg1 is None or switch.verbose_events else 'off'} \n"
-            )
-        elif verb == "api_expansion":
-            write(
-                f"+OK api_expansion is {'on' if arg1 is None or switch.api_expansion else 'off'} \n"
-            )
-        else:
-            write(f"+OK threaded_system_exec is {'true' if arg1 is None else 'false'} \n")
-    elif verb == "pause_check":
-        which = (arg1 or "").lower()
-        if which == "inbound":
-            paused = switch.no_new_inbound
-        elif which == "outbound":
-            paused = switch.no_new_outbound
-        else:
-            paused = switch.no_new_sessions
-        write("true" if paused else "false")
-    elif verb == "ready_check":
-        write("true" if switch.ready else "false")
-    elif verb == "shutdown_check":
-        write("true" if switch.shutdown_requested else "false")
-    elif verb == "shutdown":
-        words = [w.lower() for w in argv[1:5]]
-        if "cancel" in words:
-            switch.shutdown_requested = False
-        else:
-            switch.request_shutdown()
-        write("+OK\n")
-    elif verb == "max_sessions":
-        value = c_atoi(arg1) if arg1 is not None else 0
-        if value:
-            switch.max_sessions = value & 0xFFFFFFFF
-        write(f"+OK max sessions: {_signed32(switch.max_sessions)}\n")
-    elif verb == "min_idle_cpu":
-        if arg1 is not None:
-            try:
-                switch.min_idle_cpu = max(0.0, min(100.0, float(arg1)))
-            except ValueError:
-                switch.min_idle_cpu = 0.0
-        if switch.min_idle_cpu:
-            write(f"+OK min idle cpu: {switch.min_idle_cpu:0.2f}%\n")
-        else:
-            write("+OK min idle cpu: DISABLED\n")
-    elif verb in ("max_dtmf_duration", "min_dtmf_duration", "default_dtmf_duration"):
-        key = verb.split("_", 1)[0]
-        value = c_atoi(arg1) if arg1 is not None else 0
-        if value > 0:
-            switch.dtmf_durations[key] = value
-        write(f"+OK {key} dtmf duration: {switch.dtmf_durations[key]}\n")
-    elif verb == "loglevel":
-        if arg1 is not None:
-            level = c_atoi(arg1) if "0" <= arg1[:1] <= "9" else parse_log_level(arg1)
-        else:
-            level = -1
-        if level == LOG_INVALID:
-            write("-ERR syntax error, log level not set!\n")
-        else:
-            if level >= -1:
-                switch.loglevel = min(level, 7)
-            write(f"+OK log level: {level_name(switch.loglevel)} [{switch.loglevel}]\n")
-    elif verb == "debug_level":
-        level = c_atoi(arg1) if arg1 is not None else -1
-        if level > -1:
-            switch.logs.debug_level = min(level, 10)
-        write(f"+OK DEBUG level: {switch.logs.debug_level}\n")
-    elif verb == "sps_peak_reset":
-        write("+OK max sessions per second counter reset\n")
-    elif verb == "last_sps":
-        write(f"+OK last sessions per second: {switch.session_stats().sps_last}\n")
-    elif verb == "sps":
-        value = c_atoi(arg1) if arg1 is not None else 0
-        if value > 0:
-            switch.sessions_per_second = value
-        write(f"+OK sessions per second: {switch.sessions_per_second}\n")
-    elif verb == "uuid_version":
-        value = c_atoi(arg1) if arg1 is not None else 0
-        write(f"+OK set uuid version: {value if value > 0 else 4}\n")
-    elif verb == "sync_clock":
-        write("+OK clock synchronized\n")
-    elif verb == "sync_clock_when_idle":
-        if switch.session_stats().count == 0:
-            write("+OK clock synchronized\n")
-        else:
-            write("+OK clock will synchronize when there are no more calls\n")
-    elif verb == "debug_sql":
-        write("+OK SQL DEBUG [on]\n")
-    elif verb == "sql":
-        if arg1 is not None:
-            write("+OK\n")
-    elif verb == "mdns_resolve" and (arg1 or "").lower() in ("enable", "disable"):
-        write("+OK\n")
-    else:
-        write(f"-ERR Invalid command\nUSAGE: fsctl {CTL_SYNTAX}\n")
-
-
-@module.command("shutdown", "Shutdown", "")
-def shutdown(call: ApiCall) -> None:
-    """Stop the switch."""
-    call.write("+OK\n")
-    call.switch.request_shutdown()
-
-
-# ---------------------------------------------------------------------- scheduler
-@dataclass(frozen=True, slots=True)
-class _ScheduledApi:
-    """``struct api_task``: what a sched_api task runs."""
-
-    switch: Switch
-    command_line: str
-    recur: int
-
-
-async def _run_scheduled(task: ScheduledTask) -> None:
-    job = task.data
-    assert isinstance(job, _ScheduledApi)
-    switch, recur = job.switch, job.recur
-    command, _, arg = job.command_line.partition(" ")
-    result = await switch.api.execute(command, arg)
-    switch.log(
-        7,
-        f"Command {command}({arg if _ else '(null)'}):\n{result.output}\n",
-        file="mod_commands.c",
-        function="sch_api_callback",
-        line=5297,
-    )
-    if recur:
-        task.runtime = switch.scheduler.now() + recur
-
-
-@module.command("sched_api", "Schedule an api command", SCHED_SYNTAX)
-def sched_api(call: ApiCall) -> None:
-    """``sched_api +<secs>|@<every>|<epoch> <group> <command>[&]``: run a command later."""
-    time_text, sep, rest = call.arg.partition(" ")
-    group, sep2, command_line = rest.partition(" ")
-    if not (call.arg and sep and sep2):
-        call.write(f"-ERR Invalid syntax. USAGE: {SCHED_SYNTAX}\n")
-        return
-    scheduler = call.switch.scheduler
-    recur = 0
-    if time_text.startswith("+"):
-        when = scheduler.now() + c_atol(time_text[1:])
-    elif time_text.startswith("@"):
-        recur = c_atol(time_text[1:]) & 0xFFFFFFFF
-        when = scheduler.now() + recur
-    else:
-        when = c_atol(time_text)
-    own_thread = command_line.endswith("&")
-    if own_thread:
-        command_line = command_line[:-1]
-    task_id = scheduler.add(
-        when,
-        _run_scheduled,
-        "sched_api_function",
-        group,
-        own_thread=own_thread,
-        data=_ScheduledApi(call.switch, command_line, recur),
-    )
-    if not task_id:
-        call.write("-ERR Too many scheduled tasks\n")
-        return
-    call.write(f"+OK Added: {task_id}\n")
-
-
-@module.command("sched_del", "Delete a scheduled task", "<task_id>|<group_id>")
-def sched_del(call: ApiCall) -> None:
-    """Delete a task by id, or every task of a group."""
-    arg = call.arg
-    if arg.isdigit() and arg.isascii():
-        task_id = c_atoi(arg) & 0xFFFFFFFF
-        count = call.switch.scheduler.delete_id(task_id) if task_id > 0 else 0
-    else:
-        count = call.switch.scheduler.delete_group(arg)
-    call.write(f"+OK Deleted: {count}\n")
-
-
-@module.command("unsched_api", "Unschedule an api command", UNSCHED_SYNTAX)
-def unsched_api(call: ApiCall) -> None:
-    """Delete one task by id."""
-    task_id = c_atol(call.arg) & 0xFFFFFFFF
-    if task_id:
-        call.write("+OK\n" if call.switch.scheduler.delete_id(task_id) else "-ERR No such id\n")
-
-
-# ---------------------------------------------------------------------- bgapi
-@module.command("bgapi", "Execute an api command in a thread", "<command>[ <arg>]")
-def bgapi(call: ApiCall) -> None:
-    """Run a command in the background; a BACKGROUND_JOB carries its output."""
-    job_uuid, text = _uuid_prefix(call.arg) if call.arg[:5].lower() == "uuid:" else ("", call.arg)
-    if not text:
-        call.write("-ERR Invalid syntax\n")
-        return
-    job_uuid = job_uuid or new_uuid()
-    switch = call.switch
-    call.write(f"+OK Job-UUID: {job_uuid}\n")
-
-    async def job() -> None:
-        command, sep, arg = text.partition(" ")
-        result = await switch.api.execute(command, arg)
-        body = result.output if result.ok else f"{command}: Command not found!\n"
-        event = switch.new_event(EventType.BACKGROUND_JOB, BGAPI_SITE)
-        add_header(event, "Job-UUID", job_uuid)
-        add_header(event, "Job-Command", command)
-        if sep:
-            add_header(event, "Job-Command-Arg", arg)
-        event.body = body
-        switch.fire(event)
-
-    switch.spawn(job())
 
 
 # ---------------------------------------------------------------------- console
