@@ -13,7 +13,7 @@ import pytest
 import eslkit
 import eslkit.sync
 from eslkit.client import Connection, EventStream, InboundConnection, OutboundSession
-from eslkit.client.portal import Portal, blocking, on_loop
+from eslkit.client.portal import MARGIN, Facade, Portal, blocking, on_loop
 from eslkit.sync import SyncConnection, SyncEventStream, SyncOutboundSession
 from eslkit.testing import BlockingCall, BlockingSwitch, Call, Switch
 
@@ -163,3 +163,51 @@ def test_portal_runs_coroutines_and_bounds_the_wait() -> None:
         portal.stop()
     assert not portal.thread.is_alive()
     assert Portal.shared() is Portal.shared()
+
+
+class _Counter:
+    """An asyncio object with loop-owned state, to drive the generators directly."""
+
+    def __init__(self) -> None:
+        self.threads: list[threading.Thread] = []
+
+    def touch(self, value: int) -> int:
+        self.threads.append(threading.current_thread())
+        return value
+
+    async def wait(self, delay: float, timeout: float = 1.0) -> float:
+        self.threads.append(threading.current_thread())
+        await asyncio.sleep(delay)
+        return delay
+
+    async def forever(self, *, timeout: float | None = None) -> None:
+        await asyncio.sleep(0)
+
+
+class _BlockingCounter(Facade[_Counter]):
+    touch = on_loop(_Counter.touch)
+    wait = blocking(_Counter.wait)
+    forever = blocking(_Counter.forever, default=lambda counter: 2.0)
+
+
+def test_generated_methods_run_on_the_loop_thread_bounded_by_their_timeout() -> None:
+    portal = Portal("test-facade")
+    try:
+        counter = _Counter()
+        facade = _BlockingCounter(counter, portal)
+        assert facade.touch(7) == 7
+        assert facade.wait(0.01) == 0.01
+        assert counter.threads == [portal.thread, portal.thread]
+        wait = _BlockingCounter.wait
+        assert isinstance(wait, blocking)
+        # The wait is the call's own timeout (positional, keyword or declared) plus MARGIN.
+        assert wait.bound(counter, (0.0, 3.0), {}) == 3.0 + MARGIN
+        assert wait.bound(counter, (0.0,), {"timeout": 4.0}) == 4.0 + MARGIN
+        assert wait.bound(counter, (0.0,), {}) == 1.0 + MARGIN
+        forever = _BlockingCounter.forever
+        assert isinstance(forever, blocking)
+        assert forever.bound(counter, (), {}) == 2.0 + MARGIN  # the default's bound
+        assert forever.bound(counter, (), {"timeout": 0.5}) == 0.5 + MARGIN
+        facade.forever()
+    finally:
+        portal.stop()
