@@ -89,6 +89,7 @@ def make_outbound(
     context: str | None = None,
     callee_number: str | None = None,
     initial_name: str | None = None,
+    dialplan: str = "xml",
 ) -> Channel:
     """A new outbound channel as ``switch_core_session_outgoing_channel`` leaves it:
     CODEC events, the caller profile, CS_INIT, the origination uuid (CHANNEL_UUID), and the
@@ -102,7 +103,7 @@ def make_outbound(
     profile = CallerProfile(
         direction=Direction.OUTBOUND,
         logical_direction=Direction.OUTBOUND,
-        dialplan="xml",
+        dialplan=dialplan,
         caller_id_name=request.cid_name,
         caller_id_number=request.cid_num,
         orig_caller_id_name=request.cid_name,

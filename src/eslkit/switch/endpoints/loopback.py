@@ -65,8 +65,10 @@ class LoopbackEndpoint(Endpoint):
             request,
             destination=exten,
             context=context,
-            callee_number=context,
+            callee_number=sanitize_number(request.target),
             initial_name=f"loopback/{request.target}-a",
+            # mod_loopback puts the dial string's dialplan on the A leg's profile too.
+            dialplan=dialplan,
         )
         channel.endpoint_state = _LegInfo(manager, None, dialplan)
         return channel
@@ -154,3 +156,14 @@ _PEER_ANSWER_SITE = CallingSite("mod_loopback.c", "channel_receive_message", 102
 ENDPOINT = LoopbackEndpoint()
 module = Module("mod_loopback")
 module.add_endpoint(ENDPOINT)
+
+
+def sanitize_number(number: str) -> str:
+    """``switch_sanitize_number``: what ``originate`` makes the callee number of a dial
+    string's destination: cut at ``@``, then the part after the last ``/`` and ``:``."""
+    if "/" not in number and ":" not in number and "@" not in number:
+        return number
+    number = number.split("@", 1)[0]
+    for separator in "/:":
+        number = number.rsplit(separator, 1)[-1]
+    return number
