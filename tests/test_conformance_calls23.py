@@ -24,7 +24,6 @@ ORACLE_CONF = CONFORMANCE_DIR / "oracle-conf"
 
 #: Cases the switch does not reproduce yet (issues #13 and, for calls3_conf*, #14).
 NOT_YET: set[str] = {
-    "calls2_out_sync_async_flags",
     "calls2_show_channels_live",
     "calls2_uuid_bridge_parked",
     "calls2_uuid_hold",

@@ -128,7 +128,7 @@ class ChannelControl:
 
     def queue_message(self, message: Event) -> bool:
         """Queue a private event (``sendmsg`` on an async socket, or ``async: true``)."""
-        return self.channel.queue_private_message(message)
+        return _queue_private(self.channel, message)
 
     def run_message(self, message: Event) -> Awaitable[bool]:
         """Run a ``sendmsg`` now (``switch_ivr_parse_event`` in the socket's thread)."""
@@ -157,6 +157,15 @@ class ChannelControl:
             self._unsubscribe = None
             unsubscribe()
         self._wake = None
+
+
+def _queue_private(channel: Channel, message: Event) -> bool:
+    """``switch_core_session_queue_private_event``: FreeSWITCH takes private events until
+    the session is destroyed (a controlling listener keeps it from being destroyed), even
+    after a hang-up, when nothing will ever run them: accepted then, and dropped."""
+    if channel.state >= ChannelState.CS_HANGUP:
+        return True
+    return channel.queue_private_message(message)
 
 
 def resume_wanted(resume: bool, channel: Channel) -> bool:
@@ -240,7 +249,7 @@ class SwitchBackend:
         channel = self.switch.sessions.find_session(uuid)
         if channel is None:
             return None
-        return channel.queue_private_message(message)
+        return _queue_private(channel, message)
 
     def queue_session_event(
         self, uuid: str, event: Event, event_type: int, subclass: str | None

@@ -276,6 +276,22 @@ class SessionRunner(AppRunner):
     ) -> bool:
         """``switch_core_session_execute_application``: EXECUTE, run, EXECUTE_COMPLETE."""
         app = self.switch.modules.application(application)
+        if channel.state >= ChannelState.CS_HANGUP:
+            # A hung-up channel runs only SAF_ZOMBIE_EXEC applications (set, log, ...); the
+            # others are skipped without events, an unknown one without a word.
+            if app is None:
+                return False
+            if not app.zombie_exec:
+                self._log_debug(
+                    channel,
+                    f"{channel.name} Channel is hungup and application '{application}' does not "
+                    "have the zombie_exec flag.\n",
+                    2759,
+                )
+                return False
+            self._log_debug(
+                channel, f"{channel.name} ZOMBIE EXEC {application}({data or '(null)'})\n", 2754
+            )
         if app is None:
             self.switch.log(
                 3,
@@ -319,9 +335,17 @@ class SessionRunner(AppRunner):
         ce.fire_execute(channel, True, app.name, expanded, app_uuid, event_uuid_name)
         return True
 
+    def _log_debug(self, channel: Channel, text: str, line: int) -> None:
+        self.switch.log(
+            7, text, file="switch_core_session.c",
+            function="switch_core_session_execute_application_get_flags", line=line,
+            session_uuid=channel.uuid,
+        )  # fmt: skip
+
     async def sleep(self, channel: Channel, seconds: float, process_messages: bool) -> bool:
-        """Sleep on the scaled clock; handles private messages meanwhile if asked."""
-        if not process_messages:
+        """Sleep on the scaled clock; handles private messages meanwhile if asked and the
+        channel has media (``switch_ivr_sleep`` without media only waits)."""
+        if not process_messages or not media_ready(channel):
             return await interruptible_wait(channel, seconds)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.switch.clock.real_delay(seconds)

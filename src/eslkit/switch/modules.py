@@ -106,13 +106,16 @@ class Module:
         return self.commands.command(name, description, syntax, module=module or self.name)
 
     def application(
-        self, name: str, description: str = "", syntax: str = ""
+        self, name: str, description: str = "", syntax: str = "", *, zombie_exec: bool = False
     ) -> Callable[[ApplicationFunction], ApplicationFunction]:
         """Decorator: the coroutine ``(ctx: AppContext, data: str)`` is dialplan
-        application ``name`` (case-sensitive, as FreeSWITCH; see :mod:`eslkit.switch.apps`)."""
+        application ``name`` (case-sensitive, as FreeSWITCH; see :mod:`eslkit.switch.apps`).
+        ``zombie_exec``: it also runs on a hung-up channel (FreeSWITCH's SAF_ZOMBIE_EXEC)."""
 
         def register(function: ApplicationFunction) -> ApplicationFunction:
-            self.applications[name] = Application(name, function, description, syntax)
+            self.applications[name] = Application(
+                name, function, description, syntax, zombie_exec=zombie_exec
+            )
             return function
 
         return register

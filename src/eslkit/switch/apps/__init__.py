@@ -120,3 +120,6 @@ class Application:
     function: ApplicationFunction
     description: str = ""
     syntax: str = ""
+    #: ``SAF_ZOMBIE_EXEC``: runs on a hung-up channel too (``set``, ``log``, ...); any
+    #: other application is skipped there, without events.
+    zombie_exec: bool = False

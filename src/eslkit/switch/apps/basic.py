@@ -62,7 +62,7 @@ async def sleep(ctx: AppContext, data: str) -> None:
         await ctx.sleep(ms / 1000.0)
 
 
-@module.application("set", "Set a channel variable", "<varname>=<value>")
+@module.application("set", "Set a channel variable", "<varname>=<value>", zombie_exec=True)
 async def set_(ctx: AppContext, data: str) -> None:
     """Set (or, without a value, unset) a variable."""
     name, value = parse_set_assignment(data)
@@ -73,7 +73,7 @@ async def set_(ctx: AppContext, data: str) -> None:
         ctx.channel.set_variable(name, value)
 
 
-@module.application("export", "Set and export a channel variable for the channel calling the application", "<varname>=<value>")
+@module.application("export", "Set and export a channel variable for the channel calling the application", "<varname>=<value>", zombie_exec=True)
 async def export(ctx: AppContext, data: str) -> None:
     """``switch_channel_export_variable``: set the variable here (the name as written, even
     with a ``nolocal:`` prefix) and, when it has a value, append the name to ``export_vars``
@@ -88,7 +88,7 @@ async def export(ctx: AppContext, data: str) -> None:
         channel.set_variable("export_vars", f"{exports},{name}" if exports else name)
 
 
-@module.application("unset", "Unset a channel variable", "<varname>")
+@module.application("unset", "Unset a channel variable", "<varname>", zombie_exec=True)
 async def unset(ctx: AppContext, data: str) -> None:
     """Unset a variable."""
     if data:
@@ -96,7 +96,7 @@ async def unset(ctx: AppContext, data: str) -> None:
         ctx.channel.set_variable(data, None)
 
 
-@module.application("multiset", "Set many channel variables", "[^^<delim>]<varname>=<value> <var2>=<val2>")
+@module.application("multiset", "Set many channel variables", "[^^<delim>]<varname>=<value> <var2>=<val2>", zombie_exec=True)
 async def multiset(ctx: AppContext, data: str) -> None:
     """Set several variables."""
     for name, value in split_multiset(data):
@@ -104,7 +104,7 @@ async def multiset(ctx: AppContext, data: str) -> None:
             ctx.channel.set_variable(name, value)
 
 
-@module.application("info", "Display Call Info")
+@module.application("info", "Display Call Info", zombie_exec=True)
 async def info(ctx: AppContext, data: str) -> None:
     """Log the channel data at INFO."""
     event = ce.channel_data_event(ctx.channel)
@@ -112,7 +112,7 @@ async def info(ctx: AppContext, data: str) -> None:
     calllog.session_line(ctx.channel, 6, _INFO_SITE, f"CHANNEL_DATA:\n{text}\n")
 
 
-@module.application("log", "Logs to the logger", "<log_level> <log_string>")
+@module.application("log", "Logs to the logger", "<log_level> <log_string>", zombie_exec=True)
 async def log(ctx: AppContext, data: str) -> None:
     """Log ``data``: ``<level> <text>`` logs the text at that level (a number or a name,
     ``switch_log_str2level``; DEBUG when it is neither); without a space, all of ``data``
@@ -128,7 +128,7 @@ async def log(ctx: AppContext, data: str) -> None:
     calllog.session_line(ctx.channel, level, _LOG_SITE, f"{message}\n")
 
 
-@module.application("event", "Fire an event", "<header>=<value>[,<header>=<value>]")
+@module.application("event", "Fire an event", "<header>=<value>[,<header>=<value>]", zombie_exec=True)
 async def event(ctx: AppContext, data: str) -> None:
     """Fire a CUSTOM (or ``Event-Name``) event with the channel's data."""
     headers = [parse_set_assignment(item) for item in separate_string(data, ",")]
