@@ -202,45 +202,62 @@ async def execute_extension(ctx: AppContext, data: str) -> None:
     )
 
 
-@module.application("sched_hangup", "Schedule a hangup in the future", "[+]<time> [<cause>]")
+@module.application("sched_hangup", "Schedule a hangup in the future", "[+]<time> [<cause>] [bleg]")
 async def sched_hangup(ctx: AppContext, data: str) -> None:
-    """Hang up after (``+N``) or at (epoch ``N``) a time, switch clock."""
-    argv = separate_string(data, " ", 3) if data else []
+    """``sched_hangup [+]<time> [<cause>] [bleg]``: a scheduler task (``switch_ivr_schedule_
+    hangup``, group = the uuid) on the switch clock; the seconds are read after the first
+    character whatever it is, and 0 of them hangs up at once."""
+    from eslkit.switch.ivr.schedule import schedule_hangup
+
+    argv = separate_string(data, " ", 5) if data else []
     if not argv:
         return
-    delay = _when(ctx, argv[0], plus_is_int=True)
+    seconds = c_atoi(argv[0][1:])  # "int sec = atol(argv[0] + 1)"
+    when = _when(ctx, argv[0])
     cause = hangup_cause_from_string(argv[1]) if len(argv) > 1 else HangupCause.ALLOTTED_TIMEOUT
-    channel = ctx.channel
-
-    async def later() -> None:
-        await channel.wait_for(lambda ch: not ch.ready, delay)
-        channel.hangup(cause)
-
-    ctx.switch.spawn(later())
+    bleg = len(argv) > 2 and argv[2].lower() == "bleg"
+    if seconds == 0:
+        ctx.channel.hangup(cause)
+    else:
+        schedule_hangup(ctx.switch, when, ctx.channel.uuid, cause, bleg=bleg)
 
 
 @module.application("sched_transfer", "Schedule a transfer in the future", "[+]<time> <extension> <dialplan> <context>")
 async def sched_transfer(ctx: AppContext, data: str) -> None:
-    """Transfer after (``+N``) or at (epoch ``N``) a time."""
-    argv = separate_string(data, " ", 5) if data else []
+    """``sched_transfer [+]<time> <extension> [<dialplan>] [<context>]``: a scheduler task
+    (``switch_ivr_schedule_transfer``); its id goes to ``last_sched_id``."""
+    from eslkit.switch.ivr.schedule import schedule_transfer
+
+    argv = separate_string(data, " ", 4) if data else []
     if len(argv) < 2:
         return
-    delay = _when(ctx, argv[0])
-    channel = ctx.channel
-    runner = ctx.runner
-
-    async def later() -> None:
-        if await channel.wait_for(lambda ch: not ch.ready, delay):
-            return
-        runner.transfer(channel, argv[1], argv[2] if len(argv) > 2 else None, argv[3] if len(argv) > 3 else None)
-
-    ctx.switch.spawn(later())
+    argv += [""] * (4 - len(argv))
+    task_id = schedule_transfer(
+        ctx.switch, _when(ctx, argv[0]), ctx.channel.uuid, argv[1] or None, argv[2] or None, argv[3] or None
+    )
+    ctx.channel.set_variable("last_sched_id", str(task_id))
 
 
-def _when(ctx: AppContext, text: str, *, plus_is_int: bool = False) -> float:
-    """Seconds until ``+<secs>`` / ``<epoch>``, read with ``atol`` as mod_dptools does
-    (sched_hangup's ``+`` form stores it in an int first: ``plus_is_int``)."""
+@module.application("sched_broadcast", "Enqueue media in the future", "[+]<time> <path> [aleg|bleg|both]")
+async def sched_broadcast(ctx: AppContext, data: str) -> None:
+    """``sched_broadcast [[+]<time>|@<epoch>] <path> [aleg|bleg|both]``: a scheduler task
+    (``switch_ivr_schedule_broadcast``); its id goes to ``last_sched_id``."""
+    from eslkit.switch.ivr.schedule import schedule_broadcast
+
+    argv = separate_string(data, " ", 6) if data else []
+    if len(argv) < 2:
+        return
+    when = c_atol(argv[0][1:]) if argv[0].startswith("@") else _when(ctx, argv[0])
+    legs = argv[2] if len(argv) > 2 else "aleg"
+    task_id = schedule_broadcast(
+        ctx.switch, when, ctx.channel.uuid, argv[1], aleg=legs in ("aleg", "both"), bleg=legs in ("bleg", "both")
+    )
+    ctx.channel.set_variable("last_sched_id", str(task_id))
+
+
+def _when(ctx: AppContext, text: str) -> int:
+    """The epoch second of ``+<secs>`` (from now, switch clock) or ``<epoch>``, read with
+    ``atol`` as mod_dptools does."""
     if text.startswith("+"):
-        seconds = c_atoi(text[1:]) if plus_is_int else c_atol(text[1:])
-        return float(max(0, seconds))
-    return max(0.0, c_atol(text) - ctx.switch.clock.epoch())
+        return ctx.switch.scheduler.now() + c_atol(text[1:])
+    return c_atol(text)

@@ -8,14 +8,16 @@ PARK_EXEC = {"event": "CHANNEL_EXECUTE", "ev_header": {"Application": "park"}}
 HANGUP = {"event": "CHANNEL_HANGUP"}
 
 
-def bleg_watch(ext, uuid, events=EV, until=PARK_EXEC, ctx="transfer", until_count=1):
+def bleg_watch(ext, uuid, events=EV, until=PARK_EXEC, ctx="transfer", until_count=1, quiet=0.7):
     """conn a watches loopback/<ext>-b; conn c originates loopback/<ext>/<ctx> &park (A leg
     uuid fixed); a collects until `until` and captures the B leg's uuid as {{buuid}}."""
-    return flat(login("a"), cmd("a", "filter Channel-Name loopback/%s-b" % ext), cmd("a", "event plain " + events),
-                login("c"),
-                cmd("c", "api originate {origination_uuid=%s}loopback/%s/%s &park" % (uuid, ext, ctx), timeout=20),
-                E("a", until=until, until_count=until_count, capture={"buuid": "Unique-ID"}, timeout=10),
-                E("a", quiet=0.7))
+    steps = [login("a"), cmd("a", "filter Channel-Name loopback/%s-b" % ext), cmd("a", "event plain " + events),
+             login("c"),
+             cmd("c", "api originate {origination_uuid=%s}loopback/%s/%s &park" % (uuid, ext, ctx), timeout=20),
+             E("a", until=until, until_count=until_count, capture={"buuid": "Unique-ID"}, timeout=10)]
+    if quiet:
+        steps.append(E("a", quiet=quiet))
+    return flat(*steps)
 
 
 def getvars(conn, uuid, names):
@@ -189,5 +191,45 @@ case("sendmsg_transfer_exec_ext",
           E("c", n=1),
           E("a", until=PARK_EXEC, timeout=10), E("a", quiet=0.7),
           getvars("c", U(1313), ["xt_ee", "xt_ee_ctx", "xt_landed", "transfer_history"]),
+          bye("a"), bye("c")),
+     **IN_KW)
+
+case("sched_apps_dialplan",
+     "B leg of loopback/4011/transfer: answer, mod_dptools' 'sched_broadcast +1 set::xt_sb=1' and 'sched_transfer +2 "
+     "4003 XML transfer' (their task ids in last_sched_id), park: 1-2 s later the broadcast runs set inside the "
+     "park, then the transfer ends the park and 4003 parks again; a second connection sees ADD_SCHEDULE and "
+     "DEL_SCHEDULE of both tasks; uuid_getvar.",
+     flat(login("b"), cmd("b", "event plain ADD_SCHEDULE DEL_SCHEDULE"),
+          bleg_watch("4011", U(1314), quiet=None),
+          E("b", n=2, timeout=5),
+          E("a", until={"event": "CHANNEL_EXECUTE_COMPLETE", "ev_header": {"Application": "set"}}, timeout=10),
+          E("a", until=PARK_EXEC, timeout=10), E("a", quiet=0.7),
+          E("b", n=2, timeout=5), E("b", quiet=0.3),
+          getvars("c", "{{buuid}}", ["xt_sb", "xt_sb_id", "xt_st_id", "xt_landed", "transfer_history"]),
+          bye("a"), bye("b"), bye("c")),
+     **IN_KW)
+
+case("sched_hangup_app",
+     "B leg of loopback/4012/transfer: answer, mod_dptools' 'sched_hangup +1 USER_BUSY', park: ADD_SCHEDULE, the "
+     "B leg hangs up USER_BUSY 1-2 s later, DEL_SCHEDULE.",
+     flat(login("b"), cmd("b", "event plain ADD_SCHEDULE DEL_SCHEDULE"),
+          bleg_watch("4012", U(1315), quiet=None),
+          E("b", n=1, timeout=5),
+          E("a", until={"event": "CHANNEL_HANGUP"}, timeout=10), E("a", quiet=0.7),
+          E("b", n=1, timeout=5), E("b", quiet=0.3),
+          bye("a"), bye("b"), bye("c")),
+     **IN_KW)
+
+case("xfer_app_unanswered",
+     "bgapi originate of loopback/4013/transfer (the B leg never answers): set, 'transfer 4003 XML transfer' on "
+     "the unanswered B leg, 4003 parks; the B leg's events (new profile, no answer); then uuid_kill of the A leg.",
+     flat(login("a"), cmd("a", "filter Channel-Name loopback/4013-b"), cmd("a", "event plain " + EV),
+          login("c"),
+          S("c", "bgapi originate {origination_uuid=%s}loopback/4013/transfer &park\nJob-UUID: %s\n\n" % (U(1316), JOB(1316))),
+          E("c", n=1),
+          E("a", until=PARK_EXEC, capture={"buuid": "Unique-ID"}, timeout=10), E("a", quiet=0.7),
+          getvars("c", "{{buuid}}", ["xt_pre", "xt_landed", "transfer_history"]),
+          cmd("c", "api uuid_kill " + U(1316)),
+          E("a", until={"event": "CHANNEL_HANGUP"}, timeout=10), E("a", quiet=0.5),
           bye("a"), bye("c")),
      **IN_KW)
