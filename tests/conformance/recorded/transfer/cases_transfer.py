@@ -1,7 +1,7 @@
 """Transfer cases: the transfer application, uuid_transfer (-bleg/-both, inline dialplans),
 execute_extension, repeated transfers. Extensions: src/eslkit/switch/data/contexts/transfer.xml
 (copied to the oracle's dialplan/transfer.xml). Recorded with the oracle's recorder (steps.py)."""
-from steps import (IN_KW, JOB, U, E, S, bye, case, cmd, flat, login, originate, CASES)  # noqa: F401
+from steps import (IN_KW, OUT_KW, JOB, U, E, S, bye, case, cmd, flat, login, originate, outbound, CASES)  # noqa: F401
 
 EV = "CHANNEL_STATE CHANNEL_EXECUTE CHANNEL_EXECUTE_COMPLETE CHANNEL_PARK CHANNEL_UNPARK CHANNEL_HANGUP"
 PARK_EXEC = {"event": "CHANNEL_EXECUTE", "ev_header": {"Application": "park"}}
@@ -233,3 +233,34 @@ case("xfer_app_unanswered",
           E("a", until={"event": "CHANNEL_HANGUP"}, timeout=10), E("a", quiet=0.5),
           bye("a"), bye("c")),
      **IN_KW)
+case("out_sendmsg_transfer",
+     "Outbound socket (sock_<port>, async full) on loopback's B leg: myevents, then sendmsg execute transfer "
+     "'4003 XML transfer' on the controlled leg: what the socket receives (the socket application ends, the "
+     "leg routes to 4003 and parks) and whether it stays connected; then exit.",
+     flat(outbound("sock", U(1320), JOB(1320)),
+          cmd("o", "myevents"),
+          S("o", "sendmsg\ncall-command: execute\nexecute-app-name: transfer\nexecute-app-arg: 4003 XML transfer\n\n"),
+          E("o", n=1),
+          E("o", until={"event": "CHANNEL_EXECUTE", "ev_header": {"Application": "park"}}, timeout=5),
+          E("o", quiet=1.0, timeout=5),
+          S("o", "exit\n\n"), E("o", closed=True, timeout=5),
+          bye("c")),
+     **OUT_KW)
+
+case("out_uuid_transfer_inline",
+     "Outbound socket (sock_<port>, async full) on loopback's B leg: myevents, then 'api uuid_transfer <b> "
+     "set:xt_o=1,park inline' from an inbound connection: the socket sees the socket application end and the "
+     "inline extension run (new profile, dialplan inline); then 'api uuid_transfer <b> 4003' (XML in the "
+     "profile's context): profile index 3; exit.",
+     flat(outbound("sock", U(1321), JOB(1321)),
+          cmd("o", "myevents"),
+          cmd("c", "api uuid_transfer {{buuid}} set:xt_o=1,park inline"),
+          E("o", until={"event": "CHANNEL_EXECUTE", "ev_header": {"Application": "park"}}, timeout=5),
+          E("o", quiet=0.7, timeout=5),
+          cmd("c", "api uuid_transfer {{buuid}} 4003 XML transfer"),
+          E("o", until={"event": "CHANNEL_EXECUTE", "ev_header": {"Application": "park"}}, timeout=5),
+          E("o", quiet=0.7, timeout=5),
+          cmd("c", "api uuid_getvar {{buuid}} transfer_history"),
+          S("o", "exit\n\n"), E("o", closed=True, timeout=5),
+          bye("c")),
+     **OUT_KW)
