@@ -664,10 +664,13 @@ _XML_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 
 def _xml_entity(match: re.Match[str]) -> str:
     name = match.group(1)
-    if name.startswith("#x"):
-        return chr(int(name[2:], 16))
-    if name.startswith("#"):
-        return chr(int(name[1:]))
+    try:
+        if name.startswith("#x"):
+            return chr(int(name[2:], 16))
+        if name.startswith("#"):
+            return chr(int(name[1:]))
+    except (ValueError, OverflowError):
+        return match.group(0)  # no such character: kept as written (found by fuzzing)
     return _XML_NAMED[name]
 
 
