@@ -195,7 +195,7 @@ def builtin_modules() -> list[Module]:
         sched_commands,
         show,
     )
-    from eslkit.switch.apps import basic, bridge, media
+    from eslkit.switch.apps import basic, bridge, conference, media
     from eslkit.switch.endpoints import error, loopback, null, sim, user
 
     return [
@@ -209,7 +209,8 @@ def builtin_modules() -> list[Module]:
         basic.module,
         media.module,
         bridge.module,
-        conference_commands.module,  # mod_conference: the application and the API command
+        conference.module,
+        conference_commands.module,
         error.module,
         loopback.module,
         null.module,

@@ -18,16 +18,18 @@ from typing import TYPE_CHECKING
 from eslkit.fsutil import c_atoi, new_uuid
 from eslkit.protocol.urlcode import url_encode
 from eslkit.switch.api import ApiCall
-from eslkit.switch.apps.conference import module
 from eslkit.switch.conference import events
 from eslkit.switch.conference.cjson import cjson
 from eslkit.switch.conference.model import Conference, Member
 from eslkit.switch.expand import separate_string
+from eslkit.switch.modules import Module
 
 if TYPE_CHECKING:
     from eslkit.switch.conference import ConferenceManager
 
 __all__ = ["module"]
+
+module = Module("mod_conference")
 
 _SYNTAX_TEXT = (
     resources.files("eslkit.switch").joinpath("data/conference_api_syntax.txt").read_text("utf-8")

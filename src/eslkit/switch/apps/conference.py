@@ -19,8 +19,8 @@ from eslkit.switch.modules import Module
 
 __all__ = ["conference", "manager", "module"]
 
-#: mod_conference: this application and the ``conference`` API command
-#: (:mod:`eslkit.switch.apis.conference_commands` registers it on this module).
+#: mod_conference's application (its ``conference`` API command is
+#: :mod:`eslkit.switch.apis.conference_commands`, a module of the same name).
 module = Module("mod_conference")
 
 _MEMBER_FLAGS = {
