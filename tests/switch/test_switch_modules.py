@@ -130,3 +130,26 @@ def test_the_worked_example_in_docs_is_the_tested_file() -> None:
     block = "from eslkit.protocol.names import HangupCause\n" + block.split("```", 1)[0]
     source = Path(hello.__file__).read_text(encoding="utf-8")
     assert source.endswith(block)
+
+
+def test_applications_and_api_commands_share_ivr_not_each_other() -> None:
+    import ast
+
+    switch_dir = ROOT / "src" / "eslkit" / "switch"
+
+    def imported(path: Path) -> set[str]:
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module)
+            elif isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+        return names
+
+    for path in sorted((switch_dir / "apps").glob("*.py")):
+        bad = {m for m in imported(path) if m.startswith("eslkit.switch.apis")}
+        assert not bad, f"{path.name} imports {bad}"
+    for path in sorted((switch_dir / "apis").glob("*.py")):
+        # (the package itself is fine: AppContext and friends are types)
+        bad = {m for m in imported(path) if m.startswith("eslkit.switch.apps.")}
+        assert not bad, f"{path.name} imports {bad}"
