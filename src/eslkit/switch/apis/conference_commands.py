@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from eslkit.fsutil import c_atoi, new_uuid
 from eslkit.protocol.urlcode import url_encode
 from eslkit.switch.api import ApiCall
+from eslkit.switch.apis import conference_more
 from eslkit.switch.conference import events
 from eslkit.switch.conference.cjson import cjson
 from eslkit.switch.conference.model import Conference, Member
@@ -172,6 +173,7 @@ MEMBER_COMMANDS: dict[str, MemberCommand] = {
     "floor": _floor,
     "dtmf": _dtmf,
     "get-uuid": _get_uuid,
+    **conference_more.MEMBER_COMMANDS,
 }
 
 
@@ -307,7 +309,7 @@ def _xml_conference(conference: Conference, now: float) -> list[str]:
     attrs += [("running", "true"), ("answered", "true"), ("enforce_min", "true")]
     if conference.dynamic:
         attrs.append(("dynamic", "true"))
-    attrs += [("exit_sound", "true"), ("enter_sound", "true")]
+    attrs += [(k, "true") for k in ("exit_sound", "enter_sound") if getattr(conference, k)]
     if conference.recordings:
         attrs.append(("recording", "true"))
     attrs.append(("run_time", str(int(now - conference.run_time))))
@@ -426,8 +428,8 @@ def _json_conference(conference: Conference, now: float) -> dict[str, object]:
         "enforce_min": True,
         "bridge_to": False,
         "dynamic": conference.dynamic,
-        "exit_sound": True,
-        "enter_sound": True,
+        "exit_sound": conference.exit_sound,
+        "enter_sound": conference.enter_sound,
         "recording": bool(conference.recordings),
         "video_bridge": False,
         "video_floor_only": False,
@@ -515,6 +517,16 @@ async def conference(call: ApiCall) -> None:
         _record(call, conf, argv)
     elif name == "norecord":
         _norecord(call, conf, argv)
+    elif name in conference_more.CRASHES:
+        call.write(
+            f"-ERR {argv[1]} needs a video canvas, which eslkit does not simulate "
+            "(FreeSWITCH without video crashes here)\n"
+        )
+    elif name in conference_more.CONFERENCE_COMMANDS:
+        output, ok = conference_more.CONFERENCE_COMMANDS[name](conf, argv)
+        call.write(output)
+        if not ok:
+            _usage(call, "pause" if name == "pause_play" else name)
     elif name in SYNTAX or name == "pause_play":
         call.write(f"-ERR {argv[1]} {_NOT_SIMULATED_NOTE}\n")
     else:
@@ -555,7 +567,10 @@ def _stop(call: ApiCall, conference: Conference, argv: list[str]) -> None:
     if which not in ("current", "all", "async", "last"):
         which = "current"
     if len(argv) == 4:
-        call.write(f"-ERR stop for a member {_NOT_SIMULATED_NOTE}\n")
+        if conference.member(c_atoi(argv[3])) is None:
+            call.write(f"-ERR Member: {argv[3]} not found.\n")
+        else:
+            call.write("+OK Stopped 0 files.\n")  # no file plays to a single member
         return
     call.write(f"+OK Stopped {stop_files(conference, which)} files.\n")
 

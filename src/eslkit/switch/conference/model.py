@@ -37,6 +37,11 @@ class Member:
     end_conference: bool = False
     mandatory_member_end_conference: bool = False
     energy_level: int = 100
+    auto_energy_level: int = 0
+    max_energy_level: int = 0
+    agc_level: int = 0
+    #: ``vblind``: the member sees no video.
+    blind: bool = False
     volume_in: int = 0
     volume_out: int = 0
     #: Cleared by ``hup``/``kick`` (``MFLAG_RUNNING``): the member's loop then ends.
@@ -73,6 +78,10 @@ class Conference:
     destroyed: bool = False
     variables: dict[str, str] = field(default_factory=dict)
     recordings: list[Recording] = field(default_factory=list)
+    pin: str = ""
+    max_members: int = 0
+    exit_sound: bool = True
+    enter_sound: bool = True
     #: Files played in turn, and files played beside them (``play ... async``).
     files: list[FileNode] = field(default_factory=list)
     async_files: list[FileNode] = field(default_factory=list)
@@ -103,7 +112,7 @@ class Conference:
         names += ["running", "answered", "enforce_min"]
         if self.dynamic:
             names.append("dynamic")
-        names += ["exit_sound", "enter_sound"]
+        names += [k for k in ("exit_sound", "enter_sound") if getattr(self, k)]
         if self.recordings:
             names.append("recording")
         names.append("json_status")

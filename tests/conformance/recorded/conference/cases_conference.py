@@ -115,3 +115,28 @@ case("conf_talking",
           E("a", until=ACTION("stop-talking"), timeout=10), E("a", quiet=0.8),
           end("cc6t")),
      **IN_KW)
+
+OTHER = ["vid-floor 1", "vid-layout 1x1", "vid-res-id 1 x", "vid-role-id 1 x", "vid-canvas 1 2",
+         "vid-watching-canvas 1 1", "vid-banner 1 hi", "vid-mute-img 1 clear", "vid-logo-img 1 clear",
+         "vid-codec-group 1 clear", "vid-write-png /tmp/cc6x.png", "vid-fps 15", "vid-res 640x480",
+         "vid-fgimg clear", "vid-bgimg clear", "vid-bandwidth 1mb", "vid-personal on", "vid-flip last",
+         "vid-border last", "clear-vid-floor", "vmute last", "unvmute last", "tvmute last", "tvmute last",
+         "vblind last", "unvblind last", "tvblind last", "vmute-snap last", "vid-filter last x", "cam",
+         "say hello", "say", "saymember last hi", "moh on", "moh", "hold last", "unhold last",
+         "pin 1234", "nopin", "pin", "relate", "recording check", "chkrecord cc6x",
+         "pause /tmp/cc6x.wav", "resume /tmp/cc6x.wav", "exit_sound off", "enter_sound on", "get count",
+         "get", "set max_members 5", "set", "file-vol 1", "position last 1:1:1", "position",
+         "auto-3d-position on", "play_status", "file_seek +1", "pause_play", "auto-energy last 100",
+         "max-energy last 100", "agc last 100", "stop current last", "transfer"]
+
+case("conf_other_commands",
+     "The rest of mod_conference's command table on a one-member audio conference cc6x (no video, no TTS): "
+     "the vid-* commands (those that do not crash FreeSWITCH without video: vid-layer and canvas-auto-clear "
+     "do), vmute/vblind family, say/saymember, moh, hold/unhold, pin/nopin, relate, recording checks, "
+     "exit/enter sounds, get/set, file-vol, position, play_status, file_seek, energy automation, stop for a "
+     "member, and usages; every reply and maintenance event; then hup all.",
+     flat(watch(), join(U(641), "cc6x"),
+          *[cmd("c", "api conference cc6x " + c) for c in OTHER],
+          SL(1.0), E("a", quiet=1.0, unordered=True),
+          end("cc6x")),
+     **IN_KW)
