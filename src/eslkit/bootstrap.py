@@ -20,6 +20,7 @@ from eslkit.server.socket_server import EventSocketServer, ServerOptions
 from eslkit.switch.backend import SwitchBackend
 from eslkit.switch.core import Switch, SwitchConfig
 from eslkit.switch.dialplan_conf import DialplanSummary, load_dialplan
+from eslkit.switch.modules import Module
 
 log = logging.getLogger("eslkit.serve")
 
@@ -38,6 +39,8 @@ class ServeOptions:
     users: list[EslUser] = field(default_factory=list)
     switch: SwitchConfig | None = None
     server: ServerOptions | None = None
+    #: Modules loaded into the switch after the built-in and entry-point ones.
+    modules: list[Module] = field(default_factory=list)
 
 
 @dataclass
@@ -91,7 +94,7 @@ async def start(options: ServeOptions) -> Running:
     directory: Directory = load_directory(config) if config is not None else Directory()
     if options.users:
         directory = Directory.from_users(options.users)
-    switch = Switch(switch_config)
+    switch = Switch(switch_config, modules=options.modules)
     _install_dialplan(switch, config, seeds, summary)
     if config is not None or options.dialplan_files:
         switch.hooks.reloadxml = _reloader(switch, options, seeds)

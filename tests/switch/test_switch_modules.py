@@ -52,6 +52,14 @@ async def test_a_module_from_outside_adds_a_command_an_application_and_an_endpoi
         await sw.wait_idle(timeout=5)
 
 
+async def test_the_testing_switch_takes_modules() -> None:
+    async with (
+        Switch(time_scale=20, modules=[hello.module]) as sw,
+        eslkit.connect(sw.host, sw.port, sw.password) as conn,
+    ):
+        assert await conn.api("hello there") == "+OK hello there\n"
+
+
 async def test_each_switch_has_its_own_modules() -> None:
     with_hello = CoreSwitch(SwitchConfig.recording(), modules=[hello.module])
     without = CoreSwitch(SwitchConfig.recording())

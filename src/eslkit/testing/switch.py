@@ -27,6 +27,7 @@ from eslkit.switch.channel import Channel
 from eslkit.switch.core import Switch as CoreSwitch
 from eslkit.switch.core import SwitchConfig
 from eslkit.switch.dialplan import Dialplan
+from eslkit.switch.modules import Module
 from eslkit.testing.caller import place_call
 from eslkit.testing.history import (
     EventRecord,
@@ -163,7 +164,8 @@ class Switch:
     for eslkit's built-in one); ``users`` for ``userauth``; ``time_scale`` (switch seconds
     per real second); ``host``/``port``; ``acl`` (``apply-inbound-acl`` lists, default
     none); ``global_vars``; ``switch_config`` and ``server_options`` for everything else;
-    ``conf_dir`` to load a FreeSWITCH-style configuration directory.
+    ``conf_dir`` to load a FreeSWITCH-style configuration directory; ``modules``
+    (:class:`eslkit.switch.modules.Module`) to add API commands, applications, endpoints.
     """
 
     def __init__(
@@ -180,6 +182,7 @@ class Switch:
         switch_config: SwitchConfig | None = None,
         server_options: ServerOptions | None = None,
         conf_dir: str | Path | None = None,
+        modules: Iterable[Module] = (),
     ) -> None:
         if time_scale <= 0:
             raise ValueError("time_scale must be positive")
@@ -195,6 +198,7 @@ class Switch:
             self._config.global_variables.update(global_vars)
         self._server_options = server_options
         self._conf_dir = Path(conf_dir) if conf_dir is not None else None
+        self._modules = list(modules)
         self._running: Running | None = None
         self._unsubscribe: object = None
         #: Every event the switch fired, per channel.
@@ -215,6 +219,7 @@ class Switch:
             users=list(self._users),
             switch=self._config,
             server=self._server_options,
+            modules=self._modules,
         )
         running = await start(options)
         self._running = running
