@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from eslkit.fsutil import LOG_INVALID, c_atoi, c_atol, parse_log_level
-from eslkit.protocol.names import EventType, HangupCause, hangup_cause_from_string
+from eslkit.protocol.names import (
+    EventType,
+    HangupCause,
+    event_type_by_name,
+    hangup_cause_from_string,
+)
 from eslkit.protocol.records import CallingSite
 from eslkit.switch import calllog
 from eslkit.switch import channel_events as ce
@@ -15,7 +20,7 @@ __all__: list[str] = []
 
 module = Module("mod_dptools")
 
-_CUSTOM_SITE = CallingSite("mod_dptools.c", "event_function", 1)
+_EVENT_APP_SITE = CallingSite("mod_dptools.c", "event_function", 1902)
 _ANSWER_SITE = CallingSite("mod_dptools.c", "answer_function", 1406)
 _HANGUP_SITE = CallingSite("mod_dptools.c", "hangup_function", 1374)
 _SET_SITE = CallingSite("mod_dptools.c", "base_set", 1671)
@@ -130,20 +135,33 @@ async def log(ctx: AppContext, data: str) -> None:
 
 @module.application("event", "Fire an event", "<header>=<value>[,<header>=<value>]", zombie_exec=True)
 async def event(ctx: AppContext, data: str) -> None:
-    """Fire a CUSTOM (or ``Event-Name``) event with the channel's data."""
-    headers = [parse_set_assignment(item) for item in separate_string(data, ",")]
-    name = next((v for k, v in headers if k.lower() == "event-name" and v), "CUSTOM")
-    subclass = next((v for k, v in headers if k.lower() == "event-subclass" and v), None)
-    try:
-        event_type = EventType[name.upper()]
-    except KeyError:
-        event_type = EventType.CUSTOM
-    new = ctx.switch.new_event(event_type, _CUSTOM_SITE, subclass)
+    """``event_function``: a CHANNEL_APPLICATION event, each ``name=value`` (at most 25,
+    comma-separated) added in order, ``Event-Name`` renaming it (its header moves to the
+    end), ``Event-Subclass`` naming its subclass; then the channel's data. Delivered as
+    FreeSWITCH delivers a copy (``switch_event_dup``): an event with a subclass carries its
+    ``Event-Subclass`` first (recorded: cov_sendmsg_event_app)."""
+    event_type = EventType.CHANNEL_APPLICATION
+    subclass: str | None = None
+    new = ctx.switch.new_event(event_type, _EVENT_APP_SITE)
+    for item in separate_string(data, ",", 25) if data else []:
+        name, sep, value = item.lstrip(" ").partition("=")
+        if not sep:
+            continue
+        name, value = name.rstrip(" "), value.lstrip(" ")
+        folded = name.lower()
+        if folded == "event-name":
+            named = event_type_by_name(value)
+            if named is not None:
+                event_type = named
+            new.del_header(name)
+        elif folded == "event-subclass":
+            subclass = value
+        new.add_header(name, value)
     ctx.channel.event_set_data(new)
-    for key, value in headers:
-        if key and value and key.lower() not in ("event-name", "event-subclass"):
-            new.add_header(key, value)
-    ctx.switch.fire(new)
+    if subclass is not None:
+        new.del_header("Event-Subclass")
+        new.prepend_header("Event-Subclass", subclass)
+    ctx.switch.fire_typed(new, int(event_type), subclass)
 
 
 @module.application("echo", "Echo audio")

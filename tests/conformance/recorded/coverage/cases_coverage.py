@@ -71,3 +71,65 @@ case("cov_inline_dialplan_invalid_app",
           E("a", quiet=0.7),
           bye("a"), bye("c")),
      **IN_KW)
+
+case("cov_api_misc",
+     "Channel-free mod_commands APIs the simulated switch has and no transcript ran: eval, expand, "
+     "md5, module_exists, tolower, toupper, uptime (s, ms), create_uuid, reloadxml (with a RELOADXML "
+     "subscriber), each with and without arguments.",
+     flat(login("a"),
+          cmd("a", "event plain RELOADXML"),
+          cmd("a", "api eval hello ${switchname} $${hostname}"),
+          cmd("a", "api eval"),
+          cmd("a", "api expand echo ${switchname}"),
+          cmd("a", "api expand"),
+          cmd("a", "api md5 hello world"),
+          cmd("a", "api md5"),
+          cmd("a", "api module_exists mod_commands"),
+          cmd("a", "api module_exists mod_sofia"),
+          cmd("a", "api module_exists"),
+          cmd("a", "api tolower HeLLo WoRLD"),
+          cmd("a", "api toupper HeLLo WoRLD"),
+          cmd("a", "api tolower"),
+          cmd("a", "api uptime"),
+          cmd("a", "api uptime s"),
+          cmd("a", "api uptime bogus"),
+          cmd("a", "api create_uuid"),
+          cmd("a", "api reloadxml"),
+          E("a", n=1),
+          E("a", quiet=0.5),
+          bye("a")))
+
+case("cov_sendmsg_multiset",
+     "On a parked loopback A leg (filtered; CHANNEL_EXECUTE/COMPLETE subscribed): sendmsg execute "
+     "multiset 'cov_a=1 cov_b=two', then uuid_getvar of both.",
+     flat(login("a"),
+          cmd("a", "filter Unique-ID " + U(1021)),
+          cmd("a", "event plain CHANNEL_EXECUTE CHANNEL_EXECUTE_COMPLETE"),
+          login("c"),
+          cmd("c", f"api originate {{origination_uuid={U(1021)}}}loopback/1000/default &park", timeout=20),
+          E("a", until={"event": "CHANNEL_EXECUTE", "ev_header": {"Application": "park"}}, timeout=10),
+          cmd("c", f"sendmsg {U(1021)}\ncall-command: execute\nexecute-app-name: multiset\nexecute-app-arg: cov_a=1 cov_b=two"),
+          E("a", until={"event": "CHANNEL_EXECUTE_COMPLETE", "ev_header": {"Application": "multiset"}}, timeout=10),
+          E("a", quiet=0.5),
+          cmd("c", f"api uuid_getvar {U(1021)} cov_a"),
+          cmd("c", f"api uuid_getvar {U(1021)} cov_b"),
+          bye("a"), bye("c")),
+     **IN_KW)
+
+case("cov_sendmsg_event_app",
+     "On a parked loopback A leg (filtered on its Unique-ID and on Event-Subclass cov::test; "
+     "CHANNEL_EXECUTE/COMPLETE and CUSTOM cov::test subscribed): sendmsg execute event "
+     "'Event-Subclass=cov::test,Event-Name=CUSTOM,cov_key=v1': the CUSTOM event it fires, with the "
+     "channel's data, and its header order.",
+     flat(login("a"),
+          cmd("a", "filter Unique-ID " + U(1022)),
+          cmd("a", "filter Event-Subclass cov::test"),
+          cmd("a", "event plain CHANNEL_EXECUTE CHANNEL_EXECUTE_COMPLETE CUSTOM cov::test"),
+          login("c"),
+          cmd("c", f"api originate {{origination_uuid={U(1022)}}}loopback/1000/default &park", timeout=20),
+          E("a", until={"event": "CHANNEL_EXECUTE", "ev_header": {"Application": "park"}}, timeout=10),
+          cmd("c", f"sendmsg {U(1022)}\ncall-command: execute\nexecute-app-name: event\nexecute-app-arg: Event-Subclass=cov::test,Event-Name=CUSTOM,cov_key=v1"),
+          E("a", until={"event": "CHANNEL_EXECUTE_COMPLETE", "ev_header": {"Application": "event"}}, timeout=10),
+          E("a", quiet=0.7),
+          bye("a"), bye("c")),
+     **IN_KW)
