@@ -264,3 +264,31 @@ case("out_uuid_transfer_inline",
           S("o", "exit\n\n"), E("o", closed=True, timeout=5),
           bye("c")),
      **OUT_KW)
+
+ALL_CALL = ("CHANNEL_CREATE CHANNEL_STATE CHANNEL_CALLSTATE CHANNEL_EXECUTE CHANNEL_EXECUTE_COMPLETE CHANNEL_HANGUP "
+            "CHANNEL_HANGUP_COMPLETE CHANNEL_DESTROY")
+
+case("xfer_3003_full",
+     "'api originate {uuid}loopback/3003/default &park': the B leg (never answered) sets cc3_before_xfer and runs "
+     "'transfer 2002 XML default'; 2002 sets cc_xfer_done and hangs up CALL_REJECTED: the reply (-ERR "
+     "CALL_REJECTED) and every event of the B leg from CHANNEL_CREATE to CHANNEL_DESTROY (HANGUP_COMPLETE with "
+     "the billing variables after a transfer).",
+     flat(login("a"), cmd("a", "filter Channel-Name loopback/3003-b"), cmd("a", "event plain " + ALL_CALL),
+          login("c"),
+          cmd("c", "api originate {origination_uuid=%s}loopback/3003/default &park" % U(1322), timeout=20),
+          E("a", until={"event": "CHANNEL_DESTROY"}, timeout=10), E("a", quiet=0.7),
+          bye("a"), bye("c")),
+     **IN_KW)
+
+case("uuid_transfer_full_events",
+     "A parked loopback A leg (CHANNEL_CREATE to CHANNEL_DESTROY subscribed, filtered on its uuid): 'uuid_transfer "
+     "<u> 2002 XML default' (set, hangup CALL_REJECTED): every event incl. CALLSTATE, HANGUP_COMPLETE and DESTROY "
+     "with the transferred profile.",
+     flat(login("a"), cmd("a", "filter Unique-ID " + U(1323)), cmd("a", "event plain " + ALL_CALL),
+          login("c"), originate("c", U(1323)),
+          E("a", until={"event": "CHANNEL_EXECUTE", "ev_header": {"Application": "park"}}, timeout=10),
+          E("a", quiet=0.5),
+          cmd("c", "api uuid_transfer %s 2002 XML default" % U(1323)),
+          E("a", until={"event": "CHANNEL_DESTROY"}, timeout=10), E("a", quiet=0.7),
+          bye("a"), bye("c")),
+     **IN_KW)
