@@ -292,3 +292,23 @@ case("uuid_transfer_full_events",
           E("a", until={"event": "CHANNEL_DESTROY"}, timeout=10), E("a", quiet=0.7),
           bye("a"), bye("c")),
      **IN_KW)
+
+case("xfer_force_vars",
+     "A parked loopback A leg: uuid_setvar force_transfer_context=transfer and force_transfer_dialplan=XML, then "
+     "'uuid_transfer <u> 4003' (no dialplan/context: the force_ variables decide); then max_session_transfers=2 "
+     "(counted instead of max_forwards): 'uuid_transfer <u> 4003' twice (the second is refused: -ERR and the leg "
+     "hangs up EXCHANGE_ROUTING_ERROR); uuid_getvar max_session_transfers/max_forwards.",
+     flat(aleg_watch(U(1324)),
+          cmd("c", "api uuid_setvar %s force_transfer_context transfer" % U(1324)),
+          cmd("c", "api uuid_setvar %s force_transfer_dialplan XML" % U(1324)),
+          cmd("c", "api uuid_transfer %s 4003" % U(1324)),
+          E("a", until=PARK_EXEC, timeout=10), E("a", quiet=0.7),
+          cmd("c", "api uuid_setvar %s max_session_transfers 2" % U(1324)),
+          cmd("c", "api uuid_transfer %s 4003" % U(1324)),
+          E("a", until=PARK_EXEC, timeout=10), E("a", quiet=0.7),
+          cmd("c", "api uuid_getvar %s max_session_transfers" % U(1324)),
+          cmd("c", "api uuid_getvar %s max_forwards" % U(1324)),
+          cmd("c", "api uuid_transfer %s 4003" % U(1324)),
+          E("a", until={"event": "CHANNEL_HANGUP"}, timeout=10), E("a", quiet=0.7),
+          bye("a"), bye("c")),
+     **IN_KW)
