@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 from pathlib import Path
 
 import pytest
 
+from eslkit.fsconfig.parser import FreeSwitchConfig, core_variables
 from eslkit.switch.core import SwitchConfig
-from tests.conformance.harness import load_case, run_case
+from tests.conformance.harness import CONFORMANCE_DIR, load_case, run_case
 from tests.server_support import free_five_digit_port, start_test_server
 from tests.switch.test_conference import first_member_id
 
@@ -41,9 +44,22 @@ def test_recorded_cases_have_their_files() -> None:
             assert (index.parent / f"{item['name']}.raw").exists(), item["name"]
 
 
+@functools.cache
+def _recording_switch() -> SwitchConfig:
+    """The recording environment with the reference build's global variables (its vars.xml,
+    e.g. hold_music), which every recorded call saw; the dialplan stays the built-in one
+    (with the developers' contexts of src/eslkit/switch/data/contexts/)."""
+    conf = CONFORMANCE_DIR / "oracle-conf"
+    base = SwitchConfig.recording()
+    seeds = core_variables(conf, hostname=base.hostname)
+    found = FreeSwitchConfig(conf, seeds).variables.as_dict()
+    extra = {name: value for name, value in found.items() if seeds.get(name) != value}
+    return dataclasses.replace(base, global_variables={**extra, **base.global_variables})
+
+
 async def _replay(directory: Path, name: str) -> None:
     case = load_case(name, directory=directory)
-    running = await start_test_server(switch=SwitchConfig.recording())
+    running = await start_test_server(switch=_recording_switch())
     start = first_member_id(directory, name)
     if start is not None:
         # FreeSWITCH's conference member IDs count on over a whole run of cases.

@@ -88,6 +88,7 @@ class ChannelChange(Enum):
     PROGRESS = "progress"  # ring_ready / pre_answer
     ANSWER = "answer"
     HANGUP = "hangup"  # hangup() accepted: cause set, CS_HANGUP asked
+    REPORTING = "reporting"  # CS_REPORTING done: CHANNEL_HANGUP_COMPLETE is next
     DESTROY = "destroy"  # CS_DESTROY reached; the channel is gone
 
 
@@ -153,6 +154,10 @@ class CallerProfile:
     screen_bit: bool = True
     privacy_hide_name: bool = False
     privacy_hide_number: bool = False
+    #: Snapshots of the other leg's profile (``Other-Leg-*``), kept on this profile as
+    #: FreeSWITCH keeps them: a new profile (transfer) starts without them.
+    _originator: CallerProfile | None = field(default=None, compare=False, repr=False)
+    _originatee: CallerProfile | None = field(default=None, compare=False, repr=False)
     #: Bumped on every change (see ProfileTimes._version); and the header cache it keys.
     _version: int = field(default=0, compare=False, repr=False)
     _headers: dict[str, tuple[tuple[int, int], list[tuple[str, str]]]] | None = field(
@@ -184,6 +189,26 @@ class CallerProfile:
             }
         )
         return copy
+
+    def snapshot(self) -> CallerProfile:
+        """The copy ``switch_caller_profile_clone`` makes for the other leg's
+        ``Other-Leg-*``: the fields it copies (not the logical direction, which reads
+        inbound, nor the profile index or transfer source) and the timetable as it is now."""
+        copy = self.clone()
+        copy.logical_direction = Direction.INBOUND
+        copy.profile_index = ""
+        copy.transfer_source = ""
+        return copy
+
+    @property
+    def originator(self) -> CallerProfile | None:
+        """The originator's profile snapshot (``Other-Type: originator``), if any."""
+        return self._originator
+
+    @property
+    def originatee(self) -> CallerProfile | None:
+        """The originatee's profile snapshot (``Other-Type: originatee``), if any."""
+        return self._originatee
 
 
 _PROFILE_FIELDS = frozenset(
@@ -272,6 +297,7 @@ class Channel:
         "hangup_cause",
         "hit_dialplan",
         "hunt_profile",
+        "last_profile_type",
         "loglevel",
         "name",
         "other",
@@ -320,6 +346,8 @@ class Channel:
         self.hunt_profile: CallerProfile | None = None
         self.other: Channel | None = None
         self.other_type = ""
+        #: Which snapshot of the profile ``Other-Leg-*`` shows (``last_profile_type``).
+        self.last_profile_type = ""
         self.external_id = ""
         self.presence_id = ""
         self.presence_data = ""
@@ -342,8 +370,9 @@ class Channel:
         #: What CS_EXECUTE runs: (application, data) pairs; set by the dialplan hunt or
         #: by originate's ``&app(args)``.
         self.plan: list[tuple[str, str]] = []
-        #: Endpoint hook run by :meth:`answer`/:meth:`pre_answer` before the channel marks
-        #: itself (loopback answers its peer first); gets the channel and "answer"/"pre_answer".
+        #: Endpoint hook run by :meth:`answer`/:meth:`pre_answer` (and :meth:`ring_ready` of an
+        #: inbound channel) before the channel marks itself (loopback signals its peer first);
+        #: gets the channel and "answer"/"pre_answer"/"ring_ready".
         self.before_answer: Callable[[Channel, str], None] | None = None
         self.created_us = switch.clock.wall_us()
         self._listeners: list[ChangeListener] = []
@@ -370,6 +399,17 @@ class Channel:
         if value:
             if len(variables) < MAX_VARIABLES:
                 variables[name] = value
+
+    def partner(self) -> Channel | None:
+        """``switch_channel_get_partner_uuid``: the channel ``signal_bond`` (else
+        ``originate_signal_bond``) names, if it exists and is not hung up."""
+        variables = self.variables
+        uuid = variables.get("signal_bond") or variables.get("originate_signal_bond")
+        if not uuid:
+            return None
+        found = self.switch.sessions.find_session(uuid)
+        # switch_core_session_locate finds no session that is hung up.
+        return found if found is not None and found.state < ChannelState.CS_HANGUP else None
 
     def set_variable_partner(self, name: str, value: str | None) -> bool:
         """Set a variable on the other leg; False when there is none."""
@@ -575,11 +615,32 @@ class Channel:
             return False
         if self.early_media:
             return True  # already past ringing: nothing to signal
-        if self.caller_profile is not None and not self.caller_profile.times.progress:
-            self.caller_profile.times.progress = self.switch.clock.wall_us()
+        profile = self.caller_profile
+        if profile is not None and not profile.times.progress:
+            if self.before_answer is not None and self.direction is Direction.INBOUND:
+                self.before_answer(self, "ring_ready")
+                if not self.ready or self.answered or self.early_media:
+                    return self.ready
+            now = profile.times.progress = self.switch.clock.wall_us()
+            self._share_time_with_originator("progress", now)
             fire_channel_event(self, EventType.CHANNEL_PROGRESS, PROGRESS_SITE)
+            self.set_call_state(CallState.RINGING)
             self._notify(ChannelChange.PROGRESS)
         return True
+
+    def _share_time_with_originator(self, name: str, value: int) -> None:
+        """Ring-ready and pre-answer of an originated leg also stamp its originator (the
+        bridge's caller, when that has no such time yet) and the originator's snapshot."""
+        profile = self.caller_profile
+        snapshot = profile.originator if profile is not None else None
+        if snapshot is None:
+            return
+        other = self.switch.sessions.find_session(snapshot.uuid)
+        if other is not None and other.caller_profile is not None:
+            times = other.caller_profile.times
+            if not getattr(times, name):
+                setattr(times, name, value)
+        setattr(snapshot.times, name, value)
 
     def pre_answer(self) -> bool:
         """``switch_channel_mark_pre_answered``: early media, CHANNEL_PROGRESS_MEDIA,
@@ -597,7 +658,8 @@ class Channel:
         self.early_media = True
         self.set_variable("endpoint_disposition", "EARLY MEDIA")
         if self.caller_profile is not None:
-            self.caller_profile.times.progress_media = self.switch.clock.wall_us()
+            now = self.caller_profile.times.progress_media = self.switch.clock.wall_us()
+            self._share_time_with_originator("progress_media", now)
         fire_channel_event(self, EventType.CHANNEL_PROGRESS_MEDIA, PROGRESS_MEDIA_SITE)
         self.set_call_state(CallState.EARLY)
         self._notify(ChannelChange.PROGRESS)
@@ -649,6 +711,14 @@ class Channel:
         except ValueError:
             hcause = HangupCause.NORMAL_CLEARING
         self.hangup_cause = hcause
+        partner = self.partner()
+        if partner is not None:
+            partner.set_variable("last_bridge_hangup_cause", hcause.name)
+        flags = self.flags
+        if "CF_BRIDGE_ORIGINATOR" in flags:
+            self.set_variable("last_bridge_role", "originator")
+        elif "CF_BRIDGED" in flags:
+            self.set_variable("last_bridge_role", "originatee")
         if self.caller_profile is not None:
             self.caller_profile.times.hungup = self.switch.clock.wall_us()
         if self.switch.logs.listen >= 0:
@@ -840,6 +910,17 @@ class Channel:
         event = self.switch.new_event(event_type, calling, subclass)
         self.event_set_data(event)
         return event
+
+    def set_originator_profile(self, snapshot: CallerProfile) -> None:
+        """``switch_channel_set_originator_caller_profile``: ``Other-Leg-*`` of this
+        channel's events shows ``snapshot`` as the originator from now on."""
+        self.profile()._originator = snapshot
+        self.last_profile_type = "originator"
+
+    def set_originatee_profile(self, snapshot: CallerProfile) -> None:
+        """``switch_channel_set_originatee_caller_profile``."""
+        self.profile()._originatee = snapshot
+        self.last_profile_type = "originatee"
 
     def set_other(self, other: Channel | None, other_type: str = "") -> None:
         """Link the other leg (``Other-Type: originator|originatee``)."""

@@ -295,10 +295,12 @@ def basic_data(channel: Channel, out: Pairs) -> None:
     profile = channel.caller_profile
     if profile is not None:
         profile_headers(profile, "Caller", out)
-        other = channel.other
-        if other is not None and other.caller_profile is not None and channel.other_type:
-            out.append(("Other-Type", channel.other_type))
-            profile_headers(other.caller_profile, "Other-Leg", out)
+        kind = channel.last_profile_type
+        if kind:
+            other = profile._originator if kind == "originator" else profile._originatee
+            if other is not None:
+                out.append(("Other-Type", kind))
+                profile_headers(other, "Other-Leg", out)
 
 
 _VARIABLE_NAMES: dict[str, str] = {}
@@ -465,6 +467,8 @@ def stamp_times(channel: Channel) -> None:
     setv("profile_start_stamp", stamp(t.profile_created))
     if t.answered:
         setv("answer_stamp", stamp(t.answered))
+    if t.bridged:
+        setv("bridge_stamp", stamp(t.bridged))
     if t.progress:
         setv("progress_stamp", stamp(t.progress))
     if t.progress_media:

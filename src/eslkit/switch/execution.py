@@ -32,7 +32,7 @@ from eslkit.protocol.records import CallingSite
 from eslkit.switch import calllog as cl
 from eslkit.switch import channel_events as ce
 from eslkit.switch.apps import AppContext, AppRunner
-from eslkit.switch.channel import CallState, Channel, SessionEvent
+from eslkit.switch.channel import CallState, Channel, ChannelChange, SessionEvent
 from eslkit.switch.ivr.transfer import route, session_transfer
 from eslkit.switch.ivr.wait import interruptible_wait
 
@@ -202,7 +202,7 @@ class SessionRunner(AppRunner):
         channel.set_call_state(CallState.HANGUP)
         cause = channel.hangup_cause or HangupCause.NORMAL_CLEARING
         channel.set_variable("hangup_cause", cause.name)
-        channel.set_variable("hangup_cause_q850", str(int(cause) if int(cause) < 128 else 0))
+        channel.set_variable("hangup_cause_q850", str(int(cause) if int(cause) <= 127 else 16))
         if logging:
             cl.state_line(channel, ChannelState.CS_HANGUP)
             if endpoint is not None:
@@ -222,6 +222,7 @@ class SessionRunner(AppRunner):
         ce.stamp_times(channel)
         if endpoint is not None:
             endpoint.on_reporting(channel)
+        channel._notify(ChannelChange.REPORTING)
         ce.fire_hangup_complete(channel)
         if logging:
             cl.state_line(channel, ChannelState.CS_REPORTING, sleeping=True)

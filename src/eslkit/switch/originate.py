@@ -21,8 +21,8 @@ from eslkit.protocol.names import ChannelState, EventType, HangupCause
 from eslkit.protocol.records import CallingSite
 from eslkit.switch import calllog
 from eslkit.switch import channel_events as ce
-from eslkit.switch.channel import Channel, ChannelChange
-from eslkit.switch.dialstring import DialStringError, parse_dial_string
+from eslkit.switch.channel import CallState, Channel, ChannelChange
+from eslkit.switch.dialstring import DialString, DialStringError, parse_dial_string
 from eslkit.switch.endpoints import OutgoingRequest
 from eslkit.switch.logging import TextChannel
 
@@ -81,13 +81,16 @@ async def originate(
     cid_num: str | None = None,
     inherited: Mapping[str, str] | None = None,
     on_progress: Callable[[Channel], None] | None = None,
+    caller: Channel | None = None,
 ) -> OriginateResult:
     """Originate ``dial_string``; on success the winning leg is answered (or in early
     media) and left in CS_CONSUME_MEDIA (see :func:`start_after_originate`).
 
     ``inherited`` are the calling channel's variables of :data:`INHERITED_VARIABLES` (the
     dial string's ``{...}`` override them); ``on_progress(leg)`` is called when a leg rings
-    or gets early media."""
+    or gets early media. ``caller`` is the session originating (``bridge``): the legs and
+    the caller get what FreeSWITCH's originate with a session sets (see :func:`_session_leg`,
+    :func:`_caller_result`)."""
     switch = manager.switch
     if switch.logs.listen >= 7:
         switch.log(7, "Parsing global variables\n", file=_ORIGINATE_FILE, function="switch_ivr_originate",
@@ -97,6 +100,27 @@ async def originate(
     except DialStringError:
         return OriginateResult(None, HangupCause.INVALID_URL)
     early_ok = early_media_wins({**(inherited or {}), **parsed.global_vars})
+    if caller is not None and caller.answered and caller.ready:
+        caller.set_call_state(CallState.RING_WAIT)  # CF_ORIGINATOR on an answered channel
+    try:
+        return await _originate_groups(
+            manager, parsed, timeout, cid_name, cid_num, early_ok, on_progress, caller
+        )
+    finally:
+        if caller is not None and caller.call_state == CallState.RING_WAIT and caller.ready:
+            caller.set_call_state(CallState.ACTIVE)
+
+
+async def _originate_groups(
+    manager: SessionManager,
+    parsed: DialString,
+    timeout: int,
+    cid_name: str | None,
+    cid_num: str | None,
+    early_ok: bool,
+    on_progress: Callable[[Channel], None] | None,
+    caller: Channel | None,
+) -> OriginateResult:
     cause = HangupCause.NORMAL_CLEARING
     for group in parsed.groups:
         legs: list[Channel] = []
@@ -118,8 +142,6 @@ async def originate(
                 channel_vars[name] = value
             if "originate_timeout" in variables:
                 group_timeout = c_atoi(variables["originate_timeout"])
-            if "leg_timeout" in leg.variables:
-                group_timeout = c_atoi(leg.variables["leg_timeout"])
             request = OutgoingRequest(
                 endpoint=leg.endpoint,
                 target=leg.target or "",
@@ -132,6 +154,15 @@ async def originate(
             if isinstance(made, HangupCause):
                 cause = made
                 continue
+            if caller is not None:
+                _session_leg(caller, made, variables)
+                made.set_variable("originating_leg_uuid", caller.uuid)
+                profile = made.profile()
+                _push_variable(
+                    caller,
+                    "originated_legs",
+                    f"{made.uuid};{profile.callee_id_name};{profile.callee_id_number}",
+                )
             made.set_variable("originate_endpoint", leg.endpoint)
             ce.fire_channel_event(made, EventType.CHANNEL_OUTGOING, ce.OUTGOING_SITE)
             legs.append(made)
@@ -139,7 +170,17 @@ async def originate(
             continue
         for leg_channel in legs:
             manager.start(leg_channel)
-        winner, cause = await _race(manager, legs, group_timeout, early_ok, on_progress)
+        progress = on_progress
+        if caller is not None and len(legs) == 1:
+            progress = _callee_id_on_ring(caller, on_progress)
+        limits = {
+            leg_channel: limit
+            for leg_channel in legs
+            if (limit := c_atoi(leg_channel.variables.get("leg_timeout") or "0")) > 0
+        }
+        winner, cause = await _race(manager, legs, group_timeout, early_ok, progress, limits)
+        if caller is not None:
+            _caller_result(caller, legs, winner, cause)
         if winner is not None:
             if switch.logs.listen >= 7:
                 switch.log(
@@ -151,13 +192,124 @@ async def originate(
     return OriginateResult(None, cause)
 
 
+_DIALSTATUS = {
+    HangupCause.ORIGINATOR_CANCEL: "CANCEL",
+    HangupCause.USER_BUSY: "BUSY",
+    HangupCause.NO_ANSWER: "NOANSWER",
+    HangupCause.DESTINATION_OUT_OF_ORDER: "INVALIDARGS",
+    HangupCause.INVALID_PROFILE: "INVALIDARGS",
+    HangupCause.CALL_REJECTED: "DONTCALL",
+}
+
+
+def _callee_id_on_ring(
+    caller: Channel, on_progress: Callable[[Channel], None] | None
+) -> Callable[[Channel], None]:
+    """With a single leg, the first ring passes the leg's callee id to the caller
+    (``switch_channel_pass_callee_id``) before the caller rings."""
+    sent = False
+
+    def progress(leg: Channel) -> None:
+        nonlocal sent
+        if not sent and leg.profile().times.progress:
+            sent = True
+            if not switch_true(leg.variables.get("ignore_ring_ready")):
+                theirs, mine = leg.profile(), caller.profile()
+                if theirs.callee_id_name:
+                    mine.callee_id_name = theirs.callee_id_name
+                if theirs.callee_id_number:
+                    mine.callee_id_number = theirs.callee_id_number
+        if on_progress is not None:
+            on_progress(leg)
+
+    return progress
+
+
+def _push_variable(channel: Channel, name: str, value: str) -> None:
+    """``switch_channel_add_variable_var_check(..., SWITCH_STACK_PUSH)``: a second value
+    turns the variable into ``ARRAY::first|:second`` in place."""
+    old = channel.variables.get(name)
+    if old is None:
+        channel.set_variable(name, value)
+    elif old.startswith("ARRAY::"):
+        channel.variables[name] = f"{old}|:{value}"
+    else:
+        channel.variables[name] = f"ARRAY::{old}|:{value}"
+
+
+def _session_leg(caller: Channel, leg: Channel, variables: Mapping[str, str]) -> None:
+    """What a leg created by a session gets (``switch_core_session_outgoing_channel`` and
+    the originate): a profile whose original caller id and ANI are the originate's own
+    (the caller's id is only displayed), the caller's profile as ``Other-Leg``
+    (originator), ``max_forwards``, ``originator_codec``, ``originator``, ``signal_bond``
+    and the caller's ``call_uuid`` before the dial string's variables; the caller gets
+    ``originate_signal_bond``."""
+    profile = leg.profile()
+    profile.orig_caller_id_name = variables.get("origination_caller_id_name", "")
+    profile.orig_caller_id_number = variables.get("origination_caller_id_number", "0000000000")
+    profile.ani = variables.get("origination_ani", profile.orig_caller_id_number)
+    leg.set_originator_profile(caller.profile().snapshot())
+    forwards = caller.variables.get("max_forwards")
+    codec = caller.read_codec
+    session_vars = {
+        "max_forwards": str(c_atoi(forwards) - 1) if forwards else "70",
+        "originator_codec": f"{codec.name}@{codec.rate}h@20i" if codec else "",
+        "originator": caller.uuid,
+        "signal_bond": caller.uuid,
+        "call_uuid": caller.variables.get("call_uuid") or caller.uuid,
+    }
+    old = leg.variables
+    ordered: dict[str, str] = {}
+    for name, value in old.items():
+        if name == "channel_name" and leg.endpoint == "loopback":
+            ordered["loopback_from_uuid"] = caller.uuid
+        if name == "call_uuid":
+            continue
+        ordered[name] = value
+        if name == "uuid":
+            ordered.update((k, v) for k, v in session_vars.items() if v)
+    old.clear()
+    old.update(ordered)
+    caller.set_variable("originate_signal_bond", leg.uuid)
+
+
+def _caller_result(caller: Channel, legs: list[Channel], winner: Channel | None, cause: HangupCause) -> None:
+    """The end of one ``|`` group of an originate with a session: the caller's
+    ``originate_disposition``, ``DIALSTATUS``, one ``originate_causes`` entry per leg and,
+    on success, the winner as ``Other-Leg`` (originatee) and ``signal_bond``."""
+    if winner is not None and (winner.answered or winner.early_media):
+        theirs, mine = winner.profile(), caller.profile()
+        if theirs.callee_id_name:
+            mine.callee_id_name = theirs.callee_id_name
+        if theirs.callee_id_number:
+            mine.callee_id_number = theirs.callee_id_number
+        if winner.answered:
+            caller.answer()
+        else:
+            caller.pre_answer()
+    result = HangupCause.SUCCESS if winner is not None else cause
+    caller.set_variable("originate_disposition", result.name)
+    caller.set_variable("DIALSTATUS", _DIALSTATUS.get(result, result.name))
+    for leg in legs:
+        leg_cause = "NONE" if leg is winner or leg.hangup_cause is None else leg.hangup_cause.name
+        _push_variable(caller, "originate_causes", f"{leg.uuid};{leg_cause}")
+    if winner is not None:
+        caller.set_originatee_profile(winner.profile().snapshot())
+        caller.set_variable("signal_bond", winner.uuid)
+        caller.set_variable("originate_signal_bond", None)
+
+
 async def _race(
     manager: SessionManager,
     legs: list[Channel],
     timeout: int,
     early_ok: bool = False,
     on_progress: Callable[[Channel], None] | None = None,
+    leg_limits: Mapping[Channel, int] | None = None,
 ) -> tuple[Channel | None, HangupCause]:
+    """Wait for a winner. ``leg_limits`` are the legs' ``leg_timeout``s: a leg still up
+    once more than that many whole seconds have passed is hung up ALLOTTED_TIMEOUT
+    (``check_per_channel_timeouts``); the originate's own timeout hangs up NO_ANSWER."""
     loop = asyncio.get_running_loop()
     done: asyncio.Future[None] = loop.create_future()
     clock = manager.switch.clock
@@ -183,21 +335,28 @@ async def _race(
             done.set_result(None)
 
     removers = [leg.add_listener(check) for leg in legs]
+    timers: list[asyncio.TimerHandle] = []
     try:
         check()
         start = math.floor(clock.epoch())
+        for leg, limit in (leg_limits or {}).items():
+            expire = max(0.0, (start + limit + 1) - clock.epoch())
+            timers.append(loop.call_later(clock.real_delay(expire), _expire_leg, leg, won))
         wait = max(0.0, (start + max(1, timeout)) - clock.epoch())
         try:
             await asyncio.wait_for(asyncio.shield(done), clock.real_delay(wait))
         except TimeoutError:
             pass
     finally:
+        for timer in timers:
+            timer.cancel()
         for remove in removers:
             remove()
     winner = next((leg for leg in legs if won(leg)), None) or (first[0] if first else None)
     if winner is not None:
         for leg in legs:
-            if leg is not winner:
+            if leg is not winner and leg.ready:
+                leg.set_variable("group_dial_status", "loser")
                 leg.hangup(HangupCause.LOSE_RACE)
         return winner, HangupCause.SUCCESS
     causes = [leg.hangup_cause for leg in legs if leg.hangup_cause is not None]
@@ -206,6 +365,11 @@ async def _race(
     for leg in legs:
         leg.hangup(HangupCause.NO_ANSWER if leg.ready else leg.hangup_cause or HangupCause.NO_ANSWER)
     return None, HangupCause.NO_ANSWER
+
+
+def _expire_leg(leg: Channel, won: Callable[[Channel], bool]) -> None:
+    if leg.ready and not won(leg):
+        leg.hangup(HangupCause.ALLOTTED_TIMEOUT)
 
 
 def start_after_originate(

@@ -13,14 +13,6 @@ __all__: list[str] = []
 
 module = Module("mod_dptools")
 
-_DIALSTATUS = {
-    HangupCause.ORIGINATOR_CANCEL: "CANCEL",
-    HangupCause.USER_BUSY: "BUSY",
-    HangupCause.NO_ANSWER: "NOANSWER",
-    HangupCause.DESTINATION_OUT_OF_ORDER: "INVALIDARGS",
-    HangupCause.INVALID_PROFILE: "INVALIDARGS",
-    HangupCause.CALL_REJECTED: "DONTCALL",
-}
 
 
 @module.application("bridge", "Bridge Audio", "<channel_url>")
@@ -32,17 +24,12 @@ async def bridge(ctx: AppContext, data: str) -> None:
     peer, cause = await bridge_originate(caller, data)
     if peer is None:
         caller.set_variable("originate_failed_cause", cause.name)
-        caller.set_variable("originate_disposition", cause.name)
-        caller.set_variable("DIALSTATUS", _DIALSTATUS.get(cause, cause.name))
         ctx.switch.log(
             6, f"Originate Failed.  Cause: {cause.name}\n", file="mod_dptools.c", function="audio_bridge_function",
             line=3631, session_uuid=caller.uuid,
         )  # fmt: skip
         handle_cause(caller, cause)
         return
-    caller.set_variable("originate_disposition", "SUCCESS")
-    caller.set_variable("DIALSTATUS", "SUCCESS")
-    peer.set_variable("originating_leg_uuid", caller.uuid)
     if not caller.ready:
         peer.hangup(HangupCause.ORIGINATOR_CANCEL)
         return

@@ -138,6 +138,8 @@ def _signal_peer(channel: Channel, what: str) -> None:
         return
     if what == "answer":
         info.peer.answer(_PEER_ANSWER_SITE)
+    elif what == "ring_ready":
+        info.peer.ring_ready()  # INDICATE_RINGING: mod_loopback marks the other leg ringing
     else:
         info.peer.pre_answer()
 

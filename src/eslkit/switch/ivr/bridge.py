@@ -74,17 +74,17 @@ async def bridge_originate(caller: Channel, dial_string: str) -> tuple[Channel |
     profile = caller.profile()
     cid_name = v("effective_caller_id_name") or profile.caller_id_name
     cid_num = v("effective_caller_id_number") or profile.caller_id_number
-    tagged = f"<originating_leg_uuid={caller.uuid}>{dial_string}"
     inherited = {name: value for name in INHERITED_VARIABLES if (value := v(name)) is not None}
     task = asyncio.ensure_future(
         originate(
             manager,
-            tagged,
+            dial_string,
             timeout=timeout,
             cid_name=cid_name,
             cid_num=cid_num,
             inherited=inherited,
             on_progress=_ring_caller(caller, inherited),
+            caller=caller,
         )
     )
     hangup_task = asyncio.ensure_future(caller.wait_hangup(None))
@@ -195,9 +195,19 @@ async def bridge_channels(caller: Channel, peer: Channel) -> None:
         a.set_variable("bridge_channel", b.name)
         a.set_variable("bridge_uuid", b.uuid)
         a.set_variable("signal_bond", b.uuid)
+    caller.flags.add("CF_BRIDGE_ORIGINATOR")
+    caller.flags.add("CF_BRIDGED")
+    peer.flags.add("CF_BRIDGED")
+    _send_display(caller, peer)
+    _send_display(peer, caller)
     entry_state = caller.state
 
     def poke(_channel: Channel, change: ChannelChange) -> None:
+        if change is ChannelChange.HANGUP:
+            # The peer's own bridge thread ends with its hang-up, before it reports.
+            peer.set_variable("bridge_to", None)
+            peer.flags.discard("CF_BRIDGED")
+            peer.set_variable("call_uuid", peer.uuid)
         if change in (ChannelChange.HANGUP, ChannelChange.STATE, ChannelChange.ANSWER):
             caller.interrupt()
 
@@ -220,15 +230,50 @@ async def bridge_channels(caller: Channel, peer: Channel) -> None:
         remove()
         peer_side.cancel()
         await asyncio.gather(peer_side, return_exceptions=True)
-    for a, b in ((caller, peer), (peer, caller)):
-        if b.hangup_cause is not None:
-            a.set_variable("last_bridge_hangup_cause", b.hangup_cause.name)
-    if not caller.ready and peer.ready:
-        peer.hangup(caller.hangup_cause or HangupCause.NORMAL_CLEARING)
-    peer.set_variable("call_uuid", peer.uuid)
-    _fire_bridge(caller, peer, True)
+    # Each leg's audio thread ends: bridge_to goes, the bridge flags are cleared.
     for channel in (caller, peer):
         channel.set_variable("bridge_to", None)
+        channel.flags.discard("CF_BRIDGED")
+    caller.flags.discard("CF_BRIDGE_ORIGINATOR")
+    if not caller.ready and peer.ready:
+        peer.hangup(caller.hangup_cause or HangupCause.NORMAL_CLEARING)
+    if caller.hangup_cause is not None and peer.running_state < ChannelState.CS_REPORTING:
+        # The peer's thread reports while this one (the caller's) finishes the bridge: as
+        # recorded, what it sets on the peer lands after the peer's own reporting data.
+        cause = caller.hangup_cause.name
+
+        def late(channel: Channel, change: ChannelChange) -> None:
+            if change is ChannelChange.REPORTING:
+                channel.set_variable("bridge_hangup_cause", cause)
+                if channel.variables.get("call_uuid") != channel.uuid:
+                    channel.set_variable("call_uuid", channel.uuid)
+
+        peer.add_listener(late)
+    elif caller.hangup_cause is not None:
+        peer.set_variable("bridge_hangup_cause", caller.hangup_cause.name)
+    if peer.hangup_cause is not None:
+        caller.set_variable("bridge_hangup_cause", peer.hangup_cause.name)
+    if peer.variables.get("call_uuid") != peer.uuid and not caller.hangup_cause:
+        peer.set_variable("call_uuid", peer.uuid)
+    _fire_bridge(caller, peer, True)
+
+
+def _send_display(channel: Channel, peer: Channel) -> None:
+    """``send_display``: ``peer`` learns who it is connected to (the INDICATE_DISPLAY a
+    channel records as ``last_sent_callee_id_name`` / ``_number``): the bridge's
+    originator shows ``peer``'s caller id, the other side its own callee id."""
+    mine, theirs = channel.profile(), peer.profile()
+    if "CF_BRIDGE_ORIGINATOR" in channel.flags:
+        name = theirs.caller_id_name or mine.caller_id_name
+        number = theirs.caller_id_number or mine.caller_id_number or "UNKNOWN"
+    else:
+        name = mine.callee_id_name
+        number = mine.callee_id_number or mine.destination_number
+    name = name or number
+    number = number.rpartition("/")[2]
+    name = name.rpartition("/")[2]
+    peer.set_variable("last_sent_callee_id_name", name)
+    peer.set_variable("last_sent_callee_id_number", number)
 
 
 def _relay(source: Channel, dest: Channel) -> Callable[[Dtmf], bool]:

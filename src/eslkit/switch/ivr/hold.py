@@ -56,6 +56,7 @@ def hold(channel: Channel, *, moh: bool = True) -> bool:
                     ("execute-app-name", "playback"),
                     ("execute-app-arg", music),
                     ("event-lock", "true"),
+                    ("loops", "-1"),
                     ("lead-frames", "5"),
                 ]
             )

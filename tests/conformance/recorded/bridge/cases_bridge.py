@@ -113,13 +113,13 @@ case("bridge_app_failover_pipe",
 
 case("bridge_app_failover_comma",
      "&bridge([origination_uuid=314]loopback/br_ring/bridge,[origination_uuid=315]loopback/br_answer/bridge): "
-     "both dialled at once, the second answers, the ringing one is cancelled (its HANGUP cause); "
-     "uuid_kill of the caller.",
+     "both dialled at once, the second answers, the ringing one is cancelled (LOSE_RACE, group_dial_status); "
+     "uuid_kill of the answered peer (315) ends the bridge.",
      flat(watch([U(313), U(314), U(315)]), login("c"),
           S("c", "api originate {origination_uuid=%s}loopback/br_answer/bridge &bridge([origination_uuid=%s]loopback/br_ring/bridge,[origination_uuid=%s]loopback/br_answer/bridge)\n\n" % (U(313), U(314), U(315))),
           E("c", n=1, timeout=20),
           drain(3, quiet=1.5),
-          cmd("c", "api uuid_kill " + U(313)),
+          cmd("c", "api uuid_kill " + U(315)),
           drain(3, quiet=1.5), bye("a"), bye("b"), bye("d"), bye("c")),
      **IN_KW)
 

@@ -47,10 +47,12 @@ case("hold_toggle_sequence",
      **IN_KW)
 
 case("hold_bridged_call",
-     "uuid_hold of the caller (331) of a call bridged by the bridge app to 332 (loopback/br_answer/bridge): "
-     "events on both legs (hold music of vars.xml to the partner), then uuid_hold off and toggle.",
+     "uuid_hold of the caller (331) of a call bridged by the bridge app to 332 (loopback/br_answer/bridge), "
+     "both with hold_music set to a missing file (the reference build has no mod_local_stream for vars.xml's "
+     "local_stream://moh): the partner plays it (EXECUTE/EXECUTE_COMPLETE playback, FILE NOT FOUND, loops -1), "
+     "then uuid_hold off and toggle of the other leg.",
      flat(watch([U(331), U(332)], HOLD_EVENTS), login("c"),
-          cmd("c", "api originate {origination_uuid=%s}loopback/br_answer/bridge &bridge({origination_uuid=%s}loopback/br_answer/bridge)" % (U(331), U(332)), timeout=20),
+          cmd("c", "api originate {origination_uuid=%s,hold_music=/tmp/br_no_such_moh.wav}loopback/br_answer/bridge &bridge({origination_uuid=%s,hold_music=/tmp/br_no_such_moh.wav}loopback/br_answer/bridge)" % (U(331), U(332)), timeout=20),
           drain(2, quiet=1.0),
           cmd("c", "api uuid_hold " + U(331)), drain(2, quiet=1.0),
           cmd("c", "api uuid_hold off " + U(331)), drain(2, quiet=1.0),
