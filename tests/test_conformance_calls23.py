@@ -24,12 +24,8 @@ ORACLE_CONF = CONFORMANCE_DIR / "oracle-conf"
 
 #: Cases the switch does not reproduce yet (issues #13 and, for calls3_conf*, #14).
 NOT_YET: set[str] = {
-    "calls2_show_channels_live",
-    "calls2_uuid_bridge_parked",
     "calls2_uuid_hold",
-    "calls3_intercept",
     "calls3_record_playback",
-    "calls3_show_detailed_calls",
     "calls3_uuid_transfer_bleg",
 }
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, fields
 from enum import Enum, IntEnum, StrEnum
 from typing import TYPE_CHECKING
@@ -308,6 +308,7 @@ class Channel:
         "read_codec",
         "running_state",
         "session_id",
+        "soft_execute",
         "state",
         "switch",
         "uuid",
@@ -359,6 +360,9 @@ class Channel:
         self.current_application = ""
         self.current_application_data = ""
         self.session_id = 0
+        #: What the session task runs when it enters CS_SOFT_EXECUTE, once (a state handler
+        #: such as uuid_bridge's ``uuid_bridge_on_soft_execute``); None: it just waits.
+        self.soft_execute: Callable[[], Awaitable[None]] | None = None
         #: The session's own log level (``uuid_loglevel``): raises the core's level for
         #: this session's SESSION-channel lines.
         self.loglevel = 0
@@ -616,13 +620,15 @@ class Channel:
         if self.early_media:
             return True  # already past ringing: nothing to signal
         profile = self.caller_profile
-        if profile is not None and not profile.times.progress:
+        if "CF_RING_READY" not in self.flags:
             if self.before_answer is not None and self.direction is Direction.INBOUND:
                 self.before_answer(self, "ring_ready")
                 if not self.ready or self.answered or self.early_media:
                     return self.ready
-            now = profile.times.progress = self.switch.clock.wall_us()
-            self._share_time_with_originator("progress", now)
+            self.flags.add("CF_RING_READY")
+            if profile is not None and not profile.times.progress:
+                now = profile.times.progress = self.switch.clock.wall_us()
+                self._share_time_with_originator("progress", now)
             fire_channel_event(self, EventType.CHANNEL_PROGRESS, PROGRESS_SITE)
             self.set_call_state(CallState.RINGING)
             self._notify(ChannelChange.PROGRESS)

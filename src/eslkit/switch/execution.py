@@ -138,6 +138,9 @@ class SessionRunner(AppRunner):
                     channel.set_running_state(ChannelState.CS_EXECUTE)
                     self._enter_log(channel, state, endpoint)
                     cl.standard_line(channel, state)
+                    if executed_once:
+                        # switch_core_standard_on_execute, entered again (after uuid_bridge)
+                        channel.set_variable("call_uuid", channel.uuid)
                 if not executed_once:
                     executed_once = True
                     channel.set_variable("call_uuid", channel.variables.get("call_uuid") or channel.uuid)
@@ -156,11 +159,18 @@ class SessionRunner(AppRunner):
                 # CS_CONSUME_MEDIA, CS_RESET, CS_HIBERNATE...: wait for someone to move it.
                 channel.set_running_state(state)
                 self._enter_log(channel, state, endpoint)
-                if state == ChannelState.CS_RESET:
-                    # switch_core_standard_on_reset
+                if state == ChannelState.CS_RESET and "CF_UUID_BRIDGE_ORIGINATOR" not in channel.flags:
+                    # switch_core_standard_on_reset (not run for a uuid_bridge's originator,
+                    # whose own reset handler moves it on to CS_SOFT_EXECUTE)
                     cl.standard_line(channel, state)
                     channel.set_variable("call_uuid", channel.uuid)
                 cl.state_line(channel, state, sleeping=True)
+                handler = channel.soft_execute if state == ChannelState.CS_SOFT_EXECUTE else None
+                if handler is not None:
+                    # A state handler installed for this session (uuid_bridge's soft execute).
+                    channel.soft_execute = None
+                    await handler()
+                    continue
                 await self._wait_in_state(channel, state)
         self._finish(channel)
 

@@ -167,6 +167,8 @@ async def _originate_groups(
             ce.fire_channel_event(made, EventType.CHANNEL_OUTGOING, ce.OUTGOING_SITE)
             legs.append(made)
         if not legs:
+            if caller is not None:
+                _caller_result(caller, legs, None, cause)
             continue
         for leg_channel in legs:
             manager.start(leg_channel)
@@ -182,6 +184,7 @@ async def _originate_groups(
         if caller is not None:
             _caller_result(caller, legs, winner, cause)
         if winner is not None:
+            switch = manager.switch
             if switch.logs.listen >= 7:
                 switch.log(
                     7, f"Originate Resulted in Success: [{winner.name}] Peer UUID: {winner.uuid}\n",
@@ -211,7 +214,7 @@ def _callee_id_on_ring(
 
     def progress(leg: Channel) -> None:
         nonlocal sent
-        if not sent and leg.profile().times.progress:
+        if not sent and "CF_RING_READY" in leg.flags:
             sent = True
             if not switch_true(leg.variables.get("ignore_ring_ready")):
                 theirs, mine = leg.profile(), caller.profile()

@@ -118,11 +118,13 @@ def render(
             out.append(f"\n{count} total.\n")
         return "".join(out)
     if lowered == "xml":
+        if justcount:
+            # The count(*) row makes the (empty) result element: FreeSWITCH's XML writer
+            # then closes it with a tag (recorded: bridge_show_reports).
+            count = int(rows[0][0]) if rows and rows[0] and rows[0][0] else 0
+            return f'<result row_count="{count}"></result>\n'
         if not rows:
             return '<result row_count="0"/>\n'
-        if justcount:
-            count = int(rows[0][0]) if rows[0] and rows[0][0] else 0
-            return f'<result row_count="{count}"/>\n'
         parts = [f'<result row_count="{len(rows)}">\n']
         for number, row in enumerate(rows, 1):
             parts.append(f'  <row row_id="{number}">\n')

@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from eslkit.protocol.names import HangupCause
 from eslkit.switch.apps import AppContext
-from eslkit.switch.ivr.bridge import bridge_channels, bridge_originate, end_of_bridge, handle_cause
+from eslkit.switch.expand import separate_string
+from eslkit.switch.ivr.bridge import (
+    bridge_channels,
+    bridge_originate,
+    end_of_bridge,
+    handle_cause,
+    intercept_session,
+)
 from eslkit.switch.modules import Module
 
 __all__: list[str] = []
@@ -36,3 +43,17 @@ async def bridge(ctx: AppContext, data: str) -> None:
     state = caller.state
     await bridge_channels(caller, peer)
     end_of_bridge(caller, peer, resume=False, caller_state=state)
+
+
+@module.application("intercept", "intercept", "[-bleg] <uuid>")
+async def intercept(ctx: AppContext, data: str) -> None:
+    """``intercept [-bleg] <uuid>``: take over a channel (ringing or not) and bridge it here."""
+    argv = separate_string(data, " ", 4) if data else []
+    if not argv or not argv[0]:
+        return
+    if argv[0].lower() == "-bleg":
+        if len(argv) < 2:
+            return
+        intercept_session(ctx.channel, argv[1], bleg=True)
+    else:
+        intercept_session(ctx.channel, argv[0])

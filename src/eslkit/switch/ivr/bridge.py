@@ -16,14 +16,14 @@ audio threads do, unless the receiving leg has ``bridge_filter_dtmf`` set.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from eslkit.fsutil import c_atoi, switch_true
+from eslkit.fsutil import c_atoi, new_uuid, switch_true
 from eslkit.protocol.names import ChannelState, EventType, HangupCause
 from eslkit.protocol.records import CallingSite
 from eslkit.switch import channel_events as ce
-from eslkit.switch.channel import Channel, ChannelChange, Dtmf
+from eslkit.switch.channel import Channel, ChannelChange, Direction, Dtmf
 from eslkit.switch.expand import separate_string
 from eslkit.switch.ivr.dtmf import channel_far_end
 from eslkit.switch.ivr.wait import Wake, media_wait
@@ -36,7 +36,9 @@ __all__ = [
     "bridge_channels",
     "bridge_originate",
     "end_of_bridge",
+    "find_bridged_uuid",
     "handle_cause",
+    "intercept_session",
     "pass_callee_id",
     "uuid_bridge",
 ]
@@ -46,6 +48,10 @@ UNBRIDGE_SITE = CallingSite("switch_ivr_bridge.c", "switch_ivr_multi_threaded_br
 DEFAULT_CALL_TIMEOUT = 60
 _CANCEL_GRACE = 30.0
 UUID_BRIDGE_SITE = CallingSite("switch_ivr_bridge.c", "uuid_bridge_on_soft_execute", 1236)
+UUID_BRIDGE_OTHER_SITE = CallingSite("switch_ivr_bridge.c", "uuid_bridge_on_soft_execute", 1243)
+#: Bound on each wait of a uuid_bridge for a leg to reach a state or to answer (switch
+#: seconds; FreeSWITCH's soft execute loop gives up after 1000 polls of 20 ms).
+_UUID_BRIDGE_WAIT = 60.0
 
 
 def _fire_bridge(caller: Channel, peer: Channel, unbridge: bool) -> None:
@@ -133,7 +139,7 @@ def _ring_caller(caller: Channel, inherited: dict[str, str]) -> Callable[[Channe
 
     def on_progress(leg: Channel) -> None:
         nonlocal sent
-        ringing = bool(leg.profile().times.progress) or (early_rings and leg.early_media)
+        ringing = "CF_RING_READY" in leg.flags or (early_rings and leg.early_media)
         if ringing and not sent and caller.ready:
             sent = True
             caller.ring_ready()
@@ -236,7 +242,11 @@ async def bridge_channels(caller: Channel, peer: Channel) -> None:
         channel.flags.discard("CF_BRIDGED")
     caller.flags.discard("CF_BRIDGE_ORIGINATOR")
     if not caller.ready and peer.ready:
-        peer.hangup(caller.hangup_cause or HangupCause.NORMAL_CLEARING)
+        # audio_bridge_on_exchange_media: the peer's own end of the bridge
+        if not peer.answered:
+            peer.hangup(HangupCause.ORIGINATOR_CANCEL)
+        else:
+            _after(peer, answered=True, cause=None)
     if caller.hangup_cause is not None and peer.running_state < ChannelState.CS_REPORTING:
         # The peer's thread reports while this one (the caller's) finishes the bridge: as
         # recorded, what it sets on the peer lands after the peer's own reporting data.
@@ -353,27 +363,216 @@ def _after(channel: Channel, *, answered: bool, cause: HangupCause | None) -> bo
 
 
 def uuid_bridge(switch: Switch, a_uuid: str, b_uuid: str) -> bool:
-    """``switch_ivr_uuid_bridge``: take both channels out of what they run and bridge them
-    (the first is the originator)."""
+    """``switch_ivr_uuid_bridge``: the two channels leave what they run (their park
+    completes) and are bridged from the originator's CS_SOFT_EXECUTE.
+
+    Now: the bridge variables, a new caller profile each (``transfer_source``
+    ``<epoch>:<uuid>:uuid_br:<other>``, ``transfer_history``), each other's profile as
+    ``Other-Leg``, and both asked for CS_HIBERNATE. Then (:func:`_uuid_bridge_run`): each
+    goes CS_HIBERNATE → CS_RESET, the originator CS_SOFT_EXECUTE, the other CS_SOFT_EXECUTE
+    when the originator asks, the pseudo-application ``uuid_bridge`` fires on both and the
+    bridge runs; after it the originator goes back to CS_EXECUTE (the rest of its
+    dialplan). False when a channel is missing or neither has media."""
+    from eslkit.switch.ivr.transfer import push_variable, set_caller_profile
+
     a = switch.sessions.find_session(a_uuid)
     b = switch.sessions.find_session(b_uuid)
     if a is None or b is None or a is b or not a.ready or not b.ready:
         return False
-    for channel, other in ((a, b), (b, a)):
-        extra = [("Application", "uuid_bridge"), ("Application-Data", other.uuid)]
-        ce.fire_channel_event(channel, EventType.CHANNEL_EXECUTE, UUID_BRIDGE_SITE, extra)
+    if not (a.answered or a.early_media):
+        if not (b.answered or b.early_media):
+            return False
+        a, b = b, a  # "reversing order of channels so this will work!"
+    a.hit_dialplan = True  # CF_DIALPLAN on the originator
+    if b.direction is Direction.OUTBOUND:
+        b.hit_dialplan = False
+    a.set_variable("uuid_bridge", b.uuid)
+    for x, y in ((a, b), (b, a)):
+        x.set_variable("bridge_channel", y.name)
+        x.set_variable("bridge_uuid", y.uuid)
+        x.set_variable("signal_bond", y.uuid)
+    # The displays: a channel that shows the far end's id swaps its caller and callee ids.
+    if (a.direction is Direction.INBOUND and "CF_BLEG" in a.flags) or (
+        a.direction is Direction.OUTBOUND and not a.hit_dialplan
+    ):
+        _invert_cid(a)
+        if a.direction is Direction.INBOUND:
+            b.flags.discard("CF_BLEG")
+    if (b.direction is Direction.INBOUND and "CF_BLEG" not in b.flags) or (
+        b.direction is Direction.OUTBOUND and b.hit_dialplan
+    ):
+        _invert_cid(b)
+        if b.direction is Direction.INBOUND:
+            b.flags.add("CF_BLEG")
+    for channel in (b, a):
+        profile = channel.profile()
+        channel.set_variable("original_destination_number", profile.destination_number)
+        channel.set_variable("original_caller_id_name", profile.caller_id_name)
+        channel.set_variable("original_caller_id_number", profile.caller_id_number)
+    for channel in (b, a):
+        step = channel.profile().clone()
+        step.transfer_source = ""
+        set_caller_profile(channel, step)
+    a_profile, b_profile = a.profile(), b.profile()
+    b.set_originator_profile(a_profile.snapshot())
+    a.set_originatee_profile(b_profile.snapshot())
+    a_profile.callee_id_name = b_profile.callee_id_name
+    a_profile.callee_id_number = b_profile.callee_id_number
+    b_profile.caller_id_name = a_profile.caller_id_name
+    b_profile.caller_id_number = a_profile.caller_id_number
+    epoch = int(switch.clock.epoch())
+    for x, y in ((a, b), (b, a)):
+        x.flags.add("CF_TRANSFER")
+        x.flags.discard("CF_ORIGINATING")
+        source = f"{epoch}:{new_uuid()}:uuid_br:{y.uuid}"
+        x.profile().transfer_source = source
+        push_variable(x, "transfer_history", source)
+        x.set_variable("transfer_source", source)
     for channel in (a, b):
         channel.flags.discard("CF_PARK")
-        channel.flags.discard("CF_ORIGINATING")
         channel.plan = []
-        channel.set_state(ChannelState.CS_EXCHANGE_MEDIA)
+        state = channel.state
+        channel.set_state(
+            ChannelState.CS_CONSUME_MEDIA if state == ChannelState.CS_HIBERNATE else ChannelState.CS_HIBERNATE
+        )
         channel.interrupt()
-    if not a.answered and b.answered:
-        a.answer()
-
-    async def run() -> None:
-        await bridge_channels(a, b)
-        end_of_bridge(a, b, resume=True, caller_state=ChannelState.CS_EXCHANGE_MEDIA)
-
-    switch.spawn(run())
+    a.flags.add("CF_UUID_BRIDGE_ORIGINATOR")
+    switch.spawn(_uuid_bridge_run(a, b))
     return True
+
+
+def _invert_cid(channel: Channel) -> None:
+    """``switch_channel_invert_cid``: caller and callee ids swap (an empty one reads
+    ``Unknown``)."""
+    p = channel.profile()
+    name, number = p.caller_id_name, p.caller_id_number
+    p.caller_id_name = p.callee_id_name or "Unknown"
+    p.caller_id_number = p.callee_id_number or "Unknown"
+    p.callee_id_name = name
+    p.callee_id_number = number
+
+
+async def _uuid_bridge_run(a: Channel, b: Channel) -> None:
+    """The uuid_bridge state handlers: hibernate → reset on both, the originator's soft
+    execute waits for the other's reset, moves it to soft execute and bridges."""
+    try:
+        await _uuid_bridge_states(a, b)
+    finally:
+        if a.soft_execute is None:
+            a.flags.discard("CF_UUID_BRIDGE_ORIGINATOR")
+
+
+async def _uuid_bridge_states(a: Channel, b: Channel) -> None:
+
+    async def enter(channel: Channel, state: ChannelState) -> bool:
+        if not channel.ready:
+            return False
+        channel.set_state(state)
+        return await channel.wait_for(
+            lambda ch: ch.running_state == state or not ch.ready, _UUID_BRIDGE_WAIT
+        ) and channel.ready
+
+    async def parked_out(channel: Channel) -> bool:
+        return await channel.wait_for(
+            lambda ch: ch.running_state in (ChannelState.CS_HIBERNATE, ChannelState.CS_CONSUME_MEDIA)
+            or not ch.ready,
+            _UUID_BRIDGE_WAIT,
+        ) and channel.ready
+
+    if not (await parked_out(a) and await enter(a, ChannelState.CS_RESET)):
+        return
+    ready_b = await parked_out(b) and await enter(b, ChannelState.CS_RESET)
+
+    async def soft_execute() -> None:
+        try:
+            await _uuid_bridge_soft_execute(a, b, ready_b, enter)
+        finally:
+            a.flags.discard("CF_UUID_BRIDGE_ORIGINATOR")
+
+    # The rest runs in the originator's own session, as its soft execute state handler: a
+    # hang-up of the originator finishes the bridge (UNBRIDGE) before the channel reports.
+    a.soft_execute = soft_execute
+    if a.ready:
+        a.set_state(ChannelState.CS_SOFT_EXECUTE)
+
+
+async def _uuid_bridge_soft_execute(
+    a: Channel, b: Channel, ready_b: bool, enter: Callable[[Channel, ChannelState], Awaitable[bool]]
+) -> None:
+    """``uuid_bridge_on_soft_execute`` of the originator ``a``."""
+    if not ready_b or not await enter(b, ChannelState.CS_SOFT_EXECUTE):
+        if a.ready:
+            a.hangup(HangupCause.DESTINATION_OUT_OF_ORDER)
+        return
+    for channel in (a, b):
+        channel.flags.discard("CF_TRANSFER")
+    a.set_variable("uuid_bridge", None)
+    if not (b.answered or b.early_media):
+        await b.wait_for(lambda ch: ch.answered or ch.early_media or not ch.ready, _UUID_BRIDGE_WAIT)
+        if not (b.answered or b.early_media) or not b.ready:
+            if switch_true(a.get_variable("uuid_bridge_continue_on_cancel")):
+                a.set_state(ChannelState.CS_EXECUTE)
+            elif switch_true(a.get_variable("uuid_bridge_park_on_cancel")):
+                a.set_state(ChannelState.CS_PARK)
+            elif a.ready:
+                a.hangup(HangupCause.ORIGINATOR_CANCEL)
+            return
+    if not a.ready or not b.ready:
+        if not a.ready and b.ready:
+            b.hangup(HangupCause.DESTINATION_OUT_OF_ORDER)
+        elif a.ready:
+            a.hangup(HangupCause.DESTINATION_OUT_OF_ORDER)
+        return
+    for x, y, site in ((a, b, UUID_BRIDGE_SITE), (b, a, UUID_BRIDGE_OTHER_SITE)):
+        extra = [("Application", "uuid_bridge"), ("Application-Data", y.uuid)]
+        ce.fire_channel_event(x, EventType.CHANNEL_EXECUTE, site, extra)
+    await bridge_channels(a, b)
+    if a.ready and a.state == ChannelState.CS_SOFT_EXECUTE:
+        a.set_state(ChannelState.CS_EXECUTE)
+
+
+def find_bridged_uuid(channel: Channel) -> str | None:
+    """``switch_ivr_find_bridged_uuid``: ``originate_signal_bond``, else the partner's
+    uuid (``signal_bond``)."""
+    v = channel.variables.get
+    return v("originate_signal_bond") or v("signal_bond") or None
+
+
+def intercept_session(channel: Channel, uuid: str, *, bleg: bool = False) -> bool:
+    """``switch_ivr_intercept_session``: ``channel`` takes over ``uuid`` (with ``bleg``: the
+    channel bridged to ``uuid``): that one is answered if it rings, marked intercepted,
+    its partner (if any) told to park after the bridge, and it is uuid_bridged to
+    ``channel``, the originator. False when there is nothing to intercept."""
+    switch = channel.switch
+    sessions = switch.sessions
+    if bleg:
+        holder = sessions.find_session(uuid)
+        found = find_bridged_uuid(holder) if holder is not None else None
+        if not found:
+            return False
+        uuid = found
+    target = sessions.find_session(uuid) if uuid else None
+    if target is None or target.state >= ChannelState.CS_HANGUP:
+        return False
+    partner_uuid = target.variables.get("signal_bond") or target.variables.get("originate_signal_bond")
+    if partner_uuid == channel.uuid:
+        partner_uuid = None
+    if switch_true(channel.get_variable("intercept_unbridged_only")) and "CF_BRIDGED" in target.flags:
+        return False
+    if switch_true(channel.get_variable("intercept_unanswered_only")) and target.answered:
+        return False
+    channel.answer()
+    partner = sessions.find_session(partner_uuid) if partner_uuid else None
+    if partner is not None:
+        partner.flags.add("CF_INTERCEPT")
+    if not target.answered:
+        target.answer()
+    target.flags.add("CF_TRANSFER")
+    target.set_state(ChannelState.CS_PARK)
+    if partner is not None:
+        partner.set_variable("park_after_bridge", "true")
+    if switch_true(channel.get_variable("intercept_pre_bond")):
+        channel.set_variable("signal_bond", uuid)
+        target.set_variable("signal_bond", channel.uuid)
+    target.flags.add("CF_INTERCEPTED")
+    return uuid_bridge(switch, channel.uuid, uuid)
