@@ -41,11 +41,11 @@ def park(conn, u, dest="1000"):
 
 
 case("uuid_bridge_states_kill_originatee",
-     "Two parked loopback A legs (320, 321) joined by uuid_bridge, watcher with CHANNEL_STATE and CALLSTATE: "
+     "Two parked loopback A legs (320, 321) joined by uuid_bridge, watchers (subscribed once both are parked) with CHANNEL_STATE and CALLSTATE: "
      "the park ends, CS_HIBERNATE / CS_RESET / CS_SOFT_EXECUTE / CS_EXCHANGE_MEDIA, EXECUTE uuid_bridge, "
      "BRIDGE; uuid_getvar of bridge variables; uuid_kill of the originatee (321): what the originator does.",
-     flat(watch([U(320), U(321)]), login("c"), park("c", U(320)), park("c", U(321)),
-          drain(2, quiet=0.7),
+     flat(login("c"), park("c", U(320)), park("c", U(321)), SL(0.7),
+          watch([U(320), U(321)]),
           cmd("c", "api uuid_bridge %s %s" % (U(320), U(321))),
           drain(2, quiet=1.0),
           [cmd("c", "api uuid_getvar %s %s" % (u, v)) for u in (U(320), U(321))
@@ -67,9 +67,10 @@ case("uuid_bridge_errors",
      **IN_KW)
 
 case("uuid_bridge_kill_originator_unbridge_order",
-     "uuid_bridge of two parked legs (323, 324) with a plain-event watcher on BRIDGE/UNBRIDGE/HANGUP/"
-     "HANGUP_COMPLETE/EXECUTE_COMPLETE only; 'show bridged_calls' while bridged; uuid_kill of the originator.",
-     flat(watch([U(323), U(324)], events="CHANNEL_BRIDGE CHANNEL_UNBRIDGE CHANNEL_HANGUP CHANNEL_HANGUP_COMPLETE CHANNEL_EXECUTE_COMPLETE"),
+     "uuid_bridge of two parked legs (323, 324) with plain-event watchers on BRIDGE/UNBRIDGE/HANGUP/EXECUTE_COMPLETE "
+     "only (the peer's HANGUP_COMPLETE races with the originator's end of the bridge in FreeSWITCH); "
+     "'show bridged_calls' while bridged; uuid_kill of the originator.",
+     flat(watch([U(323), U(324)], events="CHANNEL_BRIDGE CHANNEL_UNBRIDGE CHANNEL_HANGUP CHANNEL_EXECUTE_COMPLETE"),
           login("c"), park("c", U(323)), park("c", U(324)), SL(0.5),
           cmd("c", "api uuid_bridge %s %s" % (U(323), U(324))),
           drain(2, quiet=1.0),
