@@ -187,6 +187,16 @@ async def bridge_channels(caller: Channel, peer: Channel) -> None:
     peer.set_other(caller, "originator")
     peer.flags.discard("CF_ORIGINATING")
     peer.flags.discard("CF_PARK")
+    if peer.state != ChannelState.CS_CONSUME_MEDIA:
+        # A peer that was doing something else (uuid_bridge) consumes media first, as
+        # recorded; a freshly originated one is there already.
+        peer.set_state(ChannelState.CS_CONSUME_MEDIA)
+        peer.interrupt()
+        await peer.wait_for(
+            lambda ch: ch.running_state == ChannelState.CS_CONSUME_MEDIA
+            or ch.state != ChannelState.CS_CONSUME_MEDIA,
+            _UUID_BRIDGE_WAIT,
+        )
     peer.set_state(ChannelState.CS_EXCHANGE_MEDIA)
     peer.interrupt()
     peer.set_variable("call_uuid", caller.uuid)
