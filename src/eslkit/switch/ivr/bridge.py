@@ -537,6 +537,9 @@ async def _uuid_bridge_soft_execute(
         extra = [("Application", "uuid_bridge"), ("Application-Data", y.uuid)]
         ce.fire_channel_event(x, EventType.CHANNEL_EXECUTE, site, extra)
     await bridge_channels(a, b)
+    # The state change cleared CF_REDIRECT: the caller's after-bridge rules apply
+    # (park_after_bridge, hangup_after_bridge, ...); otherwise back to CS_EXECUTE.
+    end_of_bridge(a, b, resume=False, caller_state=ChannelState.CS_SOFT_EXECUTE)
     if a.ready and a.state == ChannelState.CS_SOFT_EXECUTE:
         a.set_state(ChannelState.CS_EXECUTE)
 
