@@ -75,15 +75,26 @@ class SessionStats:
 ShowRows = Callable[[str], tuple[Sequence[str], Sequence[Sequence[str]]]]
 
 
+async def _nothing_to_reload() -> str:
+    return "Success"
+
+
+def _no_users(user: str, domain: str) -> tuple[str, dict[str, str], dict[str, str]] | None:
+    return None
+
+
 @dataclass(slots=True)
 class SwitchHooks:
-    """What the configuration provides, when there is one (``eslkit.bootstrap`` sets them)."""
+    """What the configuration provides (``eslkit.bootstrap`` sets them); the defaults are a
+    switch without one: nothing to reload, no users."""
 
     #: ``switch_xml_reload``: returns the error text, ``"Success"`` when fine (awaited: a
     #: configuration is parsed off the loop).
-    reloadxml: Callable[[], Awaitable[str]] | None = None
+    reloadxml: Callable[[], Awaitable[str]] = _nothing_to_reload
     #: ``switch_xml_locate_user_merged``: (user id, params, variables) or None.
-    locate_user: Callable[[str, str], tuple[str, dict[str, str], dict[str, str]] | None] | None = None
+    locate_user: Callable[[str, str], tuple[str, dict[str, str], dict[str, str]] | None] = (
+        _no_users
+    )
 
 
 ShutdownHook = Callable[[], "Awaitable[None] | None"]

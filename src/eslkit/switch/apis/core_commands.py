@@ -287,9 +287,7 @@ async def reloadxml(call: ApiCall) -> None:
     """Reload the XML (through the switch's hook) and fire RELOADXML; as
     ``switch_xml_open_root``, a reload that fails fires nothing and keeps the old XML."""
     switch = call.switch
-    error = "Success"
-    if switch.hooks.reloadxml is not None:
-        error = await switch.hooks.reloadxml()
+    error = await switch.hooks.reloadxml()
     if error == "Success":
         switch.fire(switch.new_event(EventType.RELOADXML, RELOADXML_SITE))
     call.write(f"+OK [{error}]\n")

@@ -46,8 +46,7 @@ class UserEndpoint(Endpoint):
         user, _, domain = request.target.partition("@")
         if not domain:
             domain = switch.get_global("domain") or switch.config.hostname
-        locate = switch.hooks.locate_user
-        record = locate(user, domain) if locate is not None and user else None
+        record = switch.hooks.locate_user(user, domain) if user else None
         if record is None:
             return HangupCause.SUBSCRIBER_ABSENT
         dialed_user, params, user_variables = record
