@@ -133,3 +133,34 @@ case("cov_sendmsg_event_app",
           E("a", quiet=0.7),
           bye("a"), bye("c")),
      **IN_KW)
+
+case("cov_api_alias",
+     "alias (mod_commands): usage, 'alias add' of a new and of an existing name, the alias run "
+     "through the console executor ('api cov_echo_alias hi' is not an API command; aliases "
+     "apply to console lines only), 'alias del', 'alias del' of a name that is gone.",
+     flat(login("a"),
+          cmd("a", "api alias"),
+          cmd("a", "api alias add cov_echo_alias echo"),
+          cmd("a", "api alias add cov_echo_alias echo"),
+          cmd("a", "api cov_echo_alias hi"),
+          cmd("a", "api alias del cov_echo_alias"),
+          cmd("a", "api alias del cov_echo_alias"),
+          cmd("a", "api alias bogus x"),
+          bye("a")))
+
+case("cov_echo_app",
+     "The echo application on the B leg of loopback/9196 (answer, echo): a watcher filtered on "
+     "Channel-Name loopback/9196-b sees CHANNEL_EXECUTE echo; uuid_kill of the A leg ends it "
+     "(CHANNEL_EXECUTE_COMPLETE echo, CHANNEL_HANGUP).",
+     flat(login("a"),
+          cmd("a", "filter Channel-Name loopback/9196-b"),
+          cmd("a", "event plain CHANNEL_EXECUTE CHANNEL_EXECUTE_COMPLETE CHANNEL_HANGUP"),
+          login("c"),
+          cmd("c", f"api originate {{origination_uuid={U(1031)}}}loopback/9196/default &park", timeout=20),
+          E("a", until={"event": "CHANNEL_EXECUTE", "ev_header": {"Application": "echo"}}, timeout=10),
+          E("a", quiet=0.5),
+          cmd("c", f"api uuid_kill {U(1031)}"),
+          E("a", until={"event": "CHANNEL_HANGUP"}, timeout=10),
+          E("a", quiet=0.7),
+          bye("a"), bye("c")),
+     **IN_KW)
