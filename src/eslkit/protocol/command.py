@@ -106,7 +106,12 @@ class Command:
     def header(self, name: str) -> str | None:
         """The first header called ``name`` (case-insensitive), as sent."""
         lowered = name.lower()
-        for key, value in self.headers:
+        headers = self.headers
+        if len(headers) > 64 and lowered.isascii() and lowered not in self.raw.lower():
+            # A block of many header lines (up to 10 MiB of them): a name that is nowhere
+            # in it is ruled out in C instead of a Python step per line.
+            return None
+        for key, value in headers:
             if key.lower() == lowered:
                 return value
         return None
