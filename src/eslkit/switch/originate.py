@@ -24,6 +24,7 @@ from eslkit.switch import channel_events as ce
 from eslkit.switch.channel import CallState, Channel, ChannelChange
 from eslkit.switch.dialstring import DialString, DialStringError, parse_dial_string
 from eslkit.switch.endpoints import OutgoingRequest
+from eslkit.switch.ivr.transfer import push_variable
 from eslkit.switch.logging import TextChannel
 
 if TYPE_CHECKING:
@@ -158,7 +159,7 @@ async def _originate_groups(
                 _session_leg(caller, made, variables)
                 made.set_variable("originating_leg_uuid", caller.uuid)
                 profile = made.profile()
-                _push_variable(
+                push_variable(
                     caller,
                     "originated_legs",
                     f"{made.uuid};{profile.callee_id_name};{profile.callee_id_number}",
@@ -228,18 +229,6 @@ def _callee_id_on_ring(
     return progress
 
 
-def _push_variable(channel: Channel, name: str, value: str) -> None:
-    """``switch_channel_add_variable_var_check(..., SWITCH_STACK_PUSH)``: a second value
-    turns the variable into ``ARRAY::first|:second`` in place."""
-    old = channel.variables.get(name)
-    if old is None:
-        channel.set_variable(name, value)
-    elif old.startswith("ARRAY::"):
-        channel.variables[name] = f"{old}|:{value}"
-    else:
-        channel.variables[name] = f"ARRAY::{old}|:{value}"
-
-
 def _session_leg(caller: Channel, leg: Channel, variables: Mapping[str, str]) -> None:
     """What a leg created by a session gets (``switch_core_session_outgoing_channel`` and
     the originate): a profile whose original caller id and ANI are the originate's own
@@ -295,7 +284,7 @@ def _caller_result(caller: Channel, legs: list[Channel], winner: Channel | None,
     caller.set_variable("DIALSTATUS", _DIALSTATUS.get(result, result.name))
     for leg in legs:
         leg_cause = "NONE" if leg is winner or leg.hangup_cause is None else leg.hangup_cause.name
-        _push_variable(caller, "originate_causes", f"{leg.uuid};{leg_cause}")
+        push_variable(caller, "originate_causes", f"{leg.uuid};{leg_cause}")
     if winner is not None:
         caller.set_originatee_profile(winner.profile().snapshot())
         caller.set_variable("signal_bond", winner.uuid)

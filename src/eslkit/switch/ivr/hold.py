@@ -20,18 +20,10 @@ from eslkit.switch import channel_events as ce
 if TYPE_CHECKING:
     from eslkit.switch.channel import Channel
 
-__all__ = ["HOLD_SITE", "UNHOLD_SITE", "hold", "partner", "unhold"]
+__all__ = ["HOLD_SITE", "UNHOLD_SITE", "hold", "unhold"]
 
 HOLD_SITE = CallingSite("switch_ivr.c", "switch_ivr_hold", 1558)
 UNHOLD_SITE = CallingSite("switch_ivr.c", "switch_ivr_unhold", 1638)
-
-
-def partner(channel: Channel) -> Channel | None:
-    """``switch_channel_get_partner_uuid``: the channel named by ``signal_bond`` (else
-    ``originate_signal_bond``), if it exists."""
-    v = channel.variables.get
-    uuid = v("signal_bond") or v("originate_signal_bond")
-    return channel.switch.sessions.find_session(uuid) if uuid else None
 
 
 def _hold_music(channel: Channel) -> str:
@@ -47,7 +39,7 @@ def hold(channel: Channel, *, moh: bool = True) -> bool:
         return False
     channel.flags.update(("CF_HOLD", "CF_SUSPEND"))
     music = _hold_music(channel) if moh else ""
-    other = partner(channel) if music else None
+    other = channel.partner() if music else None
     if other is not None:
         other.queue_private_message(
             Event(
@@ -70,7 +62,7 @@ def unhold(channel: Channel) -> bool:
     if channel.call_state.name != "HELD":
         return False
     channel.flags.difference_update(("CF_HOLD", "CF_SUSPEND"))
-    other = partner(channel)
+    other = channel.partner()
     if other is not None:
         other.interrupt(all_=True)
     ce.fire_channel_event(channel, EventType.CHANNEL_UNHOLD, UNHOLD_SITE)

@@ -130,3 +130,18 @@ case("uuid_misc_usage",
           cmd("c", "api uuid_park"), cmd("c", "api uuid_park " + NOCHAN),
           bye("c")),
      **IN_KW)
+
+case("hold_replica_calls2",
+     "The steps of the shared transcript calls2_uuid_hold, exactly (no pause before the quiet waits): "
+     "whether the CHANNEL_HOLD of 'uuid_hold toggle' reaches the watcher before its 'exit' is a race in "
+     "FreeSWITCH (the event is fired; the listener may be closed first).",
+     flat(login("c"),
+          cmd("c", "api originate {origination_uuid=%s}loopback/1000/default &park" % U(342), timeout=20),
+          SL(0.5), login("a"), cmd("a", "filter Unique-ID " + U(342)),
+          cmd("a", "event plain CHANNEL_HOLD CHANNEL_UNHOLD CHANNEL_CALLSTATE"),
+          cmd("c", "api uuid_hold " + U(342)), E("a", quiet=0.7),
+          cmd("c", "api uuid_hold off " + U(342)), E("a", quiet=0.7),
+          cmd("c", "api uuid_hold toggle " + U(342)), E("a", quiet=0.7),
+          cmd("c", "api uuid_hold " + NOCHAN),
+          bye("a"), bye("c")),
+     **IN_KW)
