@@ -12,9 +12,13 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from eslkit.bootstrap import Running, ServeOptions, start
 from eslkit.switch.core import SwitchConfig
+
+if TYPE_CHECKING:
+    from tests.conformance.harness import Case
 
 
 @dataclass
@@ -25,6 +29,30 @@ class EslServer:
     port: int
     password: str
     running: Running
+
+
+async def replay_case(
+    case: Case, *, member_id: int | None = None, **overrides: object
+) -> None:
+    """Replay a recorded ``case`` against a fresh server configured like the recording
+    (``overrides`` as for :func:`start_test_server`); outbound cases get a five-digit port.
+    ``member_id`` starts the conference member counter where FreeSWITCH's was."""
+    from tests.conformance.harness import run_case
+
+    overrides.setdefault("switch", SwitchConfig.recording())
+    running = await start_test_server(**overrides)
+    if member_id is not None:
+        running.switch.conferences.next_member_id = member_id
+    try:
+        await run_case(
+            case,
+            "127.0.0.1",
+            running.port,
+            outbound_port=free_five_digit_port() if case.mode == "outbound" else None,
+            stop_switch=running.stop,
+        )
+    finally:
+        await running.stop()
 
 
 async def start_test_server(**overrides: object) -> Running:

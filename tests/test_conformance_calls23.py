@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from eslkit.switch.core import SwitchConfig
-from tests.conformance.harness import CONFORMANCE_DIR, case_names, load_case, run_case
-from tests.server_support import free_five_digit_port, start_test_server
+from tests.conformance.harness import CONFORMANCE_DIR, case_names, load_case
+from tests.server_support import replay_case, start_test_server
 
 SETS = ("cases2", "cases3")
 #: The recording FreeSWITCH's configuration directory, copied by import_transcripts.py.
@@ -75,15 +75,4 @@ async def test_served_from_the_oracle_configuration() -> None:
 
 @pytest.mark.parametrize(("set_name", "name"), _params())
 async def test_call_flow_case(set_name: str, name: str) -> None:
-    case = load_case(name, directory=_directory(set_name))
-    running = await start_test_server(switch=SwitchConfig.recording(), conf_dir=ORACLE_CONF)
-    try:
-        await run_case(
-            case,
-            "127.0.0.1",
-            running.port,
-            outbound_port=free_five_digit_port() if case.mode == "outbound" else None,
-            stop_switch=running.stop,
-        )
-    finally:
-        await running.stop()
+    await replay_case(load_case(name, directory=_directory(set_name)), conf_dir=ORACLE_CONF)

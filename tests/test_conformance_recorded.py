@@ -12,8 +12,8 @@ import pytest
 
 from eslkit.fsconfig.parser import FreeSwitchConfig, core_variables
 from eslkit.switch.core import SwitchConfig
-from tests.conformance.harness import CONFORMANCE_DIR, load_case, run_case
-from tests.server_support import free_five_digit_port, start_test_server
+from tests.conformance.harness import CONFORMANCE_DIR, load_case
+from tests.server_support import replay_case
 from tests.switch.test_conference import first_member_id
 
 RECORDED = Path(__file__).resolve().parent / "conformance" / "recorded"
@@ -58,22 +58,12 @@ def _recording_switch() -> SwitchConfig:
 
 
 async def _replay(directory: Path, name: str) -> None:
-    case = load_case(name, directory=directory)
-    running = await start_test_server(switch=_recording_switch())
-    start = first_member_id(directory, name)
-    if start is not None:
-        # FreeSWITCH's conference member IDs count on over a whole run of cases.
-        running.switch.conferences.next_member_id = start
-    try:
-        await run_case(
-            case,
-            "127.0.0.1",
-            running.port,
-            outbound_port=free_five_digit_port() if case.mode == "outbound" else None,
-            stop_switch=running.stop,
-        )
-    finally:
-        await running.stop()
+    # FreeSWITCH's conference member IDs count on over a whole run of cases.
+    await replay_case(
+        load_case(name, directory=directory),
+        member_id=first_member_id(directory, name),
+        switch=_recording_switch(),
+    )
 
 
 if PARAMS:  # (an empty parametrize would show as a skip)

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from eslkit.switch.core import SwitchConfig
-from tests.conformance.harness import case_names, load_case, run_case
-from tests.server_support import free_five_digit_port, start_test_server
+from tests.conformance.harness import case_names, load_case
+from tests.server_support import replay_case
 
 #: Channel cases owned by the channel layer's own tests.
 _ELSEWHERE = ("call_", "api_originate_")
@@ -37,15 +36,4 @@ def test_session_cases_selected() -> None:
 
 @pytest.mark.parametrize("name", _params(SESSION_CASES))
 async def test_session_case(name: str) -> None:
-    case = load_case(name)
-    running = await start_test_server(switch=SwitchConfig.recording())
-    try:
-        await run_case(
-            case,
-            "127.0.0.1",
-            running.port,
-            outbound_port=free_five_digit_port() if case.mode == "outbound" else None,
-            stop_switch=running.stop,
-        )
-    finally:
-        await running.stop()
+    await replay_case(load_case(name))

@@ -439,15 +439,24 @@ class SwitchBridge:
             return None
         return conn
 
-    async def _on_api(self, msg: Msg) -> None:
+    async def _admit(self, msg: Msg, kind: str) -> tuple[str, InboundConnection] | None:
+        """The request's command and the connection to run it on, or None once the refusal
+        (403 not allowed, 503 not connected) has been sent."""
         command = msg.data.decode("utf-8", "replace").strip()
         if not self._api_allowed(command):
-            await self._reply(msg, b"", f"api {command.split(' ', 1)[0]!r} is not allowed", 403)
-            return
+            await self._reply(msg, b"", f"{kind} {command.split(' ', 1)[0]!r} is not allowed", 403)
+            return None
         conn = self._ready()
         if conn is None:
             await self._reply(msg, b"", "switch not connected", 503)
+            return None
+        return command, conn
+
+    async def _on_api(self, msg: Msg) -> None:
+        admitted = await self._admit(msg, "api")
+        if admitted is None:
             return
+        command, conn = admitted
         try:
             body = await conn.api(command, timeout=self.options.command_timeout, check=False)
         except (ESLError, OSError, TimeoutError, ValueError) as exc:
@@ -456,14 +465,10 @@ class SwitchBridge:
         await self._reply(msg, body.encode("utf-8", "surrogateescape"))
 
     async def _on_bgapi(self, msg: Msg) -> None:
-        command = msg.data.decode("utf-8", "replace").strip()
-        if not self._api_allowed(command):
-            await self._reply(msg, b"", f"bgapi {command.split(' ', 1)[0]!r} is not allowed", 403)
+        admitted = await self._admit(msg, "bgapi")
+        if admitted is None:
             return
-        conn = self._ready()
-        if conn is None:
-            await self._reply(msg, b"", "switch not connected", 503)
-            return
+        command, conn = admitted
         job = str(uuidlib.uuid4())
         try:
             frame = await conn.send(
