@@ -49,6 +49,10 @@ class Endpoint:
     #: Change CS_NEW -> CS_INIT`` line); None logs no line.
     outgoing_site: CallingSite | None = None
 
+    #: Whether the far end sends audio frames a recorder reads (a loopback leg whose peer
+    #: plays nothing does not: FreeSWITCH records no samples from it).
+    sends_frames = True
+
     def log_state(self, channel: Channel, state: ChannelState) -> None:
         """Log the endpoint's own lines for entering ``state`` (only called while someone
         listens to log lines)."""

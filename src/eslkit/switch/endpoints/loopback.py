@@ -27,6 +27,7 @@ class LoopbackEndpoint(Endpoint):
 
     name = "loopback"
     init_site = CallingSite("mod_loopback.c", "channel_on_init", 380)
+    sends_frames = False
     outgoing_site = CallingSite("mod_loopback.c", "channel_outgoing_channel", 1262)
 
     def log_new(self, channel: Channel) -> None:

@@ -71,6 +71,8 @@ async def record_file(
             line=728, session_uuid=channel.uuid,
         )  # fmt: skip
         return MediaStatus.FALSE
+    channel.set_variable("silence_hits_exhausted", "false")
+    _reset_read_codec(channel)  # the raw codec the recorder reads with
     event = channel.switch.new_event(EventType.RECORD_START, RECORD_START_SITE)
     channel.event_set_data(event)
     event.add_header("Record-File-Path", full)
@@ -93,8 +95,13 @@ async def record_file(
         status = MediaStatus.FALSE
     elif wake is not Wake.TIMEOUT:
         status = MediaStatus.BREAK
-    samples = int(seconds * rate)
+    # What the far end sent: silence for as long as it lasted, or nothing at all from an
+    # endpoint that sends no frames (loopback: FreeSWITCH records a header-only file).
+    samples = int(seconds * rate) if _sends_frames(channel) else 0
     await asyncio.to_thread(write_silence_wav, full, samples, rate)
+    size = str(44 + 2 * samples)
+    channel.set_variable("record_record_file_size", size)
+    channel.set_variable("record_file_size", size)
     channel.set_variable("record_seconds", str(samples // rate))
     channel.set_variable("record_ms", str(samples // (rate // 1000)))
     channel.set_variable("record_samples", str(samples))
@@ -102,7 +109,21 @@ async def record_file(
     channel.event_set_data(event)
     event.add_header("Record-File-Path", full)
     channel.switch.fire(event)
+    _reset_read_codec(channel)  # back to the session's own read codec
     return status
+
+
+def _reset_read_codec(channel: Channel) -> None:
+    """``switch_core_session_set_read_codec``: sets ``read_codec``/``read_rate`` again."""
+    codec = channel.read_codec
+    if codec is not None and codec.name:
+        channel.set_variable("read_codec", codec.name)
+        channel.set_variable("read_rate", str(codec.rate))
+
+
+def _sends_frames(channel: Channel) -> bool:
+    endpoint = channel.switch.sessions.endpoint_of(channel)
+    return endpoint is None or endpoint.sends_frames
 
 
 # ---------------------------------------------------------------------------- session recording
