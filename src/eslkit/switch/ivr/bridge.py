@@ -54,6 +54,9 @@ UUID_BRIDGE_OTHER_SITE = CallingSite("switch_ivr_bridge.c", "uuid_bridge_on_soft
 _UUID_BRIDGE_WAIT = 60.0
 
 
+#: Where FreeSWITCH hangs up the bridged leg when its partner went (its ``Hangup`` log line).
+_PEER_HANGUP_SITE = CallingSite("switch_ivr_bridge.c", "audio_bridge_on_exchange_media", 1027)
+
 def _fire_bridge(caller: Channel, peer: Channel, unbridge: bool) -> None:
     event_type = EventType.CHANNEL_UNBRIDGE if unbridge else EventType.CHANNEL_BRIDGE
     event = caller.switch.new_event(event_type, UNBRIDGE_SITE if unbridge else BRIDGE_SITE)
@@ -367,7 +370,7 @@ def _after(channel: Channel, *, answered: bool, cause: HangupCause | None) -> bo
         channel.hangup(cause)
         return True
     if channel.state == ChannelState.CS_EXCHANGE_MEDIA and channel.other is not None and channel.other_type == "originator":
-        channel.hangup(HangupCause.NORMAL_CLEARING)
+        channel.hangup(HangupCause.NORMAL_CLEARING, _PEER_HANGUP_SITE)
         return True
     return False
 

@@ -152,7 +152,13 @@ def session_transfer(channel: Channel, extension: str | None, dialplan: str | No
     set_caller_profile(channel, new)
     channel.flags.discard("CF_PARK")
     channel.plan = []
+    old_state = channel.state
     channel.set_state(ChannelState.CS_ROUTING)
+    if channel.switch.logs.listen >= 5:
+        calllog.state_change(channel, old_state, ChannelState.CS_ROUTING, _TRANSFER_STATE_SITE)
+        calllog.session_line(
+            channel, 5, _TRANSFER_SITE, f"Transfer {channel.name} to {use_dialplan}[{extension}@{use_context}]\n"
+        )
     source = (
         f"{int(channel.switch.clock.epoch())}:{new_uuid()}:bl_xfer:{extension}/{use_context}/{use_dialplan}"
     )
@@ -242,6 +248,8 @@ def hunt(
     return None, found
 
 
+_TRANSFER_STATE_SITE = CallingSite("switch_ivr.c", "switch_ivr_session_transfer", 2296)
+_TRANSFER_SITE = CallingSite("switch_ivr.c", "switch_ivr_session_transfer", 2303)
 _ROUTING_EXECUTE_SITE = CallingSite("switch_core_state_machine.c", "switch_core_standard_on_routing", 281)
 _PROCESSING_SITE = CallingSite("mod_dialplan_xml.c", "dialplan_hunt", 648)
 
