@@ -509,3 +509,18 @@ def test_hunt_never_raises_on_any_destination(dest: str) -> None:
         assert actions is None or len(actions) >= 1
     else:
         assert actions is not None and len(actions) >= 1
+
+
+def test_a_catastrophic_condition_on_a_caller_value_is_a_failed_match() -> None:
+    # The caller picks destination_number: with plain re, ^(\d+)+X$ against 40 digits would
+    # backtrack 2^40 times inside a hunt. eslkit.pcre makes it a failed match, as PCRE's match
+    # limit does, and the hunt goes on to the next extension.
+    dp = wrap(
+        '<extension name="evil"><condition field="destination_number" expression="^(\\d+)+X$">'
+        '<action application="hangup" data="CALL_REJECTED"/></condition></extension>'
+        '<extension name="next"><condition field="destination_number" expression="^(\\d+)$">'
+        '<action application="log" data="$1"/></condition></extension>'
+    )
+    digits = "1" * 40
+    assert hunt(dp, digits) == [("log", digits)]
+    assert hunt(dp, "12X") == [("hangup", "CALL_REJECTED")]
