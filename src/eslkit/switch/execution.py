@@ -172,6 +172,14 @@ class SessionRunner(AppRunner):
                     await handler()
                     continue
                 await self._wait_in_state(channel, state)
+                if (
+                    state == ChannelState.CS_EXCHANGE_MEDIA
+                    and channel.other is not None
+                    and ChannelState.CS_ROUTING <= channel.state < ChannelState.CS_HANGUP
+                ):
+                    # A bridged leg moved on (transferred, parked) sees it at its bridge
+                    # thread's next frame: the other side's bridge ends first (UNBRIDGE).
+                    await channel.wait_for(lambda ch: not ch.ready, FRAME_SECONDS)
         self._finish(channel)
 
     @staticmethod

@@ -150,6 +150,8 @@ def session_transfer(channel: Channel, extension: str | None, dialplan: str | No
     channel.flags.add("CF_TRANSFER")
     _leave_signal_bridge(channel)
     set_caller_profile(channel, new)
+    # The new profile has no originator/originatee profile: no Other-Leg-* from now on.
+    channel.other_type = ""
     channel.flags.discard("CF_PARK")
     channel.plan = []
     old_state = channel.state
@@ -166,6 +168,9 @@ def session_transfer(channel: Channel, extension: str | None, dialplan: str | No
     push_variable(channel, "transfer_history", source)
     channel.set_variable("transfer_source", source)
     channel.interrupt()
+    if channel.other is not None:
+        # A bridge the channel is in ends: its other side re-checks at once.
+        channel.other.notify_waiters()
     return True
 
 
