@@ -271,9 +271,19 @@ def _vid_res_id(conference: Conference, argv: list[str]) -> tuple[str, bool]:
 
 
 def _transfer(conference: Conference, argv: list[str]) -> tuple[str, bool]:
+    """``transfer <conference> <member id> [...]``: member IDs only (not last/all)."""
     if len(argv) < 4:
         return "", False
-    return "-ERR transfer of members between conferences is not simulated by eslkit\n", True
+    manager = conference.switch.conferences
+    out = []
+    for word in argv[3:]:
+        member = conference.member(c_atoi(word))
+        if member is None:
+            out.append(f"-ERR No Member {word} in conference {conference.name}.\n")
+            continue
+        manager.transfer(member, argv[2])
+        out.append(f"+OK Member '{member.id}' sent to conference {argv[2]}.\n")
+    return "".join(out), True
 
 
 CONFERENCE_COMMANDS: dict[str, ConferenceCommand] = {

@@ -92,8 +92,7 @@ async def conference(ctx: AppContext, data: str) -> None:
             return
     channel.set_variable("conference_name", conf.name)
     channel.set_variable("app_session_uuid", conf.uuid)
-    member_id = conferences.next_member_id
-    conferences.next_member_id += 1
+    member_id = conferences.member_id_for(channel)
     channel.set_variable("conference_member_id", str(member_id))
     # The conference installs its own read codec (and puts the channel's back at the end).
     _reset_read_codec(channel)

@@ -13,6 +13,8 @@ first) and destroys an empty dynamic conference on its next frame.
 from __future__ import annotations
 
 import asyncio
+import time
+import weakref
 from typing import TYPE_CHECKING
 
 from eslkit.switch.conference import events
@@ -46,6 +48,7 @@ class ConferenceManager:
         #: ``next_member_id()`` (tests that replay recordings set it).
         self.next_member_id = 1
         self._ticks: dict[Conference, asyncio.TimerHandle] = {}
+        self._channel_ids: weakref.WeakKeyDictionary[Channel, int] = weakref.WeakKeyDictionary()
 
     # ------------------------------------------------------------------ configuration
     def load_profiles(self, configuration: XmlElement | None) -> None:
@@ -93,6 +96,7 @@ class ConferenceManager:
         """``conference_member_add``: the channel variables, then add-member. ``flags`` are
         the member's attributes from ``+flags{...}`` (``can_speak``, ``moderator``...)."""
         member = Member(id=member_id, channel=channel, conference=conference)
+        member.join_time = time.time()
         for attr, flag in (flags or {}).items():
             setattr(member, attr, flag)
         member.energy_level = conference.profile.energy_level
@@ -116,6 +120,36 @@ class ConferenceManager:
         events.fire(conference, "add-member", member=member)
         self.schedule_tick(conference)
         return member
+
+    def transfer(self, member: Member, target: str) -> None:
+        """``conference <from> transfer <to> <id>``, as mod_conference does it: the member's
+        channel is transferred to the inline dialplan ``conference:<to>@<profile>`` (a new
+        caller profile), the transfer event fires, the member leaves on its next frame and
+        the channel, routed again, joins ``<to>`` with the same member ID."""
+        from eslkit.switch.ivr.transfer import session_transfer
+
+        profile = member.conference.profile.name
+        session_transfer(member.channel, f"conference:{target}@{profile}", "inline", None)
+        events.fire(
+            member.conference,
+            "transfer",
+            member=member,
+            before=[
+                ("Old-Conference-Name", member.conference.name),
+                ("New-Conference-Name", target),
+            ],
+        )
+        self.stop_members([member])
+        member.leave_delay = FRAME
+
+    def member_id_for(self, channel: Channel) -> int:
+        """The channel's member ID: the one it had in an earlier conference (FreeSWITCH keeps
+        it on the channel), else the next one."""
+        known = self._channel_ids.get(channel)
+        if known is None:
+            known = self._channel_ids[channel] = self.next_member_id
+            self.next_member_id += 1
+        return known
 
     def del_member(self, member: Member) -> None:
         """``conference_member_del``: leave the list, release the floor, del-member."""

@@ -54,6 +54,7 @@ SITES: dict[str, CallingSite] = {
     "auto-energy-level-member": CallingSite("conference_api.c", "conference_api_sub_auto_energy", 1370),
     "max-energy-level-member": CallingSite("conference_api.c", "conference_api_sub_max_energy", 1442),
     "agc-level-member": CallingSite("conference_api.c", "conference_api_sub_agc", 1324),
+    "transfer": CallingSite("conference_api.c", "conference_api_sub_transfer", 3704),
     "bgdial-result": CallingSite("mod_conference.c", "conference_outcall_run", 1708),
 }
 

@@ -140,3 +140,28 @@ case("conf_other_commands",
           SL(1.0), E("a", quiet=1.0, unordered=True),
           end("cc6x")),
      **IN_KW)
+
+case("conf_transfer_member",
+     "Two members in cc6y (14, 15), one in cc6z (16): 'transfer cc6z last' (IDs only), 'transfer cc6z 15' "
+     "moves member 15 to cc6z, a missing member, 'cc6z transfer cc6n 16' to a conference that does not exist "
+     "yet; the lists; every maintenance event; then hup all in each.",
+     flat(watch(), join(U(651), "cc6y"), join(U(652), "cc6y", dest="park"), join(U(653), "cc6z"),
+          cmd("c", "api conference cc6y transfer cc6z last"),
+          cmd("c", "api conference cc6y transfer cc6z 15"),
+          SL(0.5), E("a", quiet=0.8, unordered=True),
+          cmd("c", "api conference cc6y list"),
+          cmd("c", "api conference cc6y transfer cc6n 999"),
+          cmd("c", "api conference cc6z transfer cc6n 16"),
+          SL(0.5), E("a", quiet=0.8, unordered=True),
+          cmd("c", "api conference cc6n list"),
+          cmd("c", "api conference cc6z list"),
+          cmd("c", "api conference cc6y list count"),
+          SL(0.3), E("a", quiet=0.8, unordered=True),
+          cmd("c", "api conference cc6y hup all"),
+          E("a", until=ACTION("conference-destroy"), unordered=True, timeout=10), E("a", quiet=0.5),
+          cmd("c", "api conference cc6z hup all"),
+          E("a", until=ACTION("conference-destroy"), unordered=True, timeout=10), E("a", quiet=0.5),
+          cmd("c", "api conference cc6n hup all"),
+          E("a", until=ACTION("conference-destroy"), unordered=True, timeout=10), E("a", quiet=0.5),
+          bye("a"), bye("c")),
+     **IN_KW)
