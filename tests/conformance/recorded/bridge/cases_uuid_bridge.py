@@ -78,3 +78,25 @@ case("uuid_bridge_kill_originator_unbridge_order",
           cmd("c", "api uuid_kill %s CALL_REJECTED" % U(323)),
           drain(2, quiet=1.5), bye("a"), bye("b"), bye("c")),
      **IN_KW)
+
+case("uuid_bridge_ringing_leg_then_answer",
+     "uuid_bridge of an answered parked A leg (350, loopback/1000) with a ringing unanswered leg "
+     "(loopback/3008-b: ring_ready, park; its originate 'bgapi originate {351}loopback/3008/default &park' "
+     "still waits): the originator waits in CS_SOFT_EXECUTE for the answer; 'uuid_answer' of the ringing "
+     "leg 1 s later completes the bridge; then uuid_kill of 350.",
+     flat(login("c"),
+          cmd("c", "api originate {origination_uuid=%s}loopback/1000/default &park" % U(350), timeout=20),
+          login("a"), cmd("a", "filter Unique-ID " + U(350)), cmd("a", "event plain " + UB_EVENTS + " CHANNEL_ANSWER"),
+          login("b"), cmd("b", "filter Channel-Name loopback/3008-b"),
+          cmd("b", "event plain " + UB_EVENTS + " CHANNEL_ANSWER CHANNEL_PROGRESS"),
+          S("c", "bgapi originate {origination_uuid=%s}loopback/3008/default &park\nJob-UUID: %s\n\n" % (U(351), JOB(351))),
+          E("c", n=1),
+          E("b", until={"event": "CHANNEL_PROGRESS"}, capture={"buuid": "Unique-ID"}),
+          SL(0.7), E("b", quiet=0.5),
+          cmd("c", "api uuid_bridge %s {{buuid}}" % U(350)),
+          drain(2, quiet=1.0),
+          cmd("c", "api uuid_answer {{buuid}}"),
+          drain(2, quiet=1.0),
+          cmd("c", "api uuid_kill " + U(350)),
+          drain(2, quiet=1.5), bye("a"), bye("b"), bye("c")),
+     **IN_KW)
