@@ -521,15 +521,18 @@ async def _uuid_bridge_soft_execute(
         channel.flags.discard("CF_TRANSFER")
     a.set_variable("uuid_bridge", None)
     if not (b.answered or b.early_media):
-        await b.wait_for(lambda ch: ch.answered or ch.early_media or not ch.ready, _UUID_BRIDGE_WAIT)
-        if not (b.answered or b.early_media) or not b.ready:
-            if switch_true(a.get_variable("uuid_bridge_continue_on_cancel")):
-                a.set_state(ChannelState.CS_EXECUTE)
-            elif switch_true(a.get_variable("uuid_bridge_park_on_cancel")):
-                a.set_state(ChannelState.CS_PARK)
-            elif a.ready:
-                a.hangup(HangupCause.ORIGINATOR_CANCEL)
-            return
+        # switch_ivr_wait_for_answer gives up at once on a leg without media (recorded:
+        # uuid_bridge_ringing_leg_then_answer): that leg goes (DESTINATION_OUT_OF_ORDER),
+        # then the originator goes on, parks or is cancelled.
+        if b.ready:
+            b.hangup(HangupCause.DESTINATION_OUT_OF_ORDER)
+        if switch_true(a.get_variable("uuid_bridge_continue_on_cancel")):
+            a.set_state(ChannelState.CS_EXECUTE)
+        elif switch_true(a.get_variable("uuid_bridge_park_on_cancel")):
+            a.set_state(ChannelState.CS_PARK)
+        elif a.ready:
+            a.hangup(HangupCause.ORIGINATOR_CANCEL)
+        return
     if not a.ready or not b.ready:
         if not a.ready and b.ready:
             b.hangup(HangupCause.DESTINATION_OUT_OF_ORDER)
