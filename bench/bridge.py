@@ -177,25 +177,25 @@ async def main_async(args: argparse.Namespace) -> None:
         cpu0 = cpu_seconds(bridge.pid)
         consumer = asyncio.create_task(via_bridge(nats_url, "BENCH", 10**9, idle=3.0))
         await asyncio.sleep(0.5)
-        await drive_calls(esl_port, args.rate, args.seconds)
+        await wait_process(drive("calls", esl_port, args))
         calls_bridge = await consumer
         cpu_calls = cpu_seconds(bridge.pid) - cpu0
         print(calls_bridge.line("through the bridge", cpu_calls))
         consumer = asyncio.create_task(direct(esl_port, "ALL", 10**9, idle=3.0))
         await asyncio.sleep(0.5)
-        await drive_calls(esl_port, args.rate, args.seconds)
+        await wait_process(drive("calls", esl_port, args))
         print((await consumer).line("direct ESL subscriber"))
 
         print(f"load 2: sendevent flood, {args.flood} events from 4 connections")
         cpu0 = cpu_seconds(bridge.pid)
         consumer = asyncio.create_task(via_bridge(nats_url, "BENCH", args.flood, idle=5.0))
         await asyncio.sleep(0.5)
-        await drive_flood(esl_port, args.flood)
+        await wait_process(drive("flood", esl_port, args))
         flood_bridge = await consumer
         print(flood_bridge.line("through the bridge", cpu_seconds(bridge.pid) - cpu0))
         consumer = asyncio.create_task(direct(esl_port, "CUSTOM bench::flood", args.flood, idle=5.0))
         await asyncio.sleep(0.5)
-        await drive_flood(esl_port, args.flood)
+        await wait_process(drive("flood", esl_port, args))
         print((await consumer).line("direct ESL subscriber"))
         print("targets (issue #15): >= 20,000 events/s end to end, p99 < 50 ms")
     finally:
@@ -208,12 +208,36 @@ async def main_async(args: argparse.Namespace) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def drive(kind: str, port: int, args: argparse.Namespace) -> subprocess.Popen[bytes]:
+    """Run a load generator in a process of its own (the consumer keeps this one)."""
+    return subprocess.Popen(
+        [
+            sys.executable, __file__, "--drive", kind, "--port", str(port),
+            "--rate", str(args.rate), "--seconds", str(args.seconds), "--flood", str(args.flood),
+        ]
+    )
+
+
+async def wait_process(proc: subprocess.Popen[bytes]) -> None:
+    while proc.poll() is None:
+        await asyncio.sleep(0.05)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rate", type=int, default=500)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--flood", type=int, default=60_000)
-    asyncio.run(main_async(parser.parse_args()))
+    parser.add_argument("--drive", choices=["calls", "flood"], help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.drive == "calls":
+        asyncio.run(drive_calls(args.port, args.rate, args.seconds))
+        return
+    if args.drive == "flood":
+        asyncio.run(drive_flood(args.port, args.flood))
+        return
+    asyncio.run(main_async(args))
 
 
 if __name__ == "__main__":
