@@ -804,6 +804,13 @@ class Channel:
             return None
         return self._private.popleft()
 
+    def flush_private_messages(self) -> int:
+        """``switch_core_session_flush_private_events``: drop the queued private messages;
+        returns how many."""
+        count = len(self._private)
+        self._private.clear()
+        return count
+
     @property
     def has_private_messages(self) -> bool:
         """True when private messages wait and may be taken now (no ``CF_EVENT_LOCK``)."""

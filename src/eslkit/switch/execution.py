@@ -368,8 +368,13 @@ class SessionRunner(AppRunner):
             return await interruptible_wait(channel, seconds)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.switch.clock.real_delay(seconds)
+        brk = channel.break_event()
         while channel.ready:
+            if brk.is_set():
+                return False
             if channel.has_private_messages or channel.has_session_events:
+                # A message run here may break the sleep (the break application):
+                # CF_BREAK is checked before the next message is taken.
                 await self.process_queues(channel)
                 continue
             remaining = deadline - loop.time()

@@ -195,7 +195,7 @@ def builtin_modules() -> list[Module]:
         sched_commands,
         show,
     )
-    from eslkit.switch.apps import basic, bridge, conference, media
+    from eslkit.switch.apps import basic, bridge, conference, extra, media
     from eslkit.switch.endpoints import error, loopback, null, sim, user
 
     return [
@@ -211,6 +211,7 @@ def builtin_modules() -> list[Module]:
         bridge.module,
         conference.module,
         conference_commands.module,
+        extra.module,
         error.module,
         loopback.module,
         null.module,

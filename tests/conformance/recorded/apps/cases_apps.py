@@ -1,0 +1,113 @@
+"""mod_dptools applications an IVR/dialer/call-center application uses first: break, queue_dtmf,
+flush_dtmf, wait_for_answer, set_global, multiunset, set_name, ... run by sendmsg on a parked
+loopback A leg: their CHANNEL_EXECUTE/COMPLETE, the variables they set, the events they cause and
+what a following application sees. Recorded with the oracle's recorder (steps.py)."""
+from steps import (IN_KW, JOB, U, E, S, SL, bye, case, cmd, flat, login, parked_call, CASES)  # noqa: F401
+
+EVENTS = "CHANNEL_EXECUTE CHANNEL_EXECUTE_COMPLETE PRIVATE_COMMAND DTMF"
+
+
+def ex(uuid, app, arg=None, lock=False):
+    """one sendmsg execute frame (with its blank line)"""
+    text = "sendmsg %s\ncall-command: execute\nexecute-app-name: %s\n" % (uuid, app)
+    if arg is not None:
+        text += "execute-app-arg: %s\n" % arg
+    if lock:
+        text += "event-lock: true\n"
+    return text + "\n"
+
+
+def run(uuid, app, arg=None, lock=False):
+    """conn c sends one sendmsg execute; conn a reads events until its EXECUTE_COMPLETE, then quiet"""
+    return flat(S("c", ex(uuid, app, arg, lock)), E("c", n=1),
+                E("a", until={"event": "CHANNEL_EXECUTE_COMPLETE", "ev_header": {"Application": app}}),
+                E("a", quiet=0.5))
+
+
+def getvars(uuid, names):
+    return flat(*[cmd("c", "api uuid_getvar %s %s" % (uuid, n)) for n in names])
+
+
+def complete(app):
+    return {"event": "CHANNEL_EXECUTE_COMPLETE", "ev_header": {"Application": app}}
+
+
+def execute(app):
+    return {"event": "CHANNEL_EXECUTE", "ev_header": {"Application": app}}
+
+
+case("apps_queue_flush_dtmf",
+     "A parked loopback A leg (DTMF subscribed): 'queue_dtmf 12#' (the park loop reads one digit a frame: three "
+     "DTMF events, Source APP, after the EXECUTE_COMPLETE); then one write of two event-locked sendmsgs "
+     "'queue_dtmf 456' and 'flush_dtmf' (run back to back: the digits are dropped, no DTMF event); then "
+     "'queue_dtmf 9@400' (a duration) and 'flush_dtmf' with nothing queued.",
+     flat(parked_call(U(2101), events=EVENTS),
+          run(U(2101), "queue_dtmf", "12#"),
+          S("c", ex(U(2101), "queue_dtmf", "456", lock=True) + ex(U(2101), "flush_dtmf", lock=True)),
+          E("c", n=2),
+          E("a", until=complete("flush_dtmf")), E("a", quiet=0.7),
+          run(U(2101), "queue_dtmf", "9@400"),
+          run(U(2101), "flush_dtmf"),
+          bye("a"), bye("c")),
+     **IN_KW)
+
+case("apps_break",
+     "A parked loopback A leg. 'sleep 4000' (sendmsg) then sendmsg 'break' while it sleeps: the sleep ends at once "
+     "(its EXECUTE_COMPLETE right after break's); then 'sleep 4000' and one write of 'break' (no argument) + "
+     "'set cc_brk1=1': break without an argument (data NULL) flushes nothing: the set runs after the sleep "
+     "ended (mod_dptools flushes the private events only for an argument other than 'all'); then 'sleep 4000' and 'break all' + 'set cc_brk2=1': "
+     "the set runs as well; 'break' on the parked channel (nothing to break); uuid_getvar cc_brk1 cc_brk2.",
+     flat(parked_call(U(2102)),
+          S("c", ex(U(2102), "sleep", "4000")), E("c", n=1),
+          E("a", until=execute("sleep")), SL(0.3),
+          S("c", ex(U(2102), "break")), E("c", n=1),
+          E("a", until=complete("sleep")), E("a", quiet=0.5),
+          S("c", ex(U(2102), "sleep", "4000")), E("c", n=1),
+          E("a", until=execute("sleep")), SL(0.3),
+          S("c", ex(U(2102), "break") + ex(U(2102), "set", "cc_brk1=1")), E("c", n=2),
+          E("a", until=complete("sleep")), E("a", quiet=0.7),
+          S("c", ex(U(2102), "sleep", "4000")), E("c", n=1),
+          E("a", until=execute("sleep")), SL(0.3),
+          S("c", ex(U(2102), "break", "all") + ex(U(2102), "set", "cc_brk2=1")), E("c", n=2),
+          E("a", until=complete("sleep")), E("a", quiet=0.7),
+          run(U(2102), "break"),
+          getvars(U(2102), ["cc_brk1", "cc_brk2"]),
+          bye("a"), bye("c")),
+     **IN_KW)
+
+case("apps_set_global_multiunset",
+     "A parked loopback A leg. set_global cc_g1=hello (global_getvar; 'set cc_seen=${cc_g1}' sees it); "
+     "'set_global cc_g1=' and 'set_global cc_g2' (no '=') unset; set_global without argument (logs an error, "
+     "nothing else); multiset cc_m1..cc_m4, 'multiunset cc_m1 cc_m2', 'multiunset ^^,cc_m3,cc_m4', multiunset "
+     "without argument; uuid_getvar of each.",
+     flat(parked_call(U(2103)),
+          run(U(2103), "set_global", "cc_g1=hello"),
+          cmd("c", "api global_getvar cc_g1"),
+          run(U(2103), "set", "cc_seen=${cc_g1}"),
+          run(U(2103), "set_global", "cc_g1="),
+          cmd("c", "api global_getvar cc_g1"),
+          run(U(2103), "set_global", "cc_g2=x"),
+          run(U(2103), "set_global", "cc_g2"),
+          cmd("c", "api global_getvar cc_g2"),
+          run(U(2103), "set_global"),
+          run(U(2103), "multiset", "cc_m1=a cc_m2=b cc_m3=c cc_m4=d"),
+          run(U(2103), "multiunset", "cc_m1 cc_m2"),
+          getvars(U(2103), ["cc_seen", "cc_m1", "cc_m2", "cc_m3", "cc_m4"]),
+          run(U(2103), "multiunset", "^^,cc_m3,cc_m4"),
+          run(U(2103), "multiunset"),
+          getvars(U(2103), ["cc_m3", "cc_m4"]),
+          bye("a"), bye("c")),
+     **IN_KW)
+
+case("apps_wait_for_answer_set_name",
+     "A parked (answered) loopback A leg: wait_for_answer returns at once; 'set_name cc_renamed_leg': the "
+     "following set's CHANNEL_EXECUTE carries Channel-Name cc_renamed_leg; uuid_getvar channel_name; set_name "
+     "without argument (nothing).",
+     flat(parked_call(U(2104)),
+          run(U(2104), "wait_for_answer"),
+          run(U(2104), "set_name", "cc_renamed_leg"),
+          run(U(2104), "set", "cc_after_name=1"),
+          getvars(U(2104), ["channel_name"]),
+          run(U(2104), "set_name"),
+          bye("a"), bye("c")),
+     **IN_KW)
