@@ -16,7 +16,12 @@ from hypothesis import strategies as st
 from eslkit.protocol.command import Command
 from eslkit.protocol.errors import ProtocolError
 from eslkit.protocol.event import Event
-from eslkit.protocol.frames import FrameReader, split_command_block
+from eslkit.protocol.frames import (
+    DEFER_SPLIT_OVER,
+    FrameReader,
+    split_command_block,
+    split_command_block_in_slices,
+)
 from eslkit.switch.expand import MAX_EXPANSIONS, expand_variables, needs_expansion
 
 # ESLKIT_PROPERTY_EXAMPLES=5000 runs more examples locally.
@@ -190,3 +195,24 @@ def test_the_expander_takes_any_text(text: str) -> None:
     assert len(calls) <= MAX_EXPANSIONS
     if not needs_expansion(text):
         assert out == text
+
+
+@FAST
+@given(_FRAMING_BYTES, st.integers(min_value=1, max_value=16))
+def test_split_in_slices_is_the_same_split(block: bytes, slice_bytes: int) -> None:
+    pieces = list(split_command_block_in_slices(block, slice_bytes))
+    assert [pair for piece in pieces for pair in piece] == split_command_block(block)
+
+
+def test_a_large_block_without_content_length_is_handed_out_unsplit() -> None:
+    # The server splits it in slices between other work (Listener.read_packet); one with a
+    # content-length line is split at once, as its body must be read.
+    lines = b"a:b\n" * (DEFER_SPLIT_OVER // 4 + 1)
+    reader = FrameReader(server_side=True)
+    reader.feed(b"api echo big\r\n" + lines + b"\n")
+    frame = reader.next_frame()
+    assert frame is not None and frame.deferred
+    assert frame.headers[:2] == [("a", "b"), ("a", "b")] and not frame.deferred
+    reader.feed(b"sendevent CUSTOM\n" + lines + b"Content-Length: 2\n\nhi")
+    frame = reader.next_frame()
+    assert frame is not None and not frame.deferred and frame.body == b"hi"

@@ -281,3 +281,27 @@ async def test_the_close_timer_of_a_drained_socket_logs_nothing(
         assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
     finally:
         await running.stop()
+
+
+async def test_a_large_header_block_is_split_while_others_are_answered(
+    served: Served, attacker: RawConnection
+) -> None:
+    # An authenticated 8 MiB block of short lines after a CR: its header lines are split in
+    # slices with the other connections answered in between (bench/limits.py measures the
+    # longest wait: ~40 ms for 4 MiB, 350 ms before), and the attacker's next command still
+    # runs after it.
+    bystander = await served.connect()
+    try:
+        block = b"api echo big\r\n" + b"a:b\n" * (2 << 20) + b"\n"
+        await attacker.send(block + b"api echo after\n\n")
+        reply_task = asyncio.ensure_future(attacker.frame(timeout=120))
+        answered_during = 0
+        while not reply_task.done():
+            assert await bystander.api("echo alive", timeout=BYSTANDER_TIMEOUT) == "alive"
+            answered_during += not reply_task.done()
+        first = reply_task.result()
+        assert first.body == b"big"
+        assert (await attacker.frame()).body == b"after"
+    finally:
+        await bystander.close()
+    assert answered_during > 0

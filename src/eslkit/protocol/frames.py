@@ -20,6 +20,7 @@ reader keeps one growing buffer and resumes its scans where they stopped.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import cast
 
 from eslkit.protocol.errors import BadContentLength, HeaderBlockTooLarge
@@ -90,7 +91,7 @@ class Frame:
     return the first match.
     """
 
-    __slots__ = ("_ctype", "_headers", "body", "head")
+    __slots__ = ("_ctype", "_headers", "body", "deferred", "head")
 
     def __init__(
         self,
@@ -103,11 +104,22 @@ class Frame:
         self._headers = headers
         # The Content-Type when the reader already saw it (event frames), else None.
         self._ctype: str | None = None
+        #: Server side: a large command block whose header lines are not split yet (see
+        #: :func:`split_command_block_in_slices`); ``headers`` splits it at once if asked.
+        self.deferred = False
+
+    def set_headers(self, headers: list[tuple[str, str]]) -> None:
+        """Give a deferred frame its split header lines."""
+        self._headers = headers
+        self.deferred = False
 
     @property
     def headers(self) -> list[tuple[str, str]]:
         """The headers in wire order, as ``(name, value)`` pairs."""
         headers = self._headers
+        if headers is None and self.deferred:
+            self.set_headers(split_command_block(self.head))
+            return self.headers
         if headers is None:
             headers = []
             for line in self.head.decode(_ENC, _ERR).split("\n"):
@@ -176,6 +188,48 @@ def split_command_block(block: bytes) -> list[tuple[str, str]]:
     headers: list[tuple[str, str]] = _CR_HEADER.findall("\r".join(parts[1:-1]))
     headers += _LF_HEADER.findall(parts[-1])
     return headers
+
+
+#: Server side: a command block larger than this, with no ``content-length`` line, is handed
+#: out with its header lines not yet split (``Frame.deferred``), for the caller to split in
+#: slices between other work (a 10 MiB block of short lines takes most of a second).
+DEFER_SPLIT_OVER = 256 * 1024
+_CONTENT_LENGTH_LINE = re.compile(rb"[\r\n][Cc][Oo][Nn][Tt][Ee][Nn][Tt]-[Ll][Ee][Nn][Gg][Tt][Hh]:")
+
+
+def split_command_block_in_slices(
+    block: bytes, slice_bytes: int = 128 * 1024
+) -> Iterator[list[tuple[str, str]]]:
+    """:func:`split_command_block` in pieces of about ``slice_bytes`` each (their
+    concatenation is the same list), so that a caller can yield between them."""
+    nul = block.find(b"\x00")
+    text = (block if nul < 0 else block[:nul]).decode(_ENC, _ERR)
+    if "\r" not in text:
+        start = text.find("\n") + 1 if "\n" in text else len(text)
+        while start < len(text):
+            end = text.find("\n", start + slice_bytes)
+            end = len(text) if end < 0 else end + 1
+            yield _LF_HEADER.findall(text[start:end])
+            start = end
+        return
+    parts = _CR_RUN.split(text)
+    middle = parts[1:-1]
+    index = 0
+    while index < len(middle):
+        batch: list[str] = []
+        size = 0
+        while index < len(middle) and size < slice_bytes:
+            batch.append(middle[index])
+            size += len(middle[index]) + 1
+            index += 1
+        yield _CR_HEADER.findall("\r".join(batch))
+    tail = parts[-1]
+    start = 0
+    while start < len(tail):
+        end = tail.find("\n", start + slice_bytes)
+        end = len(tail) if end < 0 else end + 1
+        yield _LF_HEADER.findall(tail[start:end])
+        start = end
 
 
 class FrameReader:
@@ -549,6 +603,12 @@ class FrameReader:
         return self._server_frame(bytes(buf[pos:term_end]))
 
     def _server_frame(self, head: bytes) -> Frame | None:
+        if len(head) > DEFER_SPLIT_OVER and _CONTENT_LENGTH_LINE.search(head) is None:
+            # No header line can be a content-length one (each starts after a CR or LF):
+            # no body follows, and the split can wait for the caller.
+            frame = Frame(head, None, None)
+            frame.deferred = True
+            return frame
         headers = split_command_block(head)
         need = last = 0
         # A header named content-length (any case) leaves "content-length" in the

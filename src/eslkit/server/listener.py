@@ -36,7 +36,13 @@ from eslkit.protocol import builders
 from eslkit.protocol.command import Command
 from eslkit.protocol.errors import ProtocolError
 from eslkit.protocol.event import Event, EventFormat
-from eslkit.protocol.frames import MAX_BODY, MAX_HEADER_BLOCK, Frame, FrameReader
+from eslkit.protocol.frames import (
+    MAX_BODY,
+    MAX_HEADER_BLOCK,
+    Frame,
+    FrameReader,
+    split_command_block_in_slices,
+)
 from eslkit.server.backend import LogRecord, SessionControl, SessionHandle
 from eslkit.server.commands import Reply, match
 from eslkit.server.subscription import Subscription
@@ -149,6 +155,9 @@ class Listener(asyncio.Protocol):
         # Bounds: the address counted against the connection caps, the pre-auth deadline,
         # the timer that aborts a closing socket whose peer does not read.
         self._counted: str | None = None
+        # A large command block taken from the reader whose header lines are split in
+        # slices by read_packet before it runs.
+        self._deferred: Frame | None = None
         self._rejected = False
         self._auth_timer: asyncio.TimerHandle | None = None
         self._abort_timer: asyncio.TimerHandle | None = None
@@ -428,7 +437,12 @@ class Listener(asyncio.Protocol):
     def ready_frame(self) -> Frame | None:
         """The next command packet if one is buffered and nothing needs waiting for (the
         fast path of :meth:`read_packet`); None otherwise."""
-        if not self._writable or self._reading_paused or self._handoff is not None:
+        if (
+            not self._writable
+            or self._reading_paused
+            or self._handoff is not None
+            or self._deferred is not None
+        ):
             return None
         try:
             frame = self.reader.next_frame()
@@ -438,7 +452,21 @@ class Listener(asyncio.Protocol):
             return None
         if frame is not None:
             self._idle = False
+            if frame.deferred:
+                # A large block: read_packet splits it in slices, yielding between them.
+                self._deferred = frame
+                self.wake()
+                return None
         return frame
+
+    async def _split_deferred(self, frame: Frame) -> None:
+        """Split a large command block's header lines a slice at a time, letting the other
+        connections run between slices (one 10 MiB block would hold the loop ~0.7 s)."""
+        headers: list[tuple[str, str]] = []
+        for part in split_command_block_in_slices(frame.head):
+            headers += part
+            await asyncio.sleep(0)
+        frame.set_headers(headers)
 
     async def read_packet(self, timeout: float | None = None) -> Frame | None:
         """The next command packet; None on EOF, timeout, or when the listener stops.
@@ -451,14 +479,23 @@ class Listener(asyncio.Protocol):
         while True:
             if self._handoff is not None:
                 return None
-            try:
-                frame = self.reader.next_frame()
-            except ProtocolError as exc:
-                log.warning("closing connection from %s: %s", self.peer_ip, exc)
-                self.running = False
-                return None
+            frame = self._deferred
+            if frame is None:
+                try:
+                    frame = self.reader.next_frame()
+                except ProtocolError as exc:
+                    log.warning("closing connection from %s: %s", self.peer_ip, exc)
+                    self.running = False
+                    return None
             if frame is not None:
                 self._idle = False
+                if frame.deferred:
+                    # Held in _deferred meanwhile, so that no later command runs first.
+                    self._deferred = frame
+                    try:
+                        await self._split_deferred(frame)
+                    finally:
+                        self._deferred = None
                 if self._reading_paused and self.reader.buffered < READ_BUFFER_LIMIT // 2:
                     assert self.transport is not None
                     self.transport.resume_reading()
