@@ -196,6 +196,8 @@ class _Worker:
 
     #: Starting a Python process may take this long (once, on the first guarded match).
     START_TIMEOUT = 10.0
+    #: Added to the budget for the round trip through the pipe.
+    SLACK = 0.02
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -209,7 +211,8 @@ class _Worker:
                 assert proc.stdin is not None
                 proc.stdin.write(json.dumps([pattern.pattern, pattern.flags, subject]).encode() + b"\n")
                 proc.stdin.flush()
-                if self._answer(proc, budget) == b"done\n":
+                # The round trip to the worker is not the pattern's time: it gets slack.
+                if self._answer(proc, budget + self.SLACK) == b"done\n":
                     return True
             except (OSError, ValueError):
                 pass
