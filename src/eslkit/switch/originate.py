@@ -135,7 +135,7 @@ async def _originate_groups(
             # wins a clash and comes last (local_var_clobber=true: the other way round). The
             # {} list ends with originate_early_media, which FreeSWITCH adds to it per leg.
             global_vars = {k: v for k, v in parsed.global_vars.items() if k != "originate_early_media"}
-            global_vars["originate_early_media"] = "true"
+            global_vars["originate_early_media"] = "true" if early_ok else "false"
             first, then = (global_vars, leg.variables) if clobber else (leg.variables, global_vars)
             channel_vars = dict(first)
             for name, value in then.items():

@@ -208,3 +208,22 @@ case("media_send_dtmf_park",
           cmd("c", "api uuid_send_dtmf"),
           bye("a"), bye("c")),
      **IN_KW)
+
+case("media_originate_ignore_early_media",
+     "originate with ignore_early_media=true, then with ignore_early_media=ring_ready, then plain: the A leg's "
+     "CHANNEL_ANSWER carries variable_originate_early_media false / false / true; uuid_getvar of it.",
+     flat(login("a"), cmd("a", "filter Unique-ID " + U(612)), cmd("a", "filter Unique-ID " + U(613)),
+          cmd("a", "filter Unique-ID " + U(614)), cmd("a", "event plain CHANNEL_ANSWER"),
+          login("c"),
+          originate("c", U(612), extra=",ignore_early_media=true"),
+          E("a", until={"event": "CHANNEL_ANSWER"}, timeout=10),
+          cmd("c", "api uuid_getvar %s originate_early_media" % U(612)),
+          originate("c", U(613), extra=",ignore_early_media=ring_ready"),
+          E("a", until={"event": "CHANNEL_ANSWER"}, timeout=10),
+          cmd("c", "api uuid_getvar %s originate_early_media" % U(613)),
+          originate("c", U(614)),
+          E("a", until={"event": "CHANNEL_ANSWER"}, timeout=10),
+          cmd("c", "api uuid_getvar %s originate_early_media" % U(614)),
+          SL(0.3), E("a", quiet=0.3),
+          bye("a"), bye("c")),
+     **IN_KW)
