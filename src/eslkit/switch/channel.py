@@ -254,6 +254,7 @@ _RUNNING_ACTIVE_SITE = CallingSite("switch_channel.c", "switch_channel_perform_s
 _RUNNING_EARLY_SITE = CallingSite("switch_channel.c", "switch_channel_perform_set_running_state", 2404)
 _ANSWERED_SITE = CallingSite("switch_channel.c", "switch_channel_perform_mark_answered", 3885)
 _HANGUP_SITE = CallingSite("switch_channel.c", "switch_channel_perform_hangup", 3426)
+_RECV_DTMF_SITE = CallingSite("switch_channel.c", "switch_channel_queue_dtmf", 529)
 _DTMF_DIGITS = frozenset("0123456789*#ABCDabcdwWF")
 
 
@@ -861,6 +862,10 @@ class Channel:
             dtmf = Dtmf(ch.upper() if ch in "abcd" else ch, duration, source)
             self._dtmf.append(dtmf)
             count += 1
+            if self.switch.logs.listen >= 6:
+                from eslkit.switch import calllog
+
+                calllog.session_line(self, 6, _RECV_DTMF_SITE, f"RECV DTMF {dtmf.digit}:{duration}\n")
         if count:
             for waiter in self._dtmf_waiters:
                 if not waiter.done():

@@ -39,6 +39,9 @@ __all__ = [
 ]
 
 _ORIGINATE_FILE = "switch_ivr_originate.c"
+_LOOPBACK_FROM_SITE = CallingSite("mod_loopback.c", "channel_outgoing_channel", 1191)
+_RING_WAIT_SITE = CallingSite("switch_channel.c", "switch_channel_set_flag_value", 1974)
+_RING_WAIT_END_SITE = CallingSite("switch_channel.c", "switch_channel_clear_flag", 2198)
 _FLIP_SITE = CallingSite("switch_channel.c", "switch_channel_flip_cid", 3291)
 _ORIGINATE_EXECUTE_SITE = CallingSite("mod_commands.c", "originate_function", 5191)
 
@@ -102,14 +105,14 @@ async def originate(
         return OriginateResult(None, HangupCause.INVALID_URL)
     early_ok = early_media_wins({**(inherited or {}), **parsed.global_vars})
     if caller is not None and caller.answered and caller.ready:
-        caller.set_call_state(CallState.RING_WAIT)  # CF_ORIGINATOR on an answered channel
+        caller.set_call_state(CallState.RING_WAIT, _RING_WAIT_SITE)  # CF_ORIGINATOR on an answered channel
     try:
         return await _originate_groups(
             manager, parsed, timeout, cid_name, cid_num, early_ok, on_progress, caller
         )
     finally:
         if caller is not None and caller.call_state == CallState.RING_WAIT and caller.ready:
-            caller.set_call_state(CallState.ACTIVE)
+            caller.set_call_state(CallState.ACTIVE, _RING_WAIT_END_SITE)
 
 
 async def _originate_groups(
@@ -255,6 +258,7 @@ def _session_leg(caller: Channel, leg: Channel, variables: Mapping[str, str]) ->
     for name, value in old.items():
         if name == "channel_name" and leg.endpoint == "loopback":
             ordered["loopback_from_uuid"] = caller.uuid
+            calllog.session_line(leg, 7, _LOOPBACK_FROM_SITE, f"setting loopback_from_uuid to {caller.uuid}\n")
         if name == "call_uuid":
             continue
         ordered[name] = value

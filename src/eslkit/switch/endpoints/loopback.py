@@ -42,6 +42,8 @@ class LoopbackEndpoint(Endpoint):
             calllog.session_line(channel, 7, _ROUTING_SITE, f"{channel.name} CHANNEL ROUTING\n")
         elif state == ChannelState.CS_EXECUTE:
             calllog.session_line(channel, 7, _EXECUTE_SITE, f"{channel.name} CHANNEL EXECUTE\n")
+        elif state == ChannelState.CS_EXCHANGE_MEDIA:
+            calllog.session_line(channel, 7, _LOOPBACK_SITE, "CHANNEL LOOPBACK\n")
         elif state == ChannelState.CS_CONSUME_MEDIA:
             calllog.session_line(channel, 7, _CONSUME_SITE, "CHANNEL CONSUME_MEDIA\n")
         elif state == ChannelState.CS_HANGUP:
@@ -153,6 +155,7 @@ _EXECUTE_SITE = CallingSite("mod_loopback.c", "channel_on_execute", 454)
 _HANGUP_SITE = CallingSite("mod_loopback.c", "channel_on_hangup", 569)
 _PEER_HANGUP_SITE = CallingSite("mod_loopback.c", "channel_on_hangup", 585)
 _KILL_SITE = CallingSite("mod_loopback.c", "channel_kill_channel", 610)
+_LOOPBACK_SITE = CallingSite("mod_loopback.c", "channel_on_exchange_media", 643)
 _CONSUME_SITE = CallingSite("mod_loopback.c", "channel_on_consume_media", 681)
 _PEER_ANSWER_SITE = CallingSite("mod_loopback.c", "channel_receive_message", 1021)
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from eslkit.fsutil import c_atoi, new_uuid, switch_true
 from eslkit.protocol.names import ChannelState, EventType, HangupCause
 from eslkit.protocol.records import CallingSite
+from eslkit.switch import calllog
 from eslkit.switch import channel_events as ce
 from eslkit.switch.channel import Channel, ChannelChange, Direction, Dtmf
 from eslkit.switch.expand import separate_string
@@ -54,6 +55,10 @@ UUID_BRIDGE_OTHER_SITE = CallingSite("switch_ivr_bridge.c", "uuid_bridge_on_soft
 _UUID_BRIDGE_WAIT = 60.0
 
 
+_EXCHANGE_SITE = CallingSite("switch_ivr_bridge.c", "switch_ivr_multi_threaded_bridge", 1791)
+_THREAD_DONE_SITE = CallingSite("switch_ivr_bridge.c", "audio_bridge_thread", 911)
+_WRITE_END_SITE = CallingSite("switch_ivr_bridge.c", "audio_bridge_thread", 819)
+_UNBRIDGE_SKIP_SITE = CallingSite("switch_ivr_bridge.c", "switch_ivr_multi_threaded_bridge", 1893)
 #: Where FreeSWITCH hangs up the bridged leg when its partner went (its ``Hangup`` log line).
 _PEER_HANGUP_SITE = CallingSite("switch_ivr_bridge.c", "audio_bridge_on_exchange_media", 1027)
 
@@ -200,7 +205,9 @@ async def bridge_channels(caller: Channel, peer: Channel) -> None:
             or ch.state != ChannelState.CS_CONSUME_MEDIA,
             _UUID_BRIDGE_WAIT,
         )
+    before = peer.state
     peer.set_state(ChannelState.CS_EXCHANGE_MEDIA)
+    calllog.state_change(peer, before, ChannelState.CS_EXCHANGE_MEDIA, _EXCHANGE_SITE)
     peer.interrupt()
     peer.set_variable("call_uuid", caller.uuid)
     now = clock.wall_us()
@@ -249,6 +256,13 @@ async def bridge_channels(caller: Channel, peer: Channel) -> None:
         remove()
         peer_side.cancel()
         await asyncio.gather(peer_side, return_exceptions=True)
+    if caller.switch.logs.listen >= 7:
+        calllog.session_line(caller, 7, _THREAD_DONE_SITE, f"BRIDGE THREAD DONE [{caller.name}]\n")
+        if not caller.ready:
+            calllog.session_line(
+                peer, 7, _WRITE_END_SITE, f"{caller.name} ending bridge by request from write function\n"
+            )
+        calllog.session_line(peer, 7, _THREAD_DONE_SITE, f"BRIDGE THREAD DONE [{peer.name}]\n")
     # Each leg's audio thread ends: bridge_to goes, the bridge flags are cleared.
     for channel in (caller, peer):
         channel.set_variable("bridge_to", None)
@@ -278,6 +292,11 @@ async def bridge_channels(caller: Channel, peer: Channel) -> None:
         caller.set_variable("bridge_hangup_cause", peer.hangup_cause.name)
     if peer.variables.get("call_uuid") != peer.uuid and not caller.hangup_cause:
         peer.set_variable("call_uuid", peer.uuid)
+    if not caller.ready:
+        calllog.channel_line(
+            caller, 7, _UNBRIDGE_SKIP_SITE,
+            f"{caller.name} skip receive message [UNBRIDGE] (channel is hungup already)\n",
+        )  # fmt: skip
     _fire_bridge(caller, peer, True)
 
 

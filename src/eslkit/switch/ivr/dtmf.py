@@ -4,6 +4,8 @@ the far end's queue (a loopback leg's peer)."""
 from __future__ import annotations
 
 from eslkit.fsutil import c_atoi
+from eslkit.protocol.records import CallingSite
+from eslkit.switch import calllog
 from eslkit.switch.channel import Channel
 from eslkit.switch.ivr.sources import RATE
 
@@ -44,9 +46,27 @@ def send_dtmf_string(channel: Channel, text: str, *, fallback_self: bool = False
     target = channel_far_end(channel)
     if target is None and fallback_self:
         target = channel
+    logging = channel.switch.logs.listen >= 7
     for digit, duration in parse_dtmf_string(channel, text):
         if digit in "wW":
             continue
         if target is not None and target.ready:
             target.queue_dtmf(digit, duration, source="UNKNOWN")
+        if logging:
+            calllog.session_line(
+                channel, 7, _SEND_SITE,
+                f"{channel.name} send dtmf\ndigit={digit} ms={_ms_of(text, digit, duration)} samples={duration}\n",
+            )  # fmt: skip
     return True
+
+
+_SEND_SITE = CallingSite("switch_core_io.c", "switch_core_session_send_dtmf_string", 1201)
+
+
+def _ms_of(text: str, digit: str, duration: int) -> int:
+    """The ``ms`` of the send line: the group's ``@ms`` as written, else the default."""
+    for group in text.split("+")[:128]:
+        digits, sep, ms = group.partition("@")
+        if digit in digits:
+            return c_atoi(ms) if sep else 2000 // (RATE // 1000)
+    return duration // (RATE // 1000)

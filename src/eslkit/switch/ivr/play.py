@@ -10,6 +10,7 @@ from collections.abc import Callable
 from eslkit.fsutil import c_atoi, switch_true
 from eslkit.protocol.names import EventType
 from eslkit.protocol.records import CallingSite
+from eslkit.switch import calllog
 from eslkit.switch.channel import Channel, Dtmf
 from eslkit.switch.expand import separate_string
 from eslkit.switch.ivr.sources import MAX_FILES, RATE, Part, Source, open_source
@@ -96,6 +97,8 @@ async def play_file(
     return status
 
 
+_CODEC_SITE = CallingSite("switch_ivr_play_say.c", "switch_ivr_play_file", 1564)
+_DONE_SITE = CallingSite("switch_ivr_play_say.c", "switch_ivr_play_file", 2013)
 #: Samples per 20 ms frame at the channel's rate.
 FRAME_SAMPLES = RATE // 50
 #: ``FILE_STARTSAMPLES / 2``: what one read from the file asks for (switch_ivr_play_file).
@@ -159,6 +162,9 @@ async def _play_source(
         for part in parts[:first_ok]:
             _fire_file_string(channel, "fail", part.name)
         _fire_file_string(channel, "open", parts[first_ok].name)
+    calllog.session_line(
+        channel, 7, _CODEC_SITE, f"Codec Activated L16@{source.native_rate or RATE}hz 1 channels 20ms\n"
+    )
     _fire_playback(channel, False, source, None)
     played = 0
     samples_in = 0
@@ -226,5 +232,6 @@ async def _play_source(
     channel.set_variable("playback_seconds", str(native // source.native_rate))
     channel.set_variable("playback_ms", str(native // (source.native_rate // 1000)))
     channel.set_variable("playback_samples", str(native))
+    calllog.session_line(channel, 7, _DONE_SITE, f"done playing file {source.path}\n")
     _fire_playback(channel, True, source, "break" if status is MediaStatus.BREAK else "done")
     return status, done, timeout_samples

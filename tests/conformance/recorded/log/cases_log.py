@@ -110,3 +110,30 @@ case("log_bridge_notice",
           SL(0.5), E("a", quiet=1.0, unordered=True),
           cmd("c", "api fsctl loglevel warning"), cmd("a", "nolog"), bye("a"), bye("c")),
      **IN_KW)
+
+case("log_debug_pagd_dtmf",
+     "Core at debug, 'log 7': originate {uuid}loopback/2010/default &park (the B leg answers and runs "
+     "play_and_get_digits), uuid_send_dtmf <A leg> 12# after the prompt: every line (RECV DTMF, the "
+     "application's lines), then uuid_kill.",
+     flat(login("a"), login("c"), cmd("a", "log 7"), cmd("c", "api fsctl loglevel debug"),
+          cmd("c", "api originate {origination_uuid=%s}loopback/2010/default &park" % U(710), timeout=20),
+          SL(0.8), E("a", quiet=0.5, unordered=True),
+          cmd("c", "api uuid_send_dtmf %s 12#" % U(710)),
+          SL(0.5), E("a", quiet=0.7, unordered=True),
+          cmd("c", "api uuid_kill " + U(710)),
+          SL(0.5), E("a", quiet=1.0, unordered=True),
+          cmd("c", "api fsctl loglevel warning"), cmd("a", "nolog"), bye("a"), bye("c")),
+     **IN_KW)
+
+case("log_debug_bridge",
+     "Core at debug, 'log 7': originate {uuid}loopback/1000/default &bridge(loopback/park/default), then "
+     "uuid_kill of the A leg: every line of the four legs (originate of the bridge, CS_EXCHANGE_MEDIA, "
+     "hang-ups).",
+     flat(login("a"), login("c"), cmd("a", "log 7"), cmd("c", "api fsctl loglevel debug"),
+          cmd("c", "api originate {origination_uuid=%s}loopback/1000/default &bridge(loopback/park/default)" % U(711),
+              timeout=20),
+          SL(0.5), E("a", quiet=1.0, unordered=True),
+          cmd("c", "api uuid_kill " + U(711)),
+          SL(0.5), E("a", quiet=1.0, unordered=True),
+          cmd("c", "api fsctl loglevel warning"), cmd("a", "nolog"), bye("a"), bye("c")),
+     **IN_KW)
