@@ -34,6 +34,7 @@ __all__ = [
     "INHERITED_VARIABLES",
     "OriginateResult",
     "early_media_wins",
+    "flip_cid",
     "originate",
     "start_after_originate",
 ]
@@ -368,17 +369,10 @@ def _expire_leg(leg: Channel, won: Callable[[Channel], bool]) -> None:
         leg.hangup(HangupCause.ALLOTTED_TIMEOUT)
 
 
-def start_after_originate(
-    channel: Channel,
-    *,
-    application: str | None,
-    app_args: str | None,
-    exten: str,
-    dialplan: str,
-    context: str,
-) -> None:
-    """What the ``originate`` API does with the answered leg: flip the caller id
-    (CALL_UPDATE), then run ``&app(args)`` or transfer to ``exten``."""
+def flip_cid(channel: Channel) -> None:
+    """``switch_channel_flip_cid``: the callee id becomes the caller id (the old one kept in
+    ``pre_transfer_caller_id_*``), ``channel_cid_flipped``, the channel has hit the dialplan,
+    CALL_UPDATE."""
     profile = channel.profile()
     old_name, old_num = profile.caller_id_name, profile.caller_id_number
     profile.caller_id_name, profile.caller_id_number = profile.callee_id_name, profile.callee_id_number
@@ -398,6 +392,21 @@ def start_after_originate(
         )  # fmt: skip
     channel.hit_dialplan = True
     ce.fire_call_update(channel)
+
+
+def start_after_originate(
+    channel: Channel,
+    *,
+    application: str | None,
+    app_args: str | None,
+    exten: str,
+    dialplan: str,
+    context: str,
+) -> None:
+    """What the ``originate`` API does with the answered leg: flip the caller id
+    (CALL_UPDATE), then run ``&app(args)`` or transfer to ``exten``."""
+    profile = channel.profile()
+    flip_cid(channel)
     channel.flags.discard("CF_ORIGINATING")
     if not channel.ready:
         return

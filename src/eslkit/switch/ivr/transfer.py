@@ -303,10 +303,14 @@ def route(channel: Channel, dialplan: Dialplan) -> None:
         profile.dialplan = "XML"
     if not profile.context:
         profile.context = "default"
-    channel.hit_dialplan = True
     dialplans = channel.expand(profile.dialplan) if profile.dialplan else ""
     plan, found = hunt(channel, profile, dialplans, dialplan) if dialplans else (None, 0)
     if plan is not None:
+        if not channel.hit_dialplan:
+            # switch_channel_sort_cid: an outbound leg's first extension flips its caller id.
+            from eslkit.switch.originate import flip_cid
+
+            flip_cid(channel)
         channel.plan = plan
         channel.set_state(ChannelState.CS_EXECUTE)
         calllog.state_change(channel, ChannelState.CS_ROUTING, ChannelState.CS_EXECUTE, _ROUTING_EXECUTE_SITE)
