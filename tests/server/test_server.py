@@ -389,6 +389,52 @@ async def test_log_lines_reach_log_listeners(esl_server: EslServer) -> None:
     assert await conn.reply("nolog") == "-ERR not loging"
 
 
+async def test_call_log_lines_are_built_only_for_a_log_listener(
+    esl_server: EslServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import eslkit.switch.core as core
+
+    formatted: list[str] = []
+    real = core.format_log_text
+
+    def counting(message: str, *args: object, **kwargs: object) -> str:
+        formatted.append(message)
+        return real(message, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(core, "format_log_text", counting)
+    switch = esl_server.running.switch
+    switch.loglevel = 7
+    control = await connect(esl_server.host, esl_server.port)
+    # Nobody logs: a whole call formats no line at all, even with the core at DEBUG.
+    assert switch.logs.listen == -1
+    assert (await control.api("originate loopback/1000/default &park")).startswith("+OK ")
+    assert (await control.api("hupall")).startswith("+OK")
+    await asyncio.sleep(0.1)
+    assert formatted == []
+    # 'log 5' on one connection, 'log 7' on another: the switch builds lines up to DEBUG.
+    notice = await connect(esl_server.host, esl_server.port)
+    debug = await connect(esl_server.host, esl_server.port)
+    assert await notice.reply("log 5") == "+OK log level 5 [5]"
+    assert switch.logs.listen == 5
+    assert await debug.reply("log 7") == "+OK log level 7 [7]"
+    assert switch.logs.listen == 7
+    uuid = "c0ffee00-0000-4000-8000-000000000999"
+    reply = await control.api(f"originate {{origination_uuid={uuid}}}loopback/1000/default &park")
+    assert reply.strip() == f"+OK {uuid}"
+    frame = await notice.frame()
+    assert frame.content_type == "log/data" and int(frame.get("Log-Level") or "9") <= 5
+    assert any("Running State Change" in text for text in formatted)
+    # Once the DEBUG listener leaves, only what the NOTICE one takes is built.
+    assert await debug.reply("nolog") == "+OK no longer logging"
+    assert switch.logs.listen == 5
+    await notice.close()
+    for _ in range(50):
+        if switch.logs.listen == -1:
+            break
+        await asyncio.sleep(0.02)
+    assert switch.logs.listen == -1
+
+
 async def test_getvar_values_never_break_the_framing(esl_server: EslServer) -> None:
     control = await connect(esl_server.host, esl_server.port)
     reply = await control.api("originate null/1234 &park()")
