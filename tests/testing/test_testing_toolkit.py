@@ -35,7 +35,9 @@ DIALPLAN = """
 async def test_async_switch_runs_a_call_through_the_dialplan_and_records_it() -> None:
     async with Switch(time_scale=20, dialplan=DIALPLAN, password="secret") as sw:
         assert sw.host == "127.0.0.1" and sw.port > 0 and sw.password == "secret"
-        call = sw.call("2000", "5551234", script="answer;dtmf:42")
+        # (No digits here: as in FreeSWITCH, a digit that arrives during sleep is not read,
+        # so it makes no DTMF event; the parked caller of the next tests presses them.)
+        call = sw.call("2000", "5551234", script="answer")
         await call.wait_answered(timeout=5)
         assert await call.wait_hangup(timeout=5) == "USER_BUSY"
         assert call.variable("greeted") == "yes"
@@ -45,8 +47,6 @@ async def test_async_switch_runs_a_call_through_the_dialplan_and_records_it() ->
                 "CHANNEL_CREATE",
                 ("CHANNEL_EXECUTE", {"Application": "answer"}),
                 "CHANNEL_ANSWER",
-                ("DTMF", {"DTMF-Digit": "4"}),
-                ("DTMF", {"DTMF-Digit": "2"}),
                 ("CHANNEL_HANGUP", {"Hangup-Cause": "USER_BUSY"}),
                 "CHANNEL_DESTROY",
             ]
@@ -78,6 +78,8 @@ async def test_caller_hangs_up_and_presses_digits_on_demand() -> None:
         call = sw.call("1000")
         await call.wait_state("CS_EXECUTE", timeout=5)
         assert call.press("1#x") == 2
+        # The park loop reads one digit per frame; each read fires its DTMF event.
+        await call.wait_event("DTMF", headers={"DTMF-Digit": "#"}, timeout=5)
         call.hangup("ORIGINATOR_CANCEL")
         assert await call.wait_hangup(timeout=5) == "ORIGINATOR_CANCEL"
         call.assert_events(
@@ -130,13 +132,14 @@ def test_blocking_switch_runs_in_its_own_thread() -> None:
         assert isinstance(sw, BlockingSwitch)
         with eslkit.sync.connect(sw.host, sw.port, sw.password) as conn:
             assert "UP" in conn.api("status")
-        call = sw.call("2000", script="answer;dtmf:7")
+        call = sw.call("2000", script="answer")
         call.wait_answered(timeout=5)
         assert call.wait_hangup(timeout=5) == "USER_BUSY"
         assert call.variable("greeted") == "yes"
-        sw.assert_events(call.uuid, ["CHANNEL_ANSWER", ("DTMF", {"DTMF-Digit": "7"})])
-        parked = sw.call("1000")
+        parked = sw.call("1000", script="dtmf:7")  # parks unanswered
         parked.wait_state("CS_EXECUTE", timeout=5)
+        parked.wait_event("DTMF", timeout=5)  # the park loop read the digit
+        sw.assert_events(parked.uuid, ["CHANNEL_PARK", ("DTMF", {"DTMF-Digit": "7"})])
         assert [c.uuid for c in sw.channels()] == [parked.uuid]
     assert parked.hangup_cause is not None
 
