@@ -1,5 +1,6 @@
 """mod_dptools applications call-control programs reach for first: break, queue_dtmf,
-flush_dtmf, wait_for_answer, set_global, multiunset, set_name.
+flush_dtmf, wait_for_answer, set_global, multiunset, set_name, gentones, loop_playback,
+record_session, stop_record_session, strftime.
 
 Each does what its mod_dptools function does, as recorded from FreeSWITCH
 (``tests/conformance/recorded/apps/``).
@@ -7,10 +8,21 @@ Each does what its mod_dptools function does, as recorded from FreeSWITCH
 
 from __future__ import annotations
 
+import time
+
+from eslkit.fsutil import c_atoi
+from eslkit.protocol.names import HangupCause
 from eslkit.protocol.records import CallingSite
+from eslkit.protocol.urlcode import url_decode
 from eslkit.switch import calllog
 from eslkit.switch.apps import AppContext
+from eslkit.switch.apps.media import terminator_handler
+from eslkit.switch.expand import separate_string
 from eslkit.switch.ivr.dtmf import parse_dtmf_string
+from eslkit.switch.ivr.play import play_file
+from eslkit.switch.ivr.record import RECORDINGS, start_session_recording, stop_session_recording
+from eslkit.switch.ivr.sources import RATE, tone_stream_samples
+from eslkit.switch.ivr.wait import MediaStatus, media_wait
 from eslkit.switch.modules import Module
 
 __all__: list[str] = []
@@ -20,6 +32,11 @@ module = Module("mod_dptools")
 _WAIT_ANSWER_SITE = CallingSite("mod_dptools.c", "wait_for_answer_function", 1412)
 _SET_GLOBAL_SITE = CallingSite("mod_dptools.c", "set_global_function", 1742)
 _SET_GLOBAL_ERROR_SITE = CallingSite("mod_dptools.c", "set_global_function", 1729)
+_GENTONES_SITE = CallingSite("mod_dptools.c", "gentones_function", 3162)
+_LOOP_PLAYBACK_SITE = CallingSite("mod_dptools.c", "loop_playback_function", 3116)
+_STRFTIME_SITE = CallingSite("mod_dptools.c", "strftime_function", 1991)
+#: A ``gentones`` script played for ever (``|-1``) lasts until a digit, a break or the hang-up.
+_ENDLESS = None
 
 #: ``wait_for_answer`` polls every 100 ms (``switch_ivr_sleep(session, 100, ...)``).
 _ANSWER_POLL = 0.1
@@ -97,3 +114,120 @@ async def set_name(ctx: AppContext, data: str) -> None:
     channel.name = data
     channel.set_variable("channel_name", data)
     calllog.rename_channel(channel, old, data)
+
+
+def _response(ctx: AppContext, status: MediaStatus) -> None:
+    if status in (MediaStatus.SUCCESS, MediaStatus.BREAK):
+        ctx.set_response("FILE PLAYED")
+    elif status is MediaStatus.NOTFOUND:
+        ctx.set_response("FILE NOT FOUND")
+    else:
+        ctx.set_response("PLAYBACK ERROR")
+
+
+@module.application("gentones", "Generate Tones", "<tone_script>[|<loops>]")
+async def gentones(ctx: AppContext, data: str) -> None:
+    """``switch_ivr_gentones``: the teletone script's time passes on the frame grid (no
+    PLAYBACK events); a digit in ``playback_terminators`` or a break ends it."""
+    channel = ctx.channel
+    if not data:
+        calllog.session_line(channel, 3, _GENTONES_SITE, "Invalid Params!\n")
+        return
+    script, sep, loops_text = data.partition("|")
+    loops = c_atoi(loops_text) if sep else 0
+    channel.set_variable("playback_terminator_used", "")
+    if not channel.pre_answer():
+        return
+    samples = tone_stream_samples(f"{script};loops={loops}" if loops else script)
+    seconds = _ENDLESS if samples is None or loops < 0 else samples / RATE
+    await media_wait(channel, seconds, on_digit=terminator_handler(channel), frames=True)
+
+
+@module.application("loop_playback", "Playback File looply", "[+loops] <path>")
+async def loop_playback(ctx: AppContext, data: str) -> None:
+    """Play a file ``+N`` times (1 by default; negative: until hang-up), without a digit
+    handler; a missing count or file hangs up DESTINATION_OUT_OF_ORDER."""
+    channel = ctx.channel
+    path = data
+    loops = 1
+    if path.startswith("+"):
+        count, _, path = path[1:].partition(" ")
+        if not count and not path:
+            _loop_playback_error(ctx, f"Missing loop in data [{data}]\n")
+            return
+        loops = c_atoi(count)
+    if not path:
+        _loop_playback_error(ctx, f"Missing file arg in data [{data}]\n")
+        return
+    status = MediaStatus.SUCCESS
+    for _ in range(1_000_000):
+        if not channel.ready or loops == 0:
+            break
+        loops -= 1 if loops > 0 else 0
+        status = await play_file(channel, path, None)
+        if status not in (MediaStatus.SUCCESS, MediaStatus.BREAK):
+            break
+    _response(ctx, status)
+
+
+def _loop_playback_error(ctx: AppContext, text: str) -> None:
+    ctx.switch.log(3, text, file=_LOOP_PLAYBACK_SITE.file, function=_LOOP_PLAYBACK_SITE.function, line=_LOOP_PLAYBACK_SITE.line)
+    ctx.channel.hangup(HangupCause.DESTINATION_OUT_OF_ORDER)
+
+
+def _recording_vars(text: str) -> list[tuple[str, str]]:
+    """``switch_event_create_brackets`` on ``{a=1,b=2}`` (URL-decoded first)."""
+    text = url_decode(text).strip()
+    if not text.startswith("{"):
+        return []
+    text = text[1:-1] if text.endswith("}") else text[1:]
+    out: list[tuple[str, str]] = []
+    for item in separate_string(text, ",", 256):
+        name, sep, value = item.partition("=")
+        if sep and name:
+            out.append((name, value))
+    return out
+
+
+@module.application("record_session", "Starts a background recording of the entire session", "<path> [+<timeout>] [{var1=x,var2=y}]")
+async def record_session(ctx: AppContext, data: str) -> None:
+    """``switch_ivr_record_session_event``: RECORD_START now, RECORD_STOP when stopped,
+    after ``+<timeout>`` seconds or at hang-up; ``{...}`` become ``Recording-Variable-*``."""
+    if not data:
+        return
+    argv = [a for a in data.split(" ") if a][:5]
+    if not argv:
+        return
+    limit = 0
+    variables: list[tuple[str, str]] = []
+    if len(argv) > 1:
+        if argv[1].startswith("+"):
+            limit = c_atoi(argv[1][1:])
+            if len(argv) > 2:
+                variables = _recording_vars(argv[2])
+        else:
+            variables = _recording_vars(argv[1])
+    start_session_recording(ctx.channel, argv[0], limit, variables)
+
+
+@module.application("stop_record_session", "Stops a background recording of the entire session", "<path>")
+async def stop_record_session(ctx: AppContext, data: str) -> None:
+    """``switch_ivr_stop_record_session``: the recording of ``data`` (``all``: every one)."""
+    uuid = ctx.channel.uuid
+    for (owner, path), rec in list(RECORDINGS.items()):
+        if owner == uuid and (path == data or data == "all"):
+            stop_session_recording(rec)
+
+
+@module.application("strftime", "strftime", "[<epoch>|]<format string>")
+async def strftime(ctx: AppContext, data: str) -> None:
+    """``name=format``: the local time formatted into the variable ``name``."""
+    argv = separate_string(data, "=", 2) if data else []
+    if len(argv) < 2:
+        return
+    try:
+        date = time.strftime(argv[1], time.localtime(ctx.switch.clock.wall_us() / 1_000_000))[:79]
+    except ValueError:
+        date = ""
+    calllog.session_line(ctx.channel, 7, _STRFTIME_SITE, f"SET [{argv[0]}]=[{date}]\n")
+    ctx.channel.set_variable(argv[0], date)

@@ -111,3 +111,68 @@ case("apps_wait_for_answer_set_name",
           run(U(2104), "set_name"),
           bye("a"), bye("c")),
      **IN_KW)
+
+case("apps_gentones",
+     "A parked loopback A leg: 'gentones %(200,0,350)' (200 ms of tone: no PLAYBACK events, EXECUTE_COMPLETE "
+     "after the tone), 'gentones %(100,100,440)|2' (loops), a 5 s tone ended by 'queue_dtmf *' sent meanwhile "
+     "(playback_terminators default '*': playback_terminator_used), a 5 s tone ended by 'break', gentones "
+     "without argument (an error log, nothing else).",
+     flat(parked_call(U(2105), events=EVENTS + " PLAYBACK_START PLAYBACK_STOP"),
+          run(U(2105), "gentones", "%(200,0,350)"),
+          run(U(2105), "gentones", "%(100,100,440)|2"),
+          S("c", ex(U(2105), "gentones", "%(5000,0,440)")), E("c", n=1),
+          E("a", until=execute("gentones")), SL(0.3),
+          S("c", ex(U(2105), "queue_dtmf", "*")), E("c", n=1),
+          E("a", until=complete("gentones")), E("a", quiet=0.7),
+          getvars(U(2105), ["playback_terminator_used"]),
+          S("c", ex(U(2105), "gentones", "%(5000,0,440)")), E("c", n=1),
+          E("a", until=execute("gentones")), SL(0.3),
+          S("c", ex(U(2105), "break")), E("c", n=1),
+          E("a", until=complete("gentones")), E("a", quiet=0.7),
+          run(U(2105), "gentones"),
+          bye("a"), bye("c")),
+     **IN_KW)
+
+case("apps_loop_playback",
+     "A parked loopback A leg: 'loop_playback +2 tone_stream://%(100,0,440)' (two PLAYBACK_START/STOP pairs, "
+     "Application-Response FILE PLAYED), 'loop_playback tone_stream://%(100,0,440)' (once), 'loop_playback +2 "
+     "/tmp/fid_apps_no_such.wav' (FILE NOT FOUND), then 'loop_playback +' (no loop count: the channel is hung "
+     "up DESTINATION_OUT_OF_ORDER).",
+     flat(parked_call(U(2106), events=EVENTS + " PLAYBACK_START PLAYBACK_STOP CHANNEL_HANGUP"),
+          run(U(2106), "loop_playback", "+2 tone_stream://%(100,0,440)"),
+          run(U(2106), "loop_playback", "tone_stream://%(100,0,440)"),
+          run(U(2106), "loop_playback", "+2 /tmp/fid_apps_no_such.wav"),
+          S("c", ex(U(2106), "loop_playback", "+")), E("c", n=1),
+          E("a", until={"event": "CHANNEL_HANGUP"}), E("a", quiet=0.7),
+          bye("a"), bye("c")),
+     **IN_KW)
+
+case("apps_record_session",
+     "A parked loopback A leg: 'record_session /tmp/fid_apps_rs1.wav' (RECORD_START), 'stop_record_session "
+     "/tmp/fid_apps_rs1.wav' (RECORD_STOP); 'record_session /tmp/fid_apps_rs2.wav +1 {cc_rv=1,cc_rv2=two}' "
+     "(Recording-Variable headers; stops by itself after 1 s); 'stop_record_session all' with nothing "
+     "recording; two recordings then 'stop_record_session all'; record_session without argument.",
+     flat(parked_call(U(2107), events=EVENTS + " RECORD_START RECORD_STOP"),
+          run(U(2107), "record_session", "/tmp/fid_apps_rs1.wav"),
+          run(U(2107), "stop_record_session", "/tmp/fid_apps_rs1.wav"),
+          S("c", ex(U(2107), "record_session", "/tmp/fid_apps_rs2.wav +1 {cc_rv=1,cc_rv2=two}")), E("c", n=1),
+          E("a", until=complete("record_session")),
+          E("a", until={"event": "RECORD_STOP"}, timeout=5), E("a", quiet=0.5),
+          run(U(2107), "stop_record_session", "all"),
+          run(U(2107), "record_session", "/tmp/fid_apps_rs3.wav"),
+          run(U(2107), "record_session", "/tmp/fid_apps_rs4.wav"),
+          run(U(2107), "stop_record_session", "all"),
+          run(U(2107), "record_session"),
+          bye("a"), bye("c")),
+     **IN_KW)
+
+case("apps_strftime",
+     "A parked loopback A leg: 'strftime cc_lit=abc%%' sets the variable to the formatted time (a format "
+     "without a date field, so that the transcript does not depend on the day); 'strftime cc_none' (no '=') "
+     "sets nothing; uuid_getvar.",
+     flat(parked_call(U(2108)),
+          run(U(2108), "strftime", "cc_lit=abc%%"),
+          run(U(2108), "strftime", "cc_none"),
+          getvars(U(2108), ["cc_lit", "cc_none"]),
+          bye("a"), bye("c")),
+     **IN_KW)
