@@ -52,6 +52,9 @@ def _recording_switch() -> SwitchConfig:
     conf = CONFORMANCE_DIR / "oracle-conf"
     base = SwitchConfig.recording()
     seeds = core_variables(conf, hostname=base.hostname)
+    # The reference build's sounds_dir: vars.xml derives sound_prefix from it, and the say
+    # application puts that on the channel (recorded/apps); nothing is read from there.
+    seeds["sounds_dir"] = "/opt/fsref/fs/share/freeswitch/sounds"
     found = FreeSwitchConfig(conf, seeds).variables.as_dict()
     extra = {name: value for name, value in found.items() if seeds.get(name) != value}
     return dataclasses.replace(base, global_variables={**extra, **base.global_variables})

@@ -1,6 +1,7 @@
 """mod_dptools applications call-control programs reach for first: break, queue_dtmf,
 flush_dtmf, wait_for_answer, set_global, multiunset, set_name, gentones, loop_playback,
-record_session, stop_record_session, strftime.
+record_session, stop_record_session, strftime, say, speak, redirect, respond, start_dtmf,
+stop_dtmf.
 
 Each does what its mod_dptools function does, as recorded from FreeSWITCH
 (``tests/conformance/recorded/apps/``).
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from eslkit.fsutil import c_atoi
+from eslkit.fsutil import c_atoi, switch_true
 from eslkit.protocol.names import HangupCause
 from eslkit.protocol.records import CallingSite
 from eslkit.protocol.urlcode import url_decode
@@ -35,6 +36,11 @@ _SET_GLOBAL_ERROR_SITE = CallingSite("mod_dptools.c", "set_global_function", 172
 _GENTONES_SITE = CallingSite("mod_dptools.c", "gentones_function", 3162)
 _LOOP_PLAYBACK_SITE = CallingSite("mod_dptools.c", "loop_playback_function", 3116)
 _STRFTIME_SITE = CallingSite("mod_dptools.c", "strftime_function", 1991)
+_SAY_SITE = CallingSite("mod_dptools.c", "say_function", 2934)
+_SAY_INTERFACE_SITE = CallingSite("switch_ivr_play_say.c", "switch_ivr_say", 304)
+_SPEAK_SITE = CallingSite("mod_dptools.c", "speak_function", 2468)
+_SPEAK_EMPTY_SITE = CallingSite("mod_dptools.c", "speak_function", 2430)
+_SAY_SYNTAX = "<module_name>[:<lang>] <say_type> <say_method> [<say_gender>] <text>"
 #: A ``gentones`` script played for ever (``|-1``) lasts until a digit, a break or the hang-up.
 _ENDLESS = None
 
@@ -231,3 +237,72 @@ async def strftime(ctx: AppContext, data: str) -> None:
         date = ""
     calllog.session_line(ctx.channel, 7, _STRFTIME_SITE, f"SET [{argv[0]}]=[{date}]\n")
     ctx.channel.set_variable(argv[0], date)
+
+
+@module.application("say", "say", _SAY_SYNTAX)
+async def say(ctx: AppContext, data: str) -> None:
+    """``switch_ivr_say`` with 4 or 5 arguments (else the usage): the language ``en`` of
+    the vanilla phrases configuration sets ``sound_prefix`` to its prefix (the global
+    ``sound_prefix``), then, no say module (``mod_say_*``) being loaded, logs ``Invalid SAY
+    Interface`` and says nothing, as the reference build (also without one) does."""
+    channel = ctx.channel
+    argv = separate_string(data, " ", 5) if data else []
+    if len(argv) not in (4, 5):
+        calllog.session_line(channel, 3, _SAY_SITE, f"Usage: {_SAY_SYNTAX}\n")
+        return
+    channel.set_variable("playback_terminator_used", None)
+    module_name, _, lang = argv[0].partition(":")
+    language = lang or module_name
+    if language != "en":
+        return  # switch_xml_locate_language finds no other language: nothing is said or logged
+    # The vanilla lang/en/en.xml: <language name="en" say-module="en"
+    # sound-prefix="$${sound_prefix}">; the prefix stays on the channel afterwards.
+    prefix = ctx.switch.get_global("sound_prefix")
+    if prefix and not switch_true(channel.get_variable("sound_prefix_enforced")):
+        channel.set_variable("sound_prefix", prefix)
+    calllog.session_line(channel, 3, _SAY_INTERFACE_SITE, "Invalid SAY Interface [en]!\n")
+
+
+@module.application("speak", "Speak text", "<engine>|<voice>|<text>")
+async def speak(ctx: AppContext, data: str) -> None:
+    """Text to speech: without an engine and a voice (``tts_engine``/``tts_voice``) the
+    channel is hung up DESTINATION_OUT_OF_ORDER; with them nothing is spoken (the
+    simulated switch has no TTS module, like the reference build)."""
+    channel = ctx.channel
+    if not data:
+        calllog.session_line(channel, 3, _SPEAK_EMPTY_SITE, "Invalid Params!\n")
+        return
+    argv = separate_string(data, "|", 3)
+    engine = argv[0] if len(argv) > 2 else None
+    voice = argv[-2] if len(argv) > 1 else None
+    text = data if len(argv) == 1 else argv[-1]
+    engine = engine or channel.get_variable("tts_engine")
+    voice = voice or channel.get_variable("tts_voice")
+    if not (engine and voice and text):
+        calllog.session_line(
+            channel, 3, _SPEAK_SITE, f"Invalid Params! [{engine or 'NULL'}][{voice or 'NULL'}][{text or 'NULL'}]\n"
+        )
+        channel.hangup(HangupCause.DESTINATION_OUT_OF_ORDER)
+
+
+@module.application("redirect", "Send session redirect", "<redirect_data>")
+async def redirect(ctx: AppContext, data: str) -> None:
+    """SWITCH_MESSAGE_INDICATE_REDIRECT to the endpoint: a SIP 302 on sofia; the simulated
+    endpoints (like loopback) ignore it."""
+
+
+@module.application("respond", "Send session respond", "<respond_data>")
+async def respond(ctx: AppContext, data: str) -> None:
+    """SWITCH_MESSAGE_INDICATE_RESPOND to the endpoint: a SIP response on sofia; the
+    simulated endpoints (like loopback) ignore it."""
+
+
+@module.application("start_dtmf", "Detect dtmf")
+async def start_dtmf(ctx: AppContext, data: str) -> None:
+    """Inband DTMF detection (a media bug on the read audio): there is no audio to detect
+    tones in, so nothing more happens (docs/deviations.md)."""
+
+
+@module.application("stop_dtmf", "stop inband dtmf")
+async def stop_dtmf(ctx: AppContext, data: str) -> None:
+    """Stop inband DTMF detection (see :func:`start_dtmf`)."""

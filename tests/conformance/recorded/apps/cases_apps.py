@@ -176,3 +176,41 @@ case("apps_strftime",
           getvars(U(2108), ["cc_lit", "cc_none"]),
           bye("a"), bye("c")),
      **IN_KW)
+
+case("apps_say_redirect_respond_dtmf",
+     "A parked loopback A leg (no say module loaded, no SIP): 'say en number pronounced 12', 'say en number "
+     "pronounced masculine 12', say with a wrong argument count (usage), 'redirect sip:cc@127.0.0.1' and "
+     "'respond 486' (messages loopback ignores), 'start_dtmf' and 'stop_dtmf' (inband DTMF detection): what "
+     "each shows, and the channel still parked after (uuid_getvar playback_terminator_used).",
+     flat(parked_call(U(2109), events=EVENTS + " PLAYBACK_START PLAYBACK_STOP CHANNEL_HANGUP"),
+          run(U(2109), "say", "en number pronounced 12"),
+          run(U(2109), "say", "en number pronounced masculine 12"),
+          run(U(2109), "say", "en number 12"),
+          run(U(2109), "redirect", "sip:cc@127.0.0.1"),
+          run(U(2109), "respond", "486"),
+          run(U(2109), "start_dtmf"),
+          run(U(2109), "stop_dtmf"),
+          getvars(U(2109), ["playback_terminator_used"]),
+          cmd("c", "api uuid_exists %s" % U(2109)),
+          bye("a"), bye("c")),
+     **IN_KW)
+
+case("apps_speak_engine",
+     "A parked loopback A leg, no TTS module loaded: 'speak flite|kal|hello' (engine and voice given): what "
+     "FreeSWITCH does when the speech interface is missing; uuid_exists after.",
+     flat(parked_call(U(2110), events=EVENTS + " CHANNEL_HANGUP"),
+          S("c", ex(U(2110), "speak", "flite|kal|hello")), E("c", n=1),
+          E("a", until=complete("speak")), E("a", quiet=0.7),
+          cmd("c", "api uuid_exists %s" % U(2110)),
+          bye("a"), bye("c")),
+     **IN_KW)
+
+case("apps_speak_no_engine",
+     "A parked loopback A leg: 'speak hello' with no tts_engine/tts_voice variables: 'Invalid Params!' and the "
+     "channel is hung up DESTINATION_OUT_OF_ORDER.",
+     flat(parked_call(U(2111), events=EVENTS + " CHANNEL_HANGUP"),
+          S("c", ex(U(2111), "speak", "hello")), E("c", n=1),
+          E("a", until=complete("speak")), E("a", quiet=0.7),
+          cmd("c", "api uuid_exists %s" % U(2111)),
+          bye("a"), bye("c")),
+     **IN_KW)
