@@ -214,3 +214,21 @@ case("apps_speak_no_engine",
           cmd("c", "api uuid_exists %s" % U(2111)),
           bye("a"), bye("c")),
      **IN_KW)
+
+WFA_DEST = "wait_for_answer"
+
+case("apps_wait_for_answer_ringing",
+     "bgapi originate of loopback/wait_for_answer/default/inline: its B leg (filtered on its Channel-Name) runs "
+     "wait_for_answer unanswered (no event while it waits, ~0.5 s), then 'uuid_answer <b>': CHANNEL_ANSWER, "
+     "wait_for_answer completes; its dialplan has nothing more: the leg hangs up.",
+     flat(login("a"), cmd("a", "filter Channel-Name loopback/%s-b" % WFA_DEST),
+          cmd("a", "event plain " + EVENTS + " CHANNEL_ANSWER CHANNEL_HANGUP"),
+          login("c"),
+          S("c", "bgapi originate {origination_uuid=%s}loopback/%s/default/inline &park\nJob-UUID: %s\n\n"
+            % (U(2112), WFA_DEST, JOB(2112))), E("c", n=1),
+          E("a", until=execute("wait_for_answer"), capture={"buuid": "Unique-ID"}),
+          E("a", quiet=0.5),
+          cmd("c", "api uuid_answer {{buuid}}"),
+          E("a", until={"event": "CHANNEL_HANGUP"}), E("a", quiet=0.5),
+          bye("a"), bye("c")),
+     **IN_KW)
