@@ -27,7 +27,6 @@ NOT_YET: set[str] = {
     # The toggle's CHANNEL_HOLD reached FreeSWITCH's listener after the watcher's exit (its
     # 20 ms poll; eslkit writes at once): recorded/hold/hold_replica_calls2, 4 of 4 runs.
     "calls2_uuid_hold",
-    "calls3_uuid_transfer_bleg",
 }
 
 

@@ -256,6 +256,9 @@ def _session_leg(caller: Channel, leg: Channel, variables: Mapping[str, str]) ->
     }
     old = leg.variables
     ordered: dict[str, str] = {}
+    # They follow channel_name, or uuid when an origination uuid moved it after that.
+    names = list(old)
+    anchor = max(("channel_name", "uuid"), key=lambda n: names.index(n) if n in old else -1)
     for name, value in old.items():
         if name == "channel_name" and leg.endpoint == "loopback":
             ordered["loopback_from_uuid"] = caller.uuid
@@ -263,7 +266,7 @@ def _session_leg(caller: Channel, leg: Channel, variables: Mapping[str, str]) ->
         if name == "call_uuid":
             continue
         ordered[name] = value
-        if name == "uuid":
+        if name == anchor:
             ordered.update((k, v) for k, v in session_vars.items() if v)
     old.clear()
     old.update(ordered)

@@ -82,14 +82,18 @@ class SessionManager:
     ) -> Channel:
         """A registered channel with FreeSWITCH's first variables and its CODEC events.
 
-        Outbound: direction, is_outbound, session_id, read/write codec, channel_name,
-        uuid, call_uuid. Not started: call :meth:`start` (after the endpoint set it up)."""
+        Outbound: direction, is_outbound, uuid, call_uuid, session_id, read/write codec,
+        channel_name. Not started: call :meth:`start` (after the endpoint set it up)."""
         channel = Channel(self.switch, name=name, direction=direction, endpoint=endpoint.name if endpoint else "")
         self.since_startup += 1
         channel.session_id = self.since_startup
         channel.set_variable("direction", direction.value)
         if direction is Direction.OUTBOUND:
             channel.set_variable("is_outbound", "true")
+            # switch_core_session_request_uuid; an origination uuid (set_uuid) moves them
+            # after channel_name later.
+            channel.set_variable("uuid", channel.uuid)
+            channel.set_variable("call_uuid", channel.uuid)
             channel.set_variable("session_id", str(channel.session_id))
         else:
             channel.set_variable("uuid", channel.uuid)
@@ -107,8 +111,6 @@ class SessionManager:
             channel.name = rename_to
         if direction is Direction.OUTBOUND:
             channel.set_variable("channel_name", channel.name)
-            channel.set_variable("uuid", channel.uuid)
-            channel.set_variable("call_uuid", channel.uuid)
         if profile is not None:
             channel.caller_profile = profile
         self.channels[channel.uuid] = channel
