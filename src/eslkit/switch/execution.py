@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from eslkit.fsutil import c_atoi, new_uuid, switch_true
@@ -32,7 +33,7 @@ from eslkit.protocol.records import CallingSite
 from eslkit.switch import calllog as cl
 from eslkit.switch import channel_events as ce
 from eslkit.switch.apps import AppContext, AppRunner
-from eslkit.switch.channel import CallState, Channel, ChannelChange, SessionEvent
+from eslkit.switch.channel import CallState, Channel, ChannelChange, Dtmf, SessionEvent
 from eslkit.switch.ivr.transfer import route, session_transfer
 from eslkit.switch.ivr.wait import interruptible_wait
 
@@ -361,17 +362,34 @@ class SessionRunner(AppRunner):
             session_uuid=channel.uuid,
         )  # fmt: skip
 
-    async def sleep(self, channel: Channel, seconds: float, process_messages: bool) -> bool:
+    async def sleep(
+        self,
+        channel: Channel,
+        seconds: float,
+        process_messages: bool,
+        on_digit: Callable[[Dtmf], bool] | None = None,
+        stop_on_digit: bool = False,
+    ) -> bool:
         """Sleep on the scaled clock; handles private messages meanwhile if asked and the
-        channel has media (``switch_ivr_sleep`` without media only waits)."""
+        channel has media (``switch_ivr_sleep`` without media only waits). With media,
+        ``on_digit`` reads each digit that arrives (its DTMF event fires; True ends the
+        sleep) and ``stop_on_digit`` ends the sleep at a queued digit, leaving it queued."""
         if not process_messages or not media_ready(channel):
             return await interruptible_wait(channel, seconds)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.switch.clock.real_delay(seconds)
         brk = channel.break_event()
+        digits = on_digit is not None or stop_on_digit
         while channel.ready:
             if brk.is_set():
                 return False
+            if digits and channel.has_dtmf():
+                if on_digit is None:
+                    return False
+                dtmf = channel.dequeue_dtmf()
+                if dtmf is not None and on_digit(dtmf):
+                    return False
+                continue
             if channel.has_private_messages or channel.has_session_events:
                 # A message run here may break the sleep (the break application):
                 # CF_BREAK is checked before the next message is taken.
@@ -382,7 +400,7 @@ class SessionRunner(AppRunner):
                 return True
             brk = channel.break_event()
             got = await channel.wait_for(
-                lambda ch, brk=brk: brk.is_set() or ch.has_private_messages or ch.has_session_events or not ch.ready,  # type: ignore[misc]
+                lambda ch, brk=brk: brk.is_set() or ch.has_private_messages or ch.has_session_events or not ch.ready or (digits and ch.has_dtmf()),  # type: ignore[misc]
                 remaining * self.switch.clock.scale,
             )
             if brk.is_set():

@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from eslkit.switch.channel import Channel
+from eslkit.switch.channel import Channel, Dtmf
 
 if TYPE_CHECKING:
     from eslkit.switch.core import Switch
@@ -49,13 +49,24 @@ class AppContext:
         self.data = data
         self.runner = runner
 
-    async def sleep(self, seconds: float, *, process_messages: bool = True) -> bool:
+    async def sleep(
+        self,
+        seconds: float,
+        *,
+        process_messages: bool = True,
+        on_digit: Callable[[Dtmf], bool] | None = None,
+        stop_on_digit: bool = False,
+    ) -> bool:
         """Wait ``seconds`` of switch time (``switch_ivr_sleep``).
 
         Returns True when the time ran out, False when interrupted early by ``uuid_break``
         or a hang-up. With ``process_messages`` queued private messages (sendmsg) and
-        session events are handled meanwhile, as FreeSWITCH's sleep does."""
-        return await self.runner.sleep(self.channel, seconds, process_messages)
+        session events are handled meanwhile, as FreeSWITCH's sleep does. On a channel with
+        media, ``on_digit`` reads the digits that arrive (True ends the wait) and
+        ``stop_on_digit`` ends it at a queued digit, unread."""
+        return await self.runner.sleep(
+            self.channel, seconds, process_messages, on_digit, stop_on_digit
+        )
 
     async def park(self) -> None:
         """``switch_ivr_park``: CHANNEL_PARK, then handle private messages and session
@@ -92,7 +103,14 @@ class AppContext:
 class AppRunner:
     """What the session task offers applications (implemented by :mod:`execution`)."""
 
-    async def sleep(self, channel: Channel, seconds: float, process_messages: bool) -> bool:
+    async def sleep(
+        self,
+        channel: Channel,
+        seconds: float,
+        process_messages: bool,
+        on_digit: Callable[[Dtmf], bool] | None = None,
+        stop_on_digit: bool = False,
+    ) -> bool:
         """See :meth:`AppContext.sleep`."""
         raise NotImplementedError
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from eslkit.fsutil import LOG_INVALID, c_atoi, c_atol, parse_log_level
+from eslkit.fsutil import LOG_INVALID, c_atoi, c_atol, parse_log_level, switch_true
 from eslkit.protocol.names import (
     EventType,
     HangupCause,
@@ -13,6 +13,7 @@ from eslkit.protocol.records import CallingSite
 from eslkit.switch import calllog
 from eslkit.switch import channel_events as ce
 from eslkit.switch.apps import AppContext
+from eslkit.switch.channel import Dtmf
 from eslkit.switch.expand import parse_set_assignment, separate_string, split_multiset
 from eslkit.switch.modules import Module
 
@@ -61,10 +62,32 @@ async def park(ctx: AppContext, data: str) -> None:
 
 @module.application("sleep", "Pause a channel", "<pausetime>")
 async def sleep(ctx: AppContext, data: str) -> None:
-    """Sleep ``data`` milliseconds (interruptible)."""
+    """Sleep ``data`` milliseconds (interruptible), as mod_dptools' sleep does with digits
+    (recorded: tests/conformance/recorded/sleep): on a channel with media, a digit that
+    arrives ends the sleep and stays queued for whoever reads next (no DTMF event); with
+    ``sleep_eat_digits=true`` the digits are read (their DTMF events fire) and one of
+    ``playback_terminators`` (default ``*``; ``any``, ``none``) ends the sleep."""
     ms = c_atoi(data)
-    if ms > 0:
-        await ctx.sleep(ms / 1000.0)
+    if ms <= 0:
+        return
+    channel = ctx.channel
+    if not switch_true(channel.variables.get("sleep_eat_digits")):
+        await ctx.sleep(ms / 1000.0, stop_on_digit=True)
+        return
+    channel.set_variable("playback_terminator_used", None)
+    terminators = channel.variables.get("playback_terminators") or "*"
+    if terminators.lower() == "any":
+        terminators = "1234567890*#"
+    elif terminators.lower() == "none":
+        terminators = ""
+
+    def on_digit(dtmf: Dtmf) -> bool:
+        if dtmf.digit and dtmf.digit in terminators:
+            channel.set_variable("playback_terminator_used", dtmf.digit)
+            return True
+        return False
+
+    await ctx.sleep(ms / 1000.0, on_digit=on_digit)
 
 
 @module.application("set", "Set a channel variable", "<varname>=<value>", zombie_exec=True)

@@ -73,7 +73,7 @@ class LoopbackEndpoint(Endpoint):
             # mod_loopback puts the dial string's dialplan on the A leg's profile too.
             dialplan=dialplan,
         )
-        channel.endpoint_state = _LegInfo(manager, None, dialplan)
+        channel.endpoint_state = _LegInfo(manager, None, dialplan, dict(request.variables))
         return channel
 
     def on_init(self, channel: Channel) -> None:
@@ -102,9 +102,11 @@ class LoopbackEndpoint(Endpoint):
         b_profile.times.created = profile.times.created or now
         b.caller_profile = b_profile
         b.created_us = channel.created_us
-        origination = channel.get_variable("origination_uuid")
-        if origination:
-            b.set_variable("origination_uuid", origination)
+        # mod_loopback hands the B leg every variable of the A leg's originate (its
+        # var_event, "__loopback_vars__"), in order (recorded: recorded/sleep).
+        for name, value in info.variables.items():
+            if name not in _NOT_IN_VAR_EVENT:
+                b.set_variable(name, value)
         b.set_variable("other_loopback_leg_uuid", channel.uuid)
         b.set_variable("loopback_leg", "B")
         channel.set_variable("other_loopback_leg_uuid", b.uuid)
@@ -126,13 +128,26 @@ class LoopbackEndpoint(Endpoint):
         channel.set_variable("is_loopback", "1")
 
 
-class _LegInfo:
-    __slots__ = ("dialplan", "manager", "peer")
+#: Variables eslkit keeps with the originate's list that FreeSWITCH sets on the A leg itself
+#: (so they are not in the var_event the B leg is given).
+_NOT_IN_VAR_EVENT = frozenset({"originate_early_media"})
 
-    def __init__(self, manager: SessionManager, peer: Channel | None, dialplan: str) -> None:
+
+class _LegInfo:
+    __slots__ = ("dialplan", "manager", "peer", "variables")
+
+    def __init__(
+        self,
+        manager: SessionManager,
+        peer: Channel | None,
+        dialplan: str,
+        variables: dict[str, str] | None = None,
+    ) -> None:
         self.manager = manager
         self.peer = peer
         self.dialplan = dialplan
+        #: The A leg's originate variables (``var_event``), which the B leg gets too.
+        self.variables = variables or {}
 
 
 def _signal_peer(channel: Channel, what: str) -> None:
