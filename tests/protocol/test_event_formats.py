@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -181,7 +180,11 @@ def test_json_round_trip(event: Event) -> None:
 # test_properties.py), bodies without the characters XML 1.0 cannot hold (dropped); no array
 # headers (they come back as repeated headers).
 # XML header text is URL-encoded too, so the plain format's %XX pass-through loss applies.
-xml_names = names.filter(lambda n: re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.\-]*", n) is not None)
+# (generated from the pattern rather than filtered out of `names`: filtering rejected so many
+# that Hypothesis's filter_too_much health check failed on a loaded machine)
+xml_names = st.from_regex(r"[A-Za-z_][A-Za-z0-9_.\-]{0,11}", fullmatch=True).filter(
+    lambda n: n.lower() not in ("content-length", "_body")
+)
 xml_values = plain_values.filter(lambda v: not v.startswith("ARRAY::"))
 xml_bodies = st.none() | st.text(
     st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1
