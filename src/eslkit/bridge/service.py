@@ -331,10 +331,12 @@ class SwitchBridge:
             "Bridge-Switch": self.target.name,
             "Bridge-ID": self.options.bridge_id,
         }
+        gap = subclass == "eslkit::gap"
         for key, value in fields.items():
-            event["Gap-" + key.replace("_", "-").title() if subclass == "eslkit::gap" else key] = (
-                str(value)
-            )
+            # A gap's fields become Gap-* headers (reason -> Gap-Reason); a snapshot's are
+            # already header names.
+            name = "Gap-" + key.replace("_", "-").title() if gap else key
+            event[name] = str(value)
         if body:
             event["Content-Length"] = str(len(body.encode("utf-8")))
             event["_body"] = body

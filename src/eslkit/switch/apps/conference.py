@@ -105,12 +105,11 @@ async def conference(ctx: AppContext, data: str) -> None:
         _reset_read_codec(channel)
 
 
-def _reset_read_codec(channel: object) -> None:
-    variables = getattr(channel, "variables", {})
+def _reset_read_codec(channel: Channel) -> None:
     for name in ("read_codec", "read_rate"):
-        value = variables.get(name)
+        value = channel.variables.get(name)
         if value is not None:
-            channel.set_variable(name, value)  # type: ignore[attr-defined]
+            channel.set_variable(name, value)
 
 
 #: Frames of speech before the conference calls a member talking, and the silence it waits
@@ -145,7 +144,6 @@ async def _member_loop(ctx: AppContext, member: Member) -> None:
 async def _talk(ctx: AppContext, member: Member, speaking: bool) -> None:
     """Talk detection: start-talking a little after the far end starts to speak (when the
     member may speak), stop-talking after the hangover of silence."""
-    channel = ctx.channel
     clock = ctx.switch.clock
     if speaking:
         if member.talking or not member.can_speak:
@@ -176,7 +174,6 @@ async def _talk(ctx: AppContext, member: Member, speaking: bool) -> None:
         ("talking-hit-off-differential", f"{100.0:f}"),
     ]
     events.fire(member.conference, "stop-talking", member=member, before=stats)
-    del channel
 
 
 async def _quiet_wait(ctx: AppContext, member: Member, seconds: float, *, want: bool) -> bool:

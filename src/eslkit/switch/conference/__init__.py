@@ -15,8 +15,10 @@ from __future__ import annotations
 import asyncio
 import time
 import weakref
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from eslkit.fsutil import c_atoi
 from eslkit.switch.conference import events
 from eslkit.switch.conference.model import Conference, Member
 from eslkit.switch.conference.profiles import (
@@ -75,7 +77,7 @@ class ConferenceManager:
             return None
         return conference
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Conference]:
         return iter([c for c in self.conferences.values() if not c.destroyed])
 
     # ------------------------------------------------------------------ lifecycle
@@ -107,8 +109,6 @@ class ConferenceManager:
         ):
             value = channel.variables.get(name)
             if value is not None:
-                from eslkit.fsutil import c_atoi
-
                 number = c_atoi(value)
                 if low < number < high:
                     setattr(member, attr, number)
