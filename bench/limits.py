@@ -114,6 +114,18 @@ async def attack_cr_block(port: int) -> None:
     client.writer.close()
 
 
+async def attack_cr_block_with_body(port: int) -> None:
+    client = await login(port)
+    client.writer.write(
+        b"api echo big\r\n" + b"a:b\n" * (MIB) + b"content-length: 2\n\nhi"
+    )
+    while True:
+        frame = await asyncio.wait_for(client.next_frame(), 300)
+        if frame.content_type == "api/response":
+            break
+    client.writer.close()
+
+
 async def attack_expand(port: int) -> None:
     text = "x"
     for _ in range(1500):
@@ -175,6 +187,11 @@ async def main_async() -> int:
         attacks: list[tuple[str, Callable[[], Awaitable[None]], float | None]] = [
             ("catastrophic filter regex + events", lambda: attack_filter(port), None),
             ("4 MiB header block, CR + 1M lines", lambda: attack_cr_block(port), None),
+            (
+                "4 MiB header block with a content-length and a body",
+                lambda: attack_cr_block_with_body(port),
+                None,
+            ),
             ("nested ${expand(eval ...)} x1500", lambda: attack_expand(port), None),
             ("20 unauth peers x 4 MiB partial", lambda: attack_unauthenticated(port), 30.0),
             ("20 gone in api msleep + 20k events", lambda: attack_gone_during_msleep(port), 20.0),

@@ -19,6 +19,7 @@ from eslkit.protocol.event import Event
 from eslkit.protocol.frames import (
     DEFER_SPLIT_OVER,
     FrameReader,
+    command_block_content_lengths,
     split_command_block,
     split_command_block_in_slices,
 )
@@ -204,9 +205,39 @@ def test_split_in_slices_is_the_same_split(block: bytes, slice_bytes: int) -> No
     assert [pair for piece in pieces for pair in piece] == split_command_block(block)
 
 
+_CONTENT_LENGTH_BYTES = st.lists(
+    st.sampled_from(
+        [b"a", b":", b" ", b"\r", b"\n", b"\x00", b"7", b"content-length:", b"Content-Length: ",
+         b"CONTENT-LENGTH:", b"content-length :", b"xcontent-length:"]
+    ),
+    max_size=40,
+).map(b"".join)
+
+
+@FAST
+@given(_CONTENT_LENGTH_BYTES)
+def test_content_lengths_found_without_the_split_are_the_split_ones(block: bytes) -> None:
+    assert command_block_content_lengths(block) == [
+        value for name, value in split_command_block(block) if name.lower() == "content-length"
+    ]
+
+
+def test_a_large_block_is_handed_out_unsplit_with_its_body() -> None:
+    # A multi-MiB block of short lines with a content-length line: only the content-length
+    # values are found at once (its body must be read); the header lines are split later in
+    # slices by the server (Listener.read_packet), the same pairs as a split at once.
+    lines = b"a:b\r\n" * (DEFER_SPLIT_OVER // 5 + 1)
+    block = b"sendevent CUSTOM\r\n" + lines + b"content-length: 3\r\nx:y\n\n"
+    reader = FrameReader(server_side=True)
+    reader.feed(block + b"abcdef")
+    frame = reader.next_frame()
+    assert frame is not None and frame.deferred and frame.body == b"abc"
+    assert frame.headers == split_command_block(block) and not frame.deferred
+    assert reader.buffered == 3
+
+
 def test_a_large_block_without_content_length_is_handed_out_unsplit() -> None:
-    # The server splits it in slices between other work (Listener.read_packet); one with a
-    # content-length line is split at once, as its body must be read.
+    # The server splits it in slices between other work (Listener.read_packet).
     lines = b"a:b\n" * (DEFER_SPLIT_OVER // 4 + 1)
     reader = FrameReader(server_side=True)
     reader.feed(b"api echo big\r\n" + lines + b"\n")
@@ -215,4 +246,5 @@ def test_a_large_block_without_content_length_is_handed_out_unsplit() -> None:
     assert frame.headers[:2] == [("a", "b"), ("a", "b")] and not frame.deferred
     reader.feed(b"sendevent CUSTOM\n" + lines + b"Content-Length: 2\n\nhi")
     frame = reader.next_frame()
-    assert frame is not None and not frame.deferred and frame.body == b"hi"
+    assert frame is not None and frame.deferred and frame.body == b"hi"
+    assert frame.get("content-length") == "2"

@@ -194,7 +194,56 @@ def split_command_block(block: bytes) -> list[tuple[str, str]]:
 #: out with its header lines not yet split (``Frame.deferred``), for the caller to split in
 #: slices between other work (a 10 MiB block of short lines takes most of a second).
 DEFER_SPLIT_OVER = 256 * 1024
-_CONTENT_LENGTH_LINE = re.compile(rb"[\r\n][Cc][Oo][Nn][Tt][Ee][Nn][Tt]-[Ll][Ee][Nn][Gg][Tt][Hh]:")
+
+
+# Found in the block lowercased (bytes: ASCII only, so positions do not move); a literal
+# prefix lets ``re`` skip between candidates instead of trying every line.
+_LF_CONTENT_LENGTH = re.compile(rb"\ncontent-length:[ ]*")
+_CONTENT_LENGTH_NAME = re.compile(rb"content-length:[ ]*")
+
+
+def command_block_content_lengths(block: bytes) -> list[str]:
+    """The values of the ``content-length`` headers (any case) of a command block, in order,
+    without splitting the rest: the same as filtering :func:`split_command_block`, in time
+    that does not depend on the number of other lines (a multi-MiB block of short lines is
+    scanned in C, not turned into a million pairs)."""
+    nul = block.find(b"\x00")
+    if nul >= 0:
+        block = block[:nul]
+    lowered = block.lower()
+    if b"content-length:" not in lowered:
+        return []
+    values: list[str] = []
+    first_cr = block.find(b"\r")
+    if first_cr < 0:
+        tail = block.find(b"\n")
+        if tail < 0:
+            return []
+    else:
+        # Lines end at CR runs (a run starts with CR and takes every CR/LF after it) up to
+        # the last run; what follows that run is split at LFs (see split_command_block).
+        last_cr = block.rfind(b"\r")
+        run = len(block[first_cr:last_cr].rstrip(b"\r\n")) + first_cr
+        run = block.find(b"\r", run) if run > first_cr else first_cr
+        previous = first_cr
+        for match in _CONTENT_LENGTH_NAME.finditer(lowered, first_cr, run):
+            # A line starts after a CR run: the CR/LF bytes right before the name hold a CR.
+            before = block[previous : match.start()]
+            previous = match.end()
+            if b"\r" not in before[len(before.rstrip(b"\r\n")) :]:
+                continue
+            end = block.find(b"\r", match.end(), run)
+            values.append(block[match.end() : run if end < 0 else end].decode(_ENC, _ERR))
+        tail = last_cr + 1
+        while tail < len(block) and block[tail] in b"\r\n":
+            tail += 1
+        # The first line of the tail starts right after the run, not after an LF.
+        tail -= 1
+        lowered = lowered[:tail] + b"\n" + lowered[tail + 1 :]
+    for match in _LF_CONTENT_LENGTH.finditer(lowered, tail):
+        end = block.find(b"\n", match.end())
+        values.append(block[match.end() : len(block) if end < 0 else end].decode(_ENC, _ERR))
+    return values
 
 
 def split_command_block_in_slices(
@@ -603,35 +652,42 @@ class FrameReader:
         return self._server_frame(bytes(buf[pos:term_end]))
 
     def _server_frame(self, head: bytes) -> Frame | None:
-        if len(head) > DEFER_SPLIT_OVER and _CONTENT_LENGTH_LINE.search(head) is None:
-            # No header line can be a content-length one (each starts after a CR or LF):
-            # no body follows, and the split can wait for the caller.
-            frame = Frame(head, None, None)
-            frame.deferred = True
-            return frame
-        headers = split_command_block(head)
+        headers: list[tuple[str, str]] | None
+        if len(head) > DEFER_SPLIT_OVER:
+            # A large block: its header lines are split later, a slice at a time, by the
+            # caller (Frame.deferred); only its content-length values are needed now.
+            headers = None
+            values = command_block_content_lengths(head)
+        else:
+            headers = split_command_block(head)
+            # A header named content-length (any case) leaves "content-length" in the
+            # lowercased block; most commands have none, so skip the per-header test then.
+            values = (
+                [value for name, value in headers if name.lower() == "content-length"]
+                if b"ength" in head.lower()
+                else []
+            )
         need = last = 0
-        # A header named content-length (any case) leaves "content-length" in the
-        # lowercased block; most commands have none, so skip the per-header test then.
-        for name, value in headers if b"ength" in head.lower() else ():
-            if name.lower() == "content-length":
-                length = _atoi(value.encode(_ENC, _ERR))
-                if length < 0:
-                    raise BadContentLength(value, "negative")
-                if length > self.max_body:
-                    raise BadContentLength(value, f"over the {self.max_body}-byte limit")
-                if length:
-                    # Each one reads its own body right away; a later body replaces the
-                    # earlier one, but both are consumed from the stream.
-                    need += length
-                    last = length
+        for value in values:
+            length = _atoi(value.encode(_ENC, _ERR))
+            if length < 0:
+                raise BadContentLength(value, "negative")
+            if length > self.max_body:
+                raise BadContentLength(value, f"over the {self.max_body}-byte limit")
+            if length:
+                # Each one reads its own body right away; a later body replaces the
+                # earlier one, but both are consumed from the stream.
+                need += length
+                last = length
         if need:
             self._pending_head = head
             self._pending_headers = headers
             self._pending_need = need
             self._need = last
             return self._finish_body()
-        return Frame(head, None, headers)
+        frame = Frame(head, None, headers)
+        frame.deferred = headers is None
+        return frame
 
     def _finish_body(self) -> Frame | None:
         buf = self._buf
@@ -650,7 +706,9 @@ class FrameReader:
         nul = body.find(b"\x00")
         if nul >= 0:
             body = body[:nul]
-        return Frame(head, body, headers)
+        frame = Frame(head, body, headers)
+        frame.deferred = headers is None
+        return frame
 
     def _compact(self) -> None:
         if self._pos:
