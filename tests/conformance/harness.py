@@ -544,8 +544,27 @@ def _rule2_pattern(name: str) -> str | None:
     return None
 
 
+#: Samples of one 20 ms frame at 8 kHz (a loopback channel's rate).
+_FRAME_SAMPLES = 160
+
+
+def _one_frame_either_side(recorded: str) -> re.Pattern[str] | None:
+    """``playback_last_offset_pos`` of a playback a client interrupted (``uuid_break``,
+    ``uuid_kill`` after a pause counted from an event): FreeSWITCH's listener delivers the
+    event at its next 20 ms poll, so how many frames the playback read before the client's
+    command arrived depends on the phase of that poll against the session's frame timer,
+    which eslkit does not simulate (docs/deviations.md, "No 20 ms poll"). One frame more or
+    fewer is accepted."""
+    if not recorded.isdigit() or int(recorded) % _FRAME_SAMPLES or not int(recorded):
+        return None
+    n = int(recorded)
+    return re.compile(f"{n - _FRAME_SAMPLES}|{n}|{n + _FRAME_SAMPLES}")
+
+
 def rule2(name: str, recorded: str) -> re.Pattern[str] | None:
     """Rule 2 for a recorded value: its wildcard, unless the case chose the value."""
+    if name == "variable_playback_last_offset_pos":
+        return _one_frame_either_side(recorded)
     src = _rule2_pattern(name)
     if src is None or _CHOSEN_UUID.search(recorded):
         return None

@@ -98,8 +98,10 @@ async def originate(
     :func:`_caller_result`)."""
     switch = manager.switch
     if switch.logs.listen >= 7:
+        # SWITCH_CHANNEL_SESSION_LOG(session): the originating session's uuid, if any.
         switch.log(7, "Parsing global variables\n", file=_ORIGINATE_FILE, function="switch_ivr_originate",
-                   line=2301, channel=TextChannel.SESSION)  # fmt: skip
+                   line=2301, channel=TextChannel.SESSION,
+                   session_uuid=caller.uuid if caller is not None else "")  # fmt: skip
     try:
         parsed = parse_dial_string(dial_string)
     except DialStringError:
@@ -194,7 +196,7 @@ async def _originate_groups(
                 switch.log(
                     7, f"Originate Resulted in Success: [{winner.name}] Peer UUID: {winner.uuid}\n",
                     file=_ORIGINATE_FILE, function="switch_ivr_originate", line=3913,
-                    channel=TextChannel.SESSION,
+                    channel=TextChannel.SESSION, session_uuid=caller.uuid if caller is not None else "",
                 )  # fmt: skip
             return OriginateResult(winner, HangupCause.SUCCESS)
     return OriginateResult(None, cause)
