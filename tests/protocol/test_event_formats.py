@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eslkit.protocol import Event
+from eslkit.protocol.errors import EventFormatError
 from eslkit.protocol.urlcode import url_encode
 
 CONFORMANCE = Path(__file__).resolve().parents[1] / "conformance" / "data"
@@ -174,6 +175,13 @@ def test_json_round_trip(event: Event) -> None:
     assert Event.from_json(data) == event
     keys = [key for key, _ in json.loads(data, object_pairs_hook=list)]
     assert keys[: len(event.headers)] == [name for name, _ in event.headers]
+    # The lazy parse answers every lookup as the full one (one fresh event per lookup, so
+    # each goes through the byte-level path first), and equals it once parsed.
+    for name, _ in event.headers:
+        for asked in (name, name.upper(), name.lower()):
+            assert Event.from_json_lazy(data).get(asked) == event.get(asked)
+    lazy = Event.from_json_lazy(data)
+    assert lazy.body == event.body and lazy == event
 
 
 # XML: header names that are XML names (others are left out of the XML form: see
@@ -285,6 +293,28 @@ def test_json_arrays_and_duplicates() -> None:
     event = Event([("A", "ARRAY::x|:y"), ("B", "1"), ("B", "2")], "hi")
     assert event.to_json() == (b'{"A":["x","y"],"B":"1","B":"2","Content-Length":"2","_body":"hi"}')
     assert Event.from_json(event.to_json()) == event
+
+
+def test_json_lazy_reads_one_header_without_parsing() -> None:
+    event = Event(
+        [("Event-Name", "CUSTOM"), ("Q", 'a"b'), ("A", "ARRAY::x|:y"), ("event-name", "dup")],
+        "body",
+    )
+    data = event.to_json()
+    lazy = Event.from_json_lazy(data)
+    assert lazy.get("EVENT-NAME") == "CUSTOM"  # the first, any case
+    assert lazy._headers is None  # found in the bytes: nothing parsed
+    assert lazy.get("Content-Length") is None and lazy.body == "body"
+    assert Event.from_json_lazy(data).get("Q") == 'a"b'  # escaped: full parse
+    assert Event.from_json_lazy(data).get("A") == "ARRAY::x|:y"
+    assert Event.from_json_lazy(data).get("missing", "d") == "d"
+    # A value that only looks like a key inside a string is not one.
+    tricky = Event([("X", '"Event-Name":"no"'), ("Event-Name", "yes")]).to_json()
+    assert Event.from_json_lazy(tricky).get("Event-Name") == "yes"
+    broken = Event.from_json_lazy(b'{"Event-Name":"X", oops')
+    assert broken.get("Event-Name") == "X"
+    with pytest.raises(EventFormatError):
+        broken.get("Other")
 
 
 # ----------------------------------------------------------------------------- XML escaping

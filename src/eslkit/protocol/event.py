@@ -109,6 +109,7 @@ class Event:
         "_cache",
         "_headers",
         "_index",
+        "_json",
         "_raw",
         "_raw_end",
         "_scanned",
@@ -130,6 +131,8 @@ class Event:
         self._cache: dict[str, bytes] | None = None
         # Lazy plain source: header values already found, by the name asked for.
         self._values: dict[str, str] | None = None
+        # Lazy JSON source (from_json_lazy): the raw bytes, parsed in full on demand.
+        self._json: bytes | None = None
 
     # ----------------------------------------------------------------- construction
     @classmethod
@@ -144,6 +147,7 @@ class Event:
         event._body = None
         event._raw = data
         event._raw_end = -1
+        event._json = None
         return event
 
     def _split_raw(self) -> int:
@@ -164,30 +168,59 @@ class Event:
     @classmethod
     def from_json(cls, data: bytes | str) -> Event:
         """Parse a JSON-format event. Duplicate keys are kept; arrays become ``ARRAY::``."""
-        text = _to_str(data) if isinstance(data, bytes) else data
-        try:
-            pairs = json.loads(text, object_pairs_hook=list, strict=False)
-        except ValueError as exc:
-            raise EventFormatError(f"invalid JSON event: {exc}") from None
-        if not isinstance(pairs, list):
-            raise EventFormatError("a JSON event must be an object")
-        # The decoder gives (key, value) tuples already: keep them, and convert only the
-        # values that are not strings (FreeSWITCH's are, but for arrays).
-        headers: list[tuple[str, str]] = pairs
-        for index, (key, value) in enumerate(pairs):
-            if type(value) is str:
-                continue
-            if isinstance(value, list):
-                value = ARRAY_PREFIX + ARRAY_SEPARATOR.join(_json_scalar(v) for v in value)
-            else:
-                value = _json_scalar(value)
-            headers[index] = (key, value)
-        body: str | None = None
-        if headers and headers[-1][0] == "_body":
-            body = headers.pop()[1]
-            if headers and headers[-1][0] == "Content-Length":
-                headers.pop()
+        headers, body = _parse_json(_to_str(data) if isinstance(data, bytes) else data)
         return cls(headers, body)
+
+    @classmethod
+    def from_json_lazy(cls, data: bytes) -> Event:
+        """A JSON-format event parsed only as far as it is read.
+
+        Asking for a header whose value is a plain string (no escapes) finds it in the raw
+        bytes; anything else (all headers, the body, an escaped or array value, a header
+        that is absent) parses the whole event once, as :meth:`from_json`. For JSON from a
+        trusted producer (the bridge's stream): invalid JSON raises
+        :class:`~eslkit.protocol.errors.EventFormatError` at the first read, not here.
+        """
+        event = cls.__new__(cls)
+        event._headers = None
+        event._index = None
+        event._scanned = 0
+        event._cache = None
+        event._values = None
+        event._body = None
+        event._raw = None
+        event._raw_end = 0
+        event._json = data
+        return event
+
+    def _json_value(self, name: str) -> str | None:
+        """``name``'s value read from the lazy JSON bytes, or None when it takes a full
+        parse to know (absent, not a plain string, escaped)."""
+        values = self._values
+        if values is not None:
+            found = values.get(name)
+            if found is not None:
+                return found
+        try:
+            pattern = _JSON_KEYS[name]
+        except KeyError:
+            pattern = _json_key(name)
+        if pattern is None:
+            return None
+        raw = self._json
+        assert raw is not None
+        match = pattern.search(raw)
+        # FreeSWITCH escapes every '"' inside a string, so '"name":' is a key; the first
+        # one is the first header of that name. A value that stops at a backslash has an
+        # escape: the full parse decodes it.
+        if match is None or match.end() == len(raw) or raw[match.end()] != 0x22:
+            return None
+        text = match[1].decode(_ENC, _ERR)
+        if values is None:
+            self._values = {name: text}
+        else:
+            values[name] = text
+        return text
 
     @classmethod
     def from_xml(cls, data: bytes | str) -> Event:
@@ -211,6 +244,11 @@ class Event:
     # ----------------------------------------------------------------- header access
     def _materialize(self) -> list[tuple[str, str]]:
         headers = self._headers
+        if headers is None and self._json is not None:
+            headers, self._body = _parse_json(_to_str(self._json))
+            self._headers = headers
+            self._json = None
+            self._values = None
         if headers is None:
             raw = self._raw
             assert raw is not None
@@ -235,6 +273,11 @@ class Event:
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """The first header called ``name`` (case-insensitive), or ``default``."""
+        if self._headers is None and self._json is not None:
+            found = self._json_value(name)
+            if found is not None:
+                return found
+            self._materialize()
         if self._headers is None:
             values = self._values
             if values is not None:
@@ -339,6 +382,8 @@ class Event:
         """The event body, or ``None``. Plain format cannot tell ``""`` from no body."""
         if self._raw is not None and self._raw_end < 0:
             self._split_raw()
+        elif self._json is not None:
+            self._materialize()
         return self._body
 
     @body.setter
@@ -547,6 +592,47 @@ class Event:
         subclass = self.get("Event-Subclass")
         label = f"{name} {subclass}" if subclass else str(name)
         return f"<Event {label} ({len(self)} headers{', body' if self.body else ''})>"
+
+
+def _parse_json(text: str) -> tuple[list[tuple[str, str]], str | None]:
+    try:
+        pairs = json.loads(text, object_pairs_hook=list, strict=False)
+    except ValueError as exc:
+        raise EventFormatError(f"invalid JSON event: {exc}") from None
+    if not isinstance(pairs, list):
+        raise EventFormatError("a JSON event must be an object")
+    # The decoder gives (key, value) tuples already: keep them, and convert only the
+    # values that are not strings (FreeSWITCH's are, but for arrays).
+    headers: list[tuple[str, str]] = pairs
+    for index, (key, value) in enumerate(pairs):
+        if type(value) is str:
+            continue
+        if isinstance(value, list):
+            value = ARRAY_PREFIX + ARRAY_SEPARATOR.join(_json_scalar(v) for v in value)
+        else:
+            value = _json_scalar(value)
+        headers[index] = (key, value)
+    body: str | None = None
+    if headers and headers[-1][0] == "_body":
+        body = headers.pop()[1]
+        if headers and headers[-1][0] == "Content-Length":
+            headers.pop()
+    return headers, body
+
+
+# name -> the pattern of its key and plain string value in JSON bytes, or None when the name
+# needs the full parse (non-ASCII, the body's keys).
+_JSON_KEYS: dict[str, re.Pattern[bytes] | None] = {}
+
+
+def _json_key(name: str) -> re.Pattern[bytes] | None:
+    pattern = None
+    if name.isascii() and name.lower() not in ("_body", "content-length"):
+        escaped = re.escape(_encode_json_string(name)[1:-1].encode("ascii"))
+        pattern = re.compile(rb'"(?i:' + escaped + rb')"[ \t\n\r]*:[ \t\n\r]*"([^"\\]*)')
+    if len(_JSON_KEYS) < 1024:
+        _JSON_KEYS[name] = pattern
+    return pattern
 
 
 def name_line(event: Event) -> bytes | None:
