@@ -242,7 +242,7 @@ async def test_consume_yields_events_and_acks_after_the_handler(
             nats_server.url, "esl.fs1.custom.>", durable="app", idle_timeout=2
         ) as events:
             resumed = [int(e["Bridge-Test-N"]) async for e in events]
-        assert resumed == list(range(4, 11))
+        assert resumed == list(range(4, 11)), str(resumed)
         assert seen == [1, 2, 3, 4] and again[:10] == list(range(1, 11))
 
 
@@ -277,6 +277,42 @@ def test_consume_blocking(tmp_path: Path) -> None:
         assert again == ["0", "1", "2"]
     finally:
         server.stop()
+
+
+async def test_consume_pulls_ahead_and_acknowledges_what_was_handled(
+    nats_server: NatsServer,
+) -> None:
+    nc = await nats.connect(nats_server.url)
+    try:
+        js = nc.jetstream()
+        await js.add_stream(name="ESL", subjects=["esl.>"])
+        for n in range(50):
+            body = {"Event-Name": "CUSTOM", "Event-Subclass": "x::y", "N": str(n)}
+            await js.publish("esl.fs1.custom.x.y", json.dumps(body).encode())
+
+        async def floor(durable: bool) -> tuple[int, int]:
+            infos = [i for i in await js.consumers_info("ESL") if bool(i.config.durable_name) == durable]
+            assert len(infos) == 1
+            return infos[0].ack_floor.stream_seq, infos[0].num_ack_pending
+
+        # Ephemeral (AckPolicy.ALL): pulled ahead in small batches; every handled event
+        # is acknowledged by the time the iterator waits (here: until idle_timeout).
+        got = []
+        async with consume(nats_server.url, "esl.>", batch=8, idle_timeout=0.5) as events:
+            async for event in events:
+                got.append(int(event["N"]))
+        assert got == list(range(50))
+        assert await floor(False) == (50, 0)
+        # Durable (AckPolicy.EXPLICIT): each event acknowledged when the next is asked for.
+        async with consume(nats_server.url, "esl.>", durable="d", batch=8) as events:
+            async for event in events:
+                if event["N"] == "20":
+                    await asyncio.sleep(0.2)
+                    acked, pending = await floor(True)
+                    assert acked == 20 and pending >= 1
+                    break
+    finally:
+        await nc.close()
 
 
 async def test_commands_over_nats(nats_server: NatsServer, switch: Running) -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import uuid
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -62,12 +64,26 @@ async def _connect(url: str | list[str]) -> NatsClient:
     return await nats.connect(servers=servers, max_reconnect_attempts=-1, reconnect_time_wait=0.5)
 
 
+#: How long one pull request stays open on the server (it ends with a 408 status then).
+_PULL_EXPIRES = 1.0
+#: A pull request not answered by then is taken as lost (NATS reconnected meanwhile).
+_PULL_STALE = _PULL_EXPIRES + 1.0
+
+
 class EventConsumer:
     """The stream's events as eslkit ``Event`` objects; see :func:`consume`.
 
     An async iterator and an async context manager: ``async with consume(...) as events:
     async for event in events: ...`` closes the NATS connection when the block ends, even
     after a ``break``.
+
+    It pulls ahead: pull requests for up to ``batch`` messages stay open on the server, the
+    messages are handed out as they arrive (no wait for a batch to fill), and the next request
+    goes out when half of what was asked for has arrived. A consumer that only this iterator
+    reads (an ephemeral one) acknowledges with ``AckPolicy.ALL``: one acknowledgement covers
+    every event handled before it, sent at most every ``batch // 4`` events and whenever the
+    iterator waits. A durable consumer, whose name other processes may share, acknowledges
+    each event.
     """
 
     def __init__(
@@ -82,6 +98,8 @@ class EventConsumer:
         ack_wait: float,
         idle_timeout: float | None,
     ) -> None:
+        if batch < 1:
+            raise ValueError("batch must be at least 1")
         self._url = url
         self._subjects = subjects
         self._durable = durable
@@ -92,80 +110,184 @@ class EventConsumer:
         self._idle_timeout = idle_timeout
         self._nc: NatsClient | None = None
         self._sub: Any = None
-        self._pending: list[Msg] = []
+        self._next_subject = ""
+        self._inbox = ""
+        self._buffer: deque[Msg] = deque()
+        self._arrived = asyncio.Event()
+        #: Messages asked for by pull requests that may still deliver, and when the last went.
+        self._requested = 0
+        self._pulled_at = 0.0
+        self._error: Exception | None = None
+        self._ack_all = False
+        self._ack_none = False
+        self._ack_every = max(1, batch // 4)
         self._unacked: Msg | None = None
+        #: AckPolicy.ALL: the last handled message, not yet acknowledged, and how many.
+        self._handled: Msg | None = None
+        self._handled_count = 0
+        self._last: Msg | None = None
         self._closed = False
-        #: Where the last event came from (subject, stream sequence, deliveries).
-        self.delivery: Delivery | None = None
+
+    @property
+    def delivery(self) -> Delivery | None:
+        """Where the last event came from (subject, stream sequence, deliveries)."""
+        msg = self._last
+        if msg is None:
+            return None
+        meta = msg.metadata
+        return Delivery(msg.subject, meta.sequence.stream, meta.num_delivered)
 
     async def _open(self) -> None:
-        self._nc = await _connect(self._url)
-        js = self._nc.jetstream()
+        self._nc = nc = await _connect(self._url)
+        js = nc.jetstream()
         wanted = self._subjects
-        config = ConsumerConfig(
-            durable_name=self._durable,
-            ack_policy=AckPolicy.EXPLICIT,
-            ack_wait=self._ack_wait,
-            deliver_policy=DeliverPolicy.NEW if self._deliver == "new" else DeliverPolicy.ALL,
-            max_ack_pending=max(self._batch * 4, 1024),
-        )
-        if len(wanted) == 1:
-            config.filter_subject = wanted[0]
-        else:
-            config.filter_subjects = wanted
-        self._sub = await js.pull_subscribe(
-            wanted[0] if len(wanted) == 1 else "",
-            durable=self._durable,
-            stream=self._stream,
-            config=config,
-        )
+        info = None
+        if self._durable:
+            with contextlib.suppress(nats.js.errors.NotFoundError):
+                info = await js.consumer_info(self._stream, self._durable)
+        if info is None:
+            config = ConsumerConfig(
+                name=self._durable or uuid.uuid4().hex,
+                durable_name=self._durable,
+                # Only this iterator reads an ephemeral consumer: acknowledging the last
+                # handled event acknowledges all before it. A durable name may be shared.
+                ack_policy=AckPolicy.EXPLICIT if self._durable else AckPolicy.ALL,
+                ack_wait=self._ack_wait,
+                deliver_policy=DeliverPolicy.NEW if self._deliver == "new" else DeliverPolicy.ALL,
+                max_ack_pending=max(self._batch * 4, 1024),
+            )
+            if len(wanted) == 1:
+                config.filter_subject = wanted[0]
+            else:
+                config.filter_subjects = wanted
+            info = await js.add_consumer(self._stream, config=config)
+        policy = info.config.ack_policy
+        self._ack_all = policy == AckPolicy.ALL
+        self._ack_none = policy == AckPolicy.NONE
+        self._next_subject = f"$JS.API.CONSUMER.MSG.NEXT.{self._stream}.{info.name}"
+        self._inbox = nc.new_inbox()
+        self._sub = await nc.subscribe(self._inbox, cb=self._on_message)
+
+    async def _on_message(self, msg: Msg) -> None:
+        headers = msg.headers
+        status = headers.get("Status") if headers and not msg.data else None
+        if status:
+            if status == "100":
+                return  # a heartbeat
+            # 408: a pull request expired, 409: it ended otherwise; what it still owed is in
+            # Nats-Pending-Messages (without it, let the next wait ask again).
+            pending = headers.get("Nats-Pending-Messages", "") if headers else ""
+            self._requested = max(0, self._requested - int(pending)) if pending.isdigit() else 0
+            if status == "409" and "deleted" in (headers or {}).get("Description", "").lower():
+                self._error = nats.js.errors.NotFoundError(description="consumer deleted")
+            self._arrived.set()
+            return
+        if self._requested > 0:
+            self._requested -= 1
+        self._buffer.append(msg)
+        self._arrived.set()
+
+    async def _pull(self) -> None:
+        """Ask for ``batch`` more messages when fewer than that are asked for or buffered."""
+        if self._requested + len(self._buffer) >= self._batch or self._nc is None:
+            return
+        loop = asyncio.get_running_loop()
+        request = b'{"batch":%d,"expires":%d}' % (self._batch, int(_PULL_EXPIRES * 1e9))
+        self._requested += self._batch
+        self._pulled_at = loop.time()
+        await self._nc.publish(self._next_subject, request, reply=self._inbox)
+
+    async def _ack_handled(self) -> None:
+        handled, self._handled = self._handled, None
+        self._handled_count = 0
+        if handled is not None:
+            await handled.ack()
 
     def __aiter__(self) -> EventConsumer:
         return self
 
     async def __anext__(self) -> Event:
-        if self._unacked is not None:
+        msg = self._unacked
+        if msg is not None:
             # The caller asks for the next event: the previous one is handled.
-            msg, self._unacked = self._unacked, None
-            await msg.ack()
+            self._unacked = None
+            if self._ack_all:
+                self._handled = msg
+                self._handled_count += 1
+                if self._handled_count >= self._ack_every:
+                    await self._ack_handled()
+            elif not self._ack_none:
+                await msg.ack()
         if self._closed:
             raise StopAsyncIteration
         if self._sub is None:
             await self._open()
+        buffer = self._buffer
+        if not buffer:
+            await self._wait()
+        msg = buffer.popleft()
+        if self._requested + len(buffer) < self._batch // 2 + 1:
+            await self._pull()
+        self._unacked = self._last = msg
+        return Event.from_json_lazy(msg.data)
+
+    async def _wait(self) -> None:
+        """Wait until a message is buffered (ends the iteration after ``idle_timeout``)."""
         loop = asyncio.get_running_loop()
         idle_since = loop.time()
-        while not self._pending:
+        await self._ack_handled()
+        while not self._buffer:
+            if self._error is not None:
+                error, self._error = self._error, None
+                raise error
+            if self._requested and loop.time() - self._pulled_at > _PULL_STALE:
+                self._requested = 0  # the server forgot it (NATS reconnected)
+            await self._pull()
+            self._arrived.clear()
             try:
-                self._pending = list(await self._sub.fetch(self._batch, timeout=1.0))
-            except (nats.errors.TimeoutError, TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), 1.0)
+            except TimeoutError:
                 if (
                     self._idle_timeout is not None
                     and loop.time() - idle_since >= self._idle_timeout
                 ):
                     await self.close()
                     raise StopAsyncIteration from None
-        msg = self._pending.pop(0)
-        self._unacked = msg
-        meta = msg.metadata
-        self.delivery = Delivery(msg.subject, meta.sequence.stream, meta.num_delivered)
-        return Event.from_json(msg.data)
 
     async def close(self) -> None:
         """Close the NATS connection. Events fetched and not acknowledged (the one being
         handled when the loop was left, and those not yet yielded) are handed back to
         JetStream at once, for this durable consumer's next run or another member."""
+        if self._closed and self._nc is None:
+            return
         self._closed = True
-        # Fetched but not handled: hand them back at once rather than after ack_wait.
-        returned = ([self._unacked] if self._unacked is not None else []) + self._pending
-        self._pending = []
+        nc, self._nc = self._nc, None
+        if nc is None:
+            return
+        returned = [self._unacked] if self._unacked is not None else []
         self._unacked = None
-        for msg in returned:
+        with contextlib.suppress(Exception):
+            await self._ack_handled()
+        if (returned or self._buffer) and not self._ack_none and self._durable:
+            # An ephemeral consumer ends with this iterator: nothing to hand back. A durable
+            # one's open pull requests would take the handed-back events again (and lose
+            # them until ack_wait), out of order: let them end first (they expire soon).
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + _PULL_EXPIRES + 0.5
             with contextlib.suppress(Exception):
-                await msg.nak()
-        if self._nc is not None:
+                await nc.flush(timeout=2)
+            while self._requested > 0 and loop.time() < deadline:
+                self._arrived.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._arrived.wait(), deadline - loop.time())
             with contextlib.suppress(Exception):
-                await self._nc.close()
-            self._nc = None
+                await self._sub.unsubscribe()
+            for msg in returned + list(self._buffer):
+                with contextlib.suppress(Exception):
+                    await msg.nak()
+        self._buffer.clear()
+        with contextlib.suppress(Exception):
+            await nc.close()
 
     async def __aenter__(self) -> EventConsumer:
         return self
