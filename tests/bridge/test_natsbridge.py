@@ -69,6 +69,28 @@ def test_expand_events() -> None:
 
 
 def test_fields_of_reads_only_keys() -> None:
+    compact = eslkit.Event(
+        [
+            ("Event-Name", "CHANNEL_CREATE"),
+            ("Core-UUID", "c"),
+            ("Fake", '"Unique-ID":"no'),
+            ("Event-Sequence", "7"),
+            ("Unique-ID", "u1"),
+            ("Event-Date-Timestamp", "123"),
+            ("Unique-ID", "u2"),
+        ]
+    ).to_json()
+    event = fields_of(compact)
+    assert (event.name, event.sequence, event.unique_id, event.subclass, event.job_uuid) == (
+        "CHANNEL_CREATE",
+        7,
+        "u1",
+        None,
+        None,
+    )
+    assert event.timestamp_us == 123 and event.payload is compact
+    escaped = eslkit.Event([("Event-Name", "CUSTOM"), ("Event-Sequence", "1"), ("Job-UUID", 'j"1')])
+    assert fields_of(escaped.to_json()).job_uuid == 'j"1'
     payload = json.dumps(
         {
             "Event-Name": "CUSTOM",

@@ -53,29 +53,44 @@ class EslEvent:
     timestamp_us: int
 
 
+# The compact layout FreeSWITCH (cJSON unformatted) and eslkit write: '"Name":"value"'.
+_COMPACT = tuple((key, b'"' + key.encode() + b'":"') for key in _KEYS)
+
+
 def fields_of(payload: bytes) -> EslEvent:
     """Read the header values the bridge routes on from a JSON event, without parsing it all.
 
     FreeSWITCH escapes every ``"`` inside a JSON string, so ``"Name":"`` can only be a key;
-    the first occurrence of each key wins, as in the event itself.
+    the first occurrence of each key wins, as in the event itself. The compact layout is
+    found with plain substring searches; another layout (spaces around ``:``), a value
+    with an escape or a missing Event-Name/Event-Sequence takes the slower paths.
     """
-    found: dict[bytes, bytes] = {}
-    for match in _FIELDS.finditer(payload):
-        found.setdefault(match.group(1), match.group(2))
-        if len(found) == 7:
+    found: dict[str, bytes] = {}
+    find = payload.find
+    for key, start in _COMPACT:
+        at = find(start)
+        if at < 0:
+            continue
+        at += len(start)
+        end = find(b'"', at)
+        value = payload[at:end]
+        if end < 0 or 0x5C in value:  # unterminated, or an escape to decode
+            found = _decoded(payload)
             break
-    if b"Event-Name" not in found or b"Event-Sequence" not in found:
-        found = _decoded(payload)
-    sequence = found.get(b"Event-Sequence", b"0")
-    timestamp = found.get(b"Event-Date-Timestamp", b"0")
-    subclass = found.get(b"Event-Subclass")
-    unique_id = found.get(b"Unique-ID")
-    job_uuid = found.get(b"Job-UUID")
+        found[key] = value
+    else:
+        if "Event-Name" not in found or "Event-Sequence" not in found:
+            found = _matched(payload)
+    sequence = found.get("Event-Sequence", b"0")
+    timestamp = found.get("Event-Date-Timestamp", b"0")
+    subclass = found.get("Event-Subclass")
+    unique_id = found.get("Unique-ID")
+    job_uuid = found.get("Job-UUID")
     return EslEvent(
         payload=payload,
-        name=found.get(b"Event-Name", b"").decode("utf-8", "replace"),
+        name=found.get("Event-Name", b"").decode("utf-8", "replace"),
         subclass=subclass.decode("utf-8", "replace") if subclass else None,
-        core_uuid=found.get(b"Core-UUID", b"").decode("utf-8", "replace"),
+        core_uuid=found.get("Core-UUID", b"").decode("utf-8", "replace"),
         sequence=int(sequence) if sequence.isdigit() else 0,
         unique_id=unique_id.decode("utf-8", "replace") if unique_id else None,
         job_uuid=job_uuid.decode("utf-8", "replace") if job_uuid else None,
@@ -83,7 +98,19 @@ def fields_of(payload: bytes) -> EslEvent:
     )
 
 
-def _decoded(payload: bytes) -> dict[bytes, bytes]:
+def _matched(payload: bytes) -> dict[str, bytes]:
+    """Any whitespace around ``:``, values without escapes; else the full parse."""
+    found: dict[str, bytes] = {}
+    for match in _FIELDS.finditer(payload):
+        found.setdefault(match.group(1).decode(), match.group(2))
+        if len(found) == 7:
+            break
+    if "Event-Name" not in found or "Event-Sequence" not in found:
+        found = _decoded(payload)
+    return found
+
+
+def _decoded(payload: bytes) -> dict[str, bytes]:
     """The slow path: values with escapes, or a layout the pattern does not know."""
     try:
         data = json.loads(payload)
@@ -92,7 +119,7 @@ def _decoded(payload: bytes) -> dict[bytes, bytes]:
     if not isinstance(data, dict):
         return {}
     return {
-        key.encode(): str(data[key]).encode("utf-8")
+        key: str(data[key]).encode("utf-8")
         for key in _KEYS
         if isinstance(data.get(key), str)
     }
