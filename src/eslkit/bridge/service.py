@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import logging
 import os
@@ -189,7 +190,7 @@ class SwitchBridge:
         self.window = PublishWindow(
             nc, max_inflight=options.max_inflight, ack_timeout=options.ack_timeout
         )
-        self.position: Position | None = None
+        self._last_event: EslEvent | None = None
         self._events = expand_events(options.events)
         words = self._events.split()
         self._drop_jobs = "ALL" not in words and "BACKGROUND_JOB" not in words
@@ -200,6 +201,12 @@ class SwitchBridge:
         self._command_task: asyncio.Task[None] | None = None
         self.gaps = 0
         self.connected = asyncio.Event()
+
+    @property
+    def position(self) -> Position | None:
+        """The last event read from the switch (published, or dropped on purpose)."""
+        last = self._last_event
+        return None if last is None else Position(last.core_uuid, last.sequence)
 
     # ------------------------------------------------------------------ running
     async def run(self) -> None:
@@ -246,16 +253,23 @@ class SwitchBridge:
         first = True
         window = self.window
         name = self.target.name
+        subjects: dict[tuple[str, str | None], str] = {}
         while True:
             event = await reader.next_event()
             if first:
                 first = False
                 await self._check_gap(known, event)
-            self.position = Position(event.core_uuid, event.sequence)
+            self._last_event = event
             if event.name == "BACKGROUND_JOB" and (
                 self._drop_jobs or (event.job_uuid or "").startswith(PROBE_PREFIX)
             ):
                 continue
+            kind = (event.name, event.subclass)
+            subject = subjects.get(kind)
+            if subject is None:
+                subject = event_subject(name, event.name, event.subclass)
+                if len(subjects) < 4096:
+                    subjects[kind] = subject
             headers = {
                 "Nats-Msg-Id": f"{event.core_uuid}:{event.sequence}",
                 "Esl-Core-UUID": event.core_uuid,
@@ -264,7 +278,7 @@ class SwitchBridge:
             if event.unique_id:
                 headers["Esl-Unique-ID"] = event.unique_id
             await window.publish(
-                event_subject(name, event.name, event.subclass),
+                subject,
                 event.payload,
                 headers,
                 event.timestamp_us,
@@ -514,6 +528,16 @@ class SwitchBridge:
         await self._reply(msg, text.encode("utf-8"))
 
 
+# Every subject the bridge publishes on is made of tokens (subjects.token) or is a reply
+# subject nats-server delivered: nats-py's per-publish check of both is wasted (when nats-py
+# has the option).
+_SKIP_VALIDATION: dict[str, Any] = (
+    {"skip_subject_validation": True}
+    if "skip_subject_validation" in inspect.signature(NatsClient.connect).parameters
+    else {}
+)
+
+
 class Bridge:
     """All the switches of one ``eslkit bridge`` process on one NATS connection."""
 
@@ -542,6 +566,7 @@ class Bridge:
                     error_cb=_nats_error,
                     disconnected_cb=_nats_disconnected,
                     reconnected_cb=_nats_reconnected,
+                    **_SKIP_VALIDATION,
                 )
                 break
             except (OSError, nats.errors.NoServersError, TimeoutError) as exc:

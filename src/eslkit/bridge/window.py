@@ -200,8 +200,11 @@ def _ack_error(msg: Msg) -> str | None:
     status = msg.headers.get("Status") if msg.headers else None
     if status:
         return f"status {status}"
-    if not msg.data:
+    data = msg.data
+    if not data:
         return "empty acknowledgement"
+    if data.startswith(b'{"stream":') and b'"error"' not in data:
+        return None  # {"stream":"ESL","seq":7[,"duplicate":true]}: no need to parse it
     try:
         data = json.loads(msg.data)
     except ValueError:
