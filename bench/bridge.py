@@ -9,10 +9,12 @@ a temporary directory), ``eslkit serve`` and ``eslkit bridge``; this process is 
 2. flood: ``sendevent CUSTOM`` from 4 connections as fast as they go: the pipeline's ceiling.
 
 For each: events/s reaching the consumer, end-to-end latency (consumer receive time minus the
-event's ``Event-Date-Timestamp``) p50/p99, and the bridge's CPU. The same loads are then read
-by a direct ESL subscriber (eslkit's client) for comparison.
+event's ``Event-Date-Timestamp``, every 7th event) p50/p99, and the CPU each process spent
+per event (switch, bridge, nats-server, consumer: on a shared machine the CPU per event is
+steadier than the wall clock). The same loads are then read by a direct ESL subscriber
+(eslkit's client, ``event json``) alone, the bridge stopped, for comparison.
 
-    python bench/bridge.py [--rate 500] [--seconds 5] [--flood 60000]
+    python bench/bridge.py [--rate 500] [--seconds 5] [--flood 60000] [--event-poll-ms N]
 """
 
 from __future__ import annotations
@@ -21,14 +23,15 @@ import argparse
 import asyncio
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import sysconfig
 import tempfile
 import time
 import uuid
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
@@ -130,14 +133,49 @@ class Meter:
         if timestamp and timestamp.isdigit() and self.count % 7 == 0:
             self.lat_ms.append((now * 1e6 - int(timestamp)) / 1000)
 
-    def line(self, label: str, cpu: float | None = None) -> str:
-        span = max(self.last - self.first, 1e-9)
-        rate = self.count / span
+    def rate(self) -> float:
+        return self.count / max(self.last - self.first, 1e-9)
+
+    def percentile(self, q: float) -> float:
         lat = sorted(self.lat_ms) or [0.0]
-        p50 = statistics.median(lat)
-        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
-        extra = f", bridge CPU {cpu:.2f} s ({cpu / span * 100:.0f}% of a core)" if cpu is not None else ""
-        return f"  {label:<28} {self.count:>8} events, {rate:>9,.0f} events/s, p50 {p50:6.1f} ms, p99 {p99:7.1f} ms{extra}"
+        return lat[min(len(lat) - 1, int(len(lat) * q))]
+
+
+class CPU:
+    """CPU seconds of the pipeline's processes (and of this one, the consumer) over a run."""
+
+    def __init__(self, procs: dict[str, subprocess.Popen[bytes]]) -> None:
+        self.procs = procs
+        self.start = self.sample()
+
+    def sample(self) -> dict[str, float]:
+        out = {name: cpu_seconds(p.pid) for name, p in self.procs.items() if p.poll() is None}
+        out["consumer"] = time.process_time()
+        return out
+
+    def used(self) -> dict[str, float]:
+        end = self.sample()
+        return {name: end[name] - self.start[name] for name in end if name in self.start}
+
+
+COLUMNS = ("switch", "bridge", "nats", "consumer")
+
+
+def row(label: str, meter: Meter, cpu: dict[str, float]) -> str:
+    per = [
+        f"{cpu[name] / max(meter.count, 1) * 1e6:6.1f}" if name in cpu else "     -"
+        for name in COLUMNS
+    ]
+    return (
+        f"{label:<26} {meter.count:>7} {meter.rate():>9,.0f} {meter.percentile(0.5):>7.1f}"
+        f" {meter.percentile(0.99):>7.1f}   " + "  ".join(per)
+    )
+
+
+HEADER = (
+    f"{'':<26} {'events':>7} {'events/s':>9} {'p50 ms':>7} {'p99 ms':>7}"
+    "   CPU us/event: switch bridge nats consumer"
+)
 
 
 async def via_bridge(nats_url: str, stream: str, expected: int, idle: float) -> Meter:
@@ -164,48 +202,67 @@ async def direct(port: int, names: str, expected: int, idle: float) -> Meter:
     return meter
 
 
+async def measure(
+    label: str, consumer: Coroutine[Any, Any, Meter], load: str, port: int,
+    procs: dict[str, subprocess.Popen[bytes]], args: argparse.Namespace, rows: list[str],
+) -> None:
+    task = asyncio.create_task(consumer)
+    await asyncio.sleep(0.5)  # the consumer is subscribed
+    cpu = CPU(procs)
+    await wait_process(drive(load, port, args))
+    meter = await task
+    line = row(label, meter, cpu.used())
+    rows.append(line)
+    print(line, flush=True)
+
+
 async def main_async(args: argparse.Namespace) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="eslkit-bench-bridge-"))
     nats_proc, nats_url = start_nats(tmp / "js")
     esl_port = free_port()
-    serve = start_server(esl_port, False)
+    serve = start_server(
+        esl_port, False, () if args.event_poll_ms is None else ("--event-poll-ms", str(args.event_poll_ms))
+    )
     bridge = start_bridge(esl_port, nats_url, "BENCH")
+    rows: list[str] = []
     try:
         await asyncio.sleep(2.0)  # the bridge connects and creates the stream
-        print("eslkit bridge: eslkit serve -> bridge -> nats-server (JetStream, 1 node, file) -> consumer")
-        print(f"load 1: {args.rate} calls/s for {args.seconds} s (bgapi originate null/1234 &hangup(), events ALL)")
-        cpu0 = cpu_seconds(bridge.pid)
-        consumer = asyncio.create_task(via_bridge(nats_url, "BENCH", 10**9, idle=3.0))
-        await asyncio.sleep(0.5)
-        await wait_process(drive("calls", esl_port, args))
-        calls_bridge = await consumer
-        cpu_calls = cpu_seconds(bridge.pid) - cpu0
-        print(calls_bridge.line("through the bridge", cpu_calls))
-        consumer = asyncio.create_task(direct(esl_port, "ALL", 10**9, idle=3.0))
-        await asyncio.sleep(0.5)
-        await wait_process(drive("calls", esl_port, args))
-        print((await consumer).line("direct ESL subscriber"))
-
-        print(f"load 2: sendevent flood, {args.flood} events from 4 connections")
-        cpu0 = cpu_seconds(bridge.pid)
-        consumer = asyncio.create_task(via_bridge(nats_url, "BENCH", args.flood, idle=5.0))
-        await asyncio.sleep(0.5)
-        await wait_process(drive("flood", esl_port, args))
-        flood_bridge = await consumer
-        print(flood_bridge.line("through the bridge", cpu_seconds(bridge.pid) - cpu0))
-        consumer = asyncio.create_task(direct(esl_port, "CUSTOM bench::flood", args.flood, idle=5.0))
-        await asyncio.sleep(0.5)
-        await wait_process(drive("flood", esl_port, args))
-        print((await consumer).line("direct ESL subscriber"))
+        poll = "" if args.event_poll_ms is None else f", eslkit serve --event-poll-ms {args.event_poll_ms}"
+        print("eslkit serve -> eslkit bridge -> nats-server (JetStream, 1 node, file) -> eslkit.bridge.consume"
+              f"{poll}")
+        print(f"calls: {args.rate} calls/s for {args.seconds} s (bgapi originate null/1234 &hangup(), events ALL); "
+              f"flood: {args.flood} sendevent CUSTOM from 4 connections")
+        print(HEADER)
+        procs = {"switch": serve, "bridge": bridge, "nats": nats_proc}
+        await measure(f"calls {args.rate}/s, bridge", via_bridge(nats_url, "BENCH", 10**9, idle=3.0),
+                      "calls", esl_port, procs, args, rows)
+        await measure("flood, bridge", via_bridge(nats_url, "BENCH", args.flood, idle=5.0),
+                      "flood", esl_port, procs, args, rows)
+        # The direct subscriber runs alone: the bridge is stopped first.
+        stop(bridge)
+        procs = {"switch": serve}
+        await measure(f"calls {args.rate}/s, direct ESL", direct(esl_port, "ALL", 10**9, idle=3.0),
+                      "calls", esl_port, procs, args, rows)
+        await measure("flood, direct ESL", direct(esl_port, "CUSTOM bench::flood", args.flood, idle=5.0),
+                      "flood", esl_port, procs, args, rows)
+        print()
+        print(HEADER)
+        print("\n".join(rows[i] for i in (0, 2, 1, 3)))
         print("targets (issue #15): >= 20,000 events/s end to end, p99 < 50 ms")
     finally:
         for proc in (bridge, serve, nats_proc):
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop(proc)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def drive(kind: str, port: int, args: argparse.Namespace) -> subprocess.Popen[bytes]:
@@ -228,6 +285,10 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=500)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--flood", type=int, default=60_000)
+    parser.add_argument(
+        "--event-poll-ms", type=int, default=None,
+        help="passed to eslkit serve (its emulation of FreeSWITCH's listener poll)",
+    )
     parser.add_argument("--drive", choices=["calls", "flood"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -274,8 +274,8 @@ def echo_ceiling(source: str, seconds: float) -> float:
         proc.wait()
 
 
-def start_server(port: int, use_uvloop: bool) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "eslkit", "serve", "--listen-port", str(port), "--log-level", "WARNING"]
+def start_server(port: int, use_uvloop: bool, extra: tuple[str, ...] = ()) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "eslkit", "serve", "--listen-port", str(port), "--log-level", "WARNING", *extra]
     # The idle-connection test holds 10,000 connections from one address, past the default caps.
     cmd += ["--max-connections", "20000", "--max-connections-per-address", "20000"]
     if use_uvloop:
