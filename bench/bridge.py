@@ -151,11 +151,22 @@ class CPU:
     def sample(self) -> dict[str, float]:
         out = {name: cpu_seconds(p.pid) for name, p in self.procs.items() if p.poll() is None}
         out["consumer"] = time.process_time()
+        times = os.times()
+        out["load"] = times.children_user + times.children_system  # the reaped generators
+        out["machine"] = machine_busy()
+        out["wall"] = time.perf_counter()
         return out
 
     def used(self) -> dict[str, float]:
         end = self.sample()
         return {name: end[name] - self.start[name] for name in end if name in self.start}
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine spent busy (all cores, every process) since boot."""
+    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 COLUMNS = ("switch", "bridge", "nats", "consumer")
@@ -166,15 +177,19 @@ def row(label: str, meter: Meter, cpu: dict[str, float]) -> str:
         f"{cpu[name] / max(meter.count, 1) * 1e6:6.1f}" if name in cpu else "     -"
         for name in COLUMNS
     ]
+    ours = sum(cpu[name] for name in (*COLUMNS, "load") if name in cpu)
+    # Cores the machine's other users took meanwhile: on a shared machine they explain
+    # a slow row better than the pipeline does.
+    others = max(cpu["machine"] - ours, 0.0) / cpu["wall"]
     return (
         f"{label:<26} {meter.count:>7} {meter.rate():>9,.0f} {meter.percentile(0.5):>7.1f}"
-        f" {meter.percentile(0.99):>7.1f}   " + "  ".join(per)
+        f" {meter.percentile(0.99):>7.1f}   " + "  ".join(per) + f"   {others:5.2f}"
     )
 
 
 HEADER = (
     f"{'':<26} {'events':>7} {'events/s':>9} {'p50 ms':>7} {'p99 ms':>7}"
-    "   CPU us/event: switch bridge nats consumer"
+    "   CPU us/event: switch bridge nats consumer   other processes (cores)"
 )
 
 
