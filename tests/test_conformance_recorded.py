@@ -12,6 +12,7 @@ import pytest
 
 from eslkit.fsconfig.parser import FreeSwitchConfig, core_variables
 from eslkit.switch.core import SwitchConfig
+from eslkit.switch.ivr.sources import write_silence_wav
 from tests.conformance.harness import CONFORMANCE_DIR, load_case
 from tests.server_support import replay_case
 from tests.switch.test_conference import first_member_id
@@ -60,11 +61,34 @@ def _recording_switch() -> SwitchConfig:
     return dataclasses.replace(base, global_variables={**extra, **base.global_variables})
 
 
+def _make_files(directory: Path, name: str) -> None:
+    """The files a case's index entry says existed while it was recorded ("files": path ->
+    {"silence_samples": N, "rate": R}: a WAV of N samples of silence, as eslkit writes one)."""
+    files = _index_entry(directory, name).get("files") or {}
+    assert isinstance(files, dict)
+    for path, spec in files.items():
+        assert path.startswith("/tmp/"), path
+        assert write_silence_wav(path, int(spec["silence_samples"]), int(spec["rate"]))
+
+
+def _index_entry(directory: Path, name: str) -> dict[str, object]:
+    for item in json.loads((directory / "index.json").read_text(encoding="utf-8")):
+        if item["name"] == name:
+            return dict(item)
+    raise KeyError(name)
+
+
 async def _replay(directory: Path, name: str) -> None:
-    # FreeSWITCH's conference member IDs count on over a whole run of cases.
+    _make_files(directory, name)
+    # FreeSWITCH's conference member IDs count on over a whole run of cases; a case whose
+    # events name no member (only a reply does) says where it started in its index entry.
+    member_id = first_member_id(directory, name)
+    given = _index_entry(directory, name).get("first_member_id")
+    if member_id is None and isinstance(given, int):
+        member_id = given
     await replay_case(
         load_case(name, directory=directory),
-        member_id=first_member_id(directory, name),
+        member_id=member_id,
         switch=_recording_switch(),
     )
 
