@@ -778,6 +778,12 @@ def _expected_event(
                     "json": json.dumps(new, ensure_ascii=False),
                     "xml": new,
                 }[fmt]
+        elif pat is None and isinstance(value, list) and not subst.empty:
+            # A JSON array (a repeated header, e.g. variable_DP_MATCH): the same
+            # substitutions in each string, the raw text keeps FreeSWITCH's spelling.
+            if any(_sub_text(v, subst) != v for v in value if isinstance(v, str)):
+                value = [_sub_text(v, subst) if isinstance(v, str) else v for v in value]
+                raw = _sub_text(raw, subst)
         if pat is not None:
             pat = re.compile(_sub_regex(pat.pattern, subst), pat.flags)
         items.append(ExpItem(it.name, raw, value, pat))

@@ -1,0 +1,242 @@
+# ruff: noqa  (input of the oracle's recorder, written with its steps.py; not project code)
+"""Outbound (controlling) sockets as real outbound ESL applications use them (issue #13): the
+socket application between other dialplan actions (context outbound2 of
+src/eslkit/switch/data/contexts/outbound2.xml, also in the oracle's dialplan), connect data of
+early and answered channels, resume and socket_resume, a socket that cannot connect, sync
+sockets, myevents formats, filters, divert_events, loops/event-lock/body in sendmsg, api and
+bgapi from a session, the far end hanging up mid-execute. See ../README.md."""
+from steps import (CASES, OUT_KW, JOB, U, E, S, SL, A, bye, case, cmd, flat, login, outbound)  # noqa: F401
+
+WATCH = "CHANNEL_EXECUTE_COMPLETE CHANNEL_HANGUP"
+
+
+def ob2_call(ext, uuid, job, watch=WATCH):
+    """conn c watches the B leg of loopback/<ext>_{{port}}/outbound2 (filter on its channel
+    name), originates it by bgapi with a fixed A-leg uuid; accept FreeSWITCH's connection as
+    conn o (nothing sent yet)."""
+    steps = [login("c")]
+    if watch:
+        steps += [cmd("c", "filter Channel-Name loopback/%s_{{port}}-b" % ext),
+                  cmd("c", "event plain " + watch)]
+    # The originate runs on its own connection (g, never closed): an inbound listener's exit
+    # waits for its running bgapi jobs, and the originate of a leg that never answers runs on.
+    steps += [login("g"),
+              S("g", "bgapi originate {origination_uuid=%s}loopback/%s_{{port}}/outbound2 &park\n"
+                     "Job-UUID: %s\n\n" % (uuid, ext, job)),
+              E("g", n=1),
+              A("o")]
+    return flat(*steps)
+
+
+def connect(conn="o", capture=True):
+    """connect, then a pause as an application's start-up takes (the async socket application
+    parks once it sees the connect)."""
+    return [S(conn, "connect\n\n"),
+            E(conn, n=1, capture={"buuid": "Unique-ID"} if capture else None),
+            SL(0.3), E(conn, quiet=0.2)]
+
+
+def execute(app, arg=None, extra=""):
+    text = "sendmsg\ncall-command: execute\nexecute-app-name: %s\n" % app
+    if arg is not None:
+        text += "execute-app-arg: %s\n" % arg
+    return text + extra + "\n"
+
+
+# -- the socket application between dialplan actions ------------------------------------------
+
+case("ob2_two_sockets_early_answered",
+     "Dialplan pre_answer, set, socket (async full), set, answer, socket (async full), set, hangup: "
+     "the first connect's channel data of an early channel, getvar, resume, exit; the dialplan goes "
+     "on to the second socket, whose connect shows the answered channel; exit there without resume; "
+     "what the watcher of the leg sees (execute completes and hang-up).",
+     flat(ob2_call("ob2_seq", U(1300), JOB(1300)),
+          connect("o"),
+          cmd("o", "getvar ob2_stage"), cmd("o", "resume"),
+          S("o", "exit\n\n"), E("o", closed=True),
+          A("o2"), connect("o2", capture=False),
+          cmd("o2", "getvar ob2_stage"),
+          S("o2", "exit\n\n"), E("o2", closed=True),
+          E("c", quiet=1.5, timeout=10),
+          bye("c")),
+     **OUT_KW)
+
+case("ob2_connect_fails_continues",
+     "socket to a port nobody listens on (127.0.0.1:9): the application fails and the dialplan goes "
+     "on (set, then a socket that connects); getvar of the variable set after the failure and of "
+     "socket_host; exit without resume; what the watcher sees.",
+     flat(ob2_call("ob2_fail", U(1301), JOB(1301)),
+          connect("o"),
+          cmd("o", "getvar ob2_after_fail"), cmd("o", "getvar socket_host"),
+          S("o", "exit\n\n"), E("o", closed=True),
+          E("c", quiet=1.5, timeout=10),
+          bye("c")),
+     **OUT_KW)
+
+case("ob2_sync_exit_continues",
+     "Answered sync socket (full, no async): connect (Socket-Mode static), myevents, sendmsg set "
+     "runs inline, exit without resume: the dialplan goes on (set) to an async socket: connect, "
+     "getvar of both variables, exit without resume; what the watcher sees up to the hang-up.",
+     flat(ob2_call("ob2_sync", U(1302), JOB(1302)),
+          connect("o"),
+          cmd("o", "myevents"),
+          S("o", execute("set", "ob2_in_sync=1")), E("o", n=1), E("o", quiet=0.7),
+          S("o", "exit\n\n"), E("o", closed=True),
+          A("o2"), connect("o2", capture=False),
+          cmd("o2", "getvar ob2_after_sync"), cmd("o2", "getvar ob2_in_sync"),
+          S("o2", "exit\n\n"), E("o2", closed=True),
+          E("c", quiet=1.5, timeout=10),
+          bye("c")),
+     **OUT_KW)
+
+case("ob2_socket_resume_variable",
+     "socket_resume=true set in the dialplan before an async socket: connect, getvar socket_resume, "
+     "exit without the resume command: the dialplan goes on (set, park), seen by the watcher and by "
+     "uuid_getvar.",
+     flat(ob2_call("ob2_rvar", U(1303), JOB(1303), watch="CHANNEL_EXECUTE_COMPLETE CHANNEL_PARK"),
+          connect("o"),
+          cmd("o", "getvar socket_resume"),
+          S("o", "exit\n\n"), E("o", closed=True),
+          E("c", quiet=1.0, timeout=10),
+          cmd("c", "api uuid_getvar {{buuid}} ob2_resumed"),
+          bye("c")),
+     **OUT_KW)
+
+case("ob2_exit_mid_execute",
+     "Async socket followed by set and hangup in the dialplan: myevents, sendmsg execute sleep 1500 "
+     "('+OK' at once), the app sends exit while the sleep runs: what the socket receives until it "
+     "closes, and whether the sleep completes and the dialplan goes on (watcher).",
+     flat(ob2_call("ob2_exit", U(1304), JOB(1304)),
+          connect("o"),
+          cmd("o", "myevents"),
+          S("o", execute("sleep", "1500")), E("o", n=1),
+          E("o", until={"event": "CHANNEL_EXECUTE"}, timeout=5),
+          S("o", "exit\n\n"), E("o", closed=True),
+          E("c", quiet=2.5, timeout=10),
+          bye("c")),
+     **OUT_KW)
+
+# -- event formats, filters, divert ------------------------------------------------------------
+
+case("ob2_myevents_json",
+     "Async full socket: 'myevents json'; sendmsg execute answer with Event-UUID: the controlled "
+     "leg's events as text/event-json; then sendmsg execute set on the answered channel; exit.",
+     flat(outbound("sock", U(1305), JOB(1305)),
+          cmd("o", "myevents json"),
+          S("o", execute("answer", extra="Event-UUID: %s\n" % JOB(1405))), E("o", n=1),
+          E("o", until={"event": "CHANNEL_EXECUTE_COMPLETE"}, timeout=5), E("o", quiet=0.7),
+          S("o", execute("set", "ob2_json=1")), E("o", n=1), E("o", quiet=0.7),
+          S("o", "exit\n\n"), E("o", closed=True)),
+     **OUT_KW)
+
+case("ob2_myevents_xml_filter",
+     "Async full socket: 'myevents xml' and 'filter Event-Name CHANNEL_EXECUTE_COMPLETE': a sendmsg "
+     "set brings only its EXECUTE_COMPLETE (XML); 'filter delete Event-Name "
+     "CHANNEL_EXECUTE_COMPLETE' then another set brings EXECUTE and EXECUTE_COMPLETE; exit.",
+     flat(outbound("sock", U(1306), JOB(1306)),
+          cmd("o", "myevents xml"),
+          cmd("o", "filter Event-Name CHANNEL_EXECUTE_COMPLETE"),
+          S("o", execute("set", "ob2_x=1")), E("o", n=1), E("o", quiet=0.7),
+          cmd("o", "filter delete Event-Name CHANNEL_EXECUTE_COMPLETE"),
+          S("o", execute("set", "ob2_x=2")), E("o", n=1), E("o", quiet=0.7),
+          S("o", "exit\n\n"), E("o", closed=True)),
+     **OUT_KW)
+
+case("ob2_myevents_api_bgapi",
+     "Async full socket with myevents: api uuid_getvar of its own leg; bgapi (Job-UUID) before "
+     "'event plain BACKGROUND_JOB' (no job event reaches it) and after (the job event carries "
+     "Job-Owner-UUID and passes the myevents uuid check); exit.",
+     flat(outbound("sock", U(1307), JOB(1307)),
+          cmd("o", "myevents"),
+          cmd("o", "api uuid_getvar {{buuid}} socket_host"),
+          cmd("o", "bgapi uuid_getvar {{buuid}} channel_name\nJob-UUID: %s" % JOB(1407)),
+          E("o", quiet=1.0),
+          cmd("o", "event plain BACKGROUND_JOB"),
+          cmd("o", "bgapi uuid_getvar {{buuid}} direction\nJob-UUID: %s" % JOB(1507)),
+          E("o", quiet=1.0),
+          S("o", "exit\n\n"), E("o", closed=True)),
+     **OUT_KW)
+
+SENDEV = ("sendevent CUSTOM\nEvent-Subclass: ob2::%s\nunique-id: {{buuid}}\nob2-note: %s\n\n")
+
+case("ob2_divert_events",
+     "Async full socket with myevents: a CUSTOM event sent (inbound sendevent with unique-id) to the "
+     "controlled leg is queued to the session and nothing reaches the socket; after 'divert_events "
+     "on' the next one is delivered to the socket; after 'divert_events off' not again; "
+     "'divert_events' without a value; exit.",
+     flat(outbound("sock", U(1308), JOB(1308)),
+          cmd("o", "myevents"),
+          login("c2"),
+          S("c2", SENDEV % ("one", "before")), E("c2", n=1), E("o", quiet=1.0),
+          cmd("o", "divert_events on"),
+          S("c2", SENDEV % ("two", "diverted")), E("c2", n=1), E("o", quiet=1.0),
+          cmd("o", "divert_events off"),
+          S("c2", SENDEV % ("three", "after")), E("c2", n=1), E("o", quiet=1.0),
+          cmd("o", "divert_events"),
+          S("o", "exit\n\n"), E("o", closed=True),
+          bye("c2")),
+     **OUT_KW)
+
+# -- sendmsg forms -----------------------------------------------------------------------------
+
+BODY = "ob2_body=hello world"
+
+case("ob2_sendmsg_loops_body",
+     "Async full socket with myevents: sendmsg execute set with loops: 3, event-lock: true, "
+     "Event-UUID and the argument in a text/plain body: the reply and each loop's events; getvar "
+     "of the variable; exit.",
+     flat(outbound("sock", U(1309), JOB(1309)),
+          cmd("o", "myevents"),
+          S("o", "sendmsg\ncall-command: execute\nexecute-app-name: set\nloops: 3\nevent-lock: true\n"
+                 "Event-UUID: %s\ncontent-type: text/plain\ncontent-length: %d\n\n%s"
+                 % (JOB(1409), len(BODY), BODY)),
+          E("o", n=1), E("o", quiet=1.0),
+          cmd("o", "getvar ob2_body"),
+          S("o", "exit\n\n"), E("o", closed=True)),
+     **OUT_KW)
+
+case("ob2_event_filter_hangup_cause",
+     "Async full socket without myevents: 'event plain CHANNEL_HANGUP CHANNEL_HANGUP_COMPLETE' "
+     "with 'filter Unique-ID <own uuid>', linger (forever); sendmsg hangup with hangup-cause "
+     "CALL_REJECTED: the events and the linger notice; exit.",
+     flat(outbound("sock", U(1310), JOB(1310)),
+          cmd("o", "event plain CHANNEL_HANGUP CHANNEL_HANGUP_COMPLETE"),
+          cmd("o", "filter Unique-ID {{buuid}}"),
+          cmd("o", "linger"),
+          S("o", "sendmsg\ncall-command: hangup\nhangup-cause: CALL_REJECTED\n\n"), E("o", n=1),
+          E("o", quiet=1.0, unordered=True, timeout=10),
+          S("o", "exit\n\n"), E("o", closed=True)),
+     **OUT_KW)
+
+# -- the far end hangs up mid-execute ----------------------------------------------------------
+
+case("ob2_far_hangup_mid_execute_linger",
+     "Async full socket with myevents and 'linger 1': sendmsg execute answer, then sleep 5000; the "
+     "A leg (the far end of loopback) is killed while the sleep runs: the sleep's completion, the "
+     "hang-up events and the linger notice, then the goodbye about 1 s later.",
+     flat(outbound("sock", U(1311), JOB(1311)),
+          cmd("o", "myevents"), cmd("o", "linger 1"),
+          S("o", execute("answer")), E("o", n=1),
+          E("o", until={"event": "CHANNEL_EXECUTE_COMPLETE"}, timeout=5), E("o", quiet=0.5),
+          S("o", execute("sleep", "5000", "Event-UUID: %s\n" % JOB(1411))), E("o", n=1),
+          E("o", until={"event": "CHANNEL_EXECUTE"}, timeout=5),
+          SL(0.3),
+          cmd("c", "api uuid_kill %s" % U(1311)),
+          E("o", closed=True, unordered=True, timeout=10),
+          bye("c")),
+     **OUT_KW)
+
+case("ob2_caller_hangup_sync_inline",
+     "Sync full socket with myevents (no linger): sendmsg execute answer runs inline; sendmsg "
+     "execute sleep 5000 runs inline and the controlled leg is killed (uuid_kill USER_BUSY) "
+     "while it runs: whether the sendmsg still gets its '+OK', the events, the goodbye notice.",
+     flat(outbound("socksync", U(1312), JOB(1312)),
+          cmd("o", "myevents"),
+          S("o", execute("answer")), E("o", until={"ct": "command/reply"}, timeout=5),
+          E("o", quiet=0.5),
+          S("o", execute("sleep", "5000")),
+          SL(0.8),
+          cmd("c", "api uuid_kill {{buuid}} USER_BUSY"),
+          E("o", closed=True, unordered=True, timeout=10),
+          bye("c")),
+     **OUT_KW)
