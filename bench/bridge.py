@@ -297,9 +297,9 @@ async def wait_process(proc: subprocess.Popen[bytes]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rate", type=int, default=500)
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--flood", type=int, default=60_000)
+    parser.add_argument("--rate", type=int, default=500, help="calls/s of the calls load (500)")
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of the calls load (5)")
+    parser.add_argument("--flood", type=int, default=60_000, help="events of the flood (60000)")
     parser.add_argument(
         "--event-poll-ms", type=int, default=None,
         help="passed to eslkit serve (its emulation of FreeSWITCH's listener poll)",
