@@ -412,10 +412,12 @@ class SessionRunner(AppRunner):
     async def park(self, channel: Channel) -> None:
         """``switch_ivr_park``: CHANNEL_PARK, message loop, CHANNEL_UNPARK.
 
-        Queued work is handled on the next frame tick (20 ms of switch time after it woke
-        the loop), never at once: a reply to a pipelined command therefore overtakes the
-        PRIVATE_COMMAND of the message before it, as in FreeSWITCH. While idle the loop
-        just waits (no timer)."""
+        Queued work is handled at the end of the frame in progress, never at once: a reply
+        to a pipelined command therefore overtakes the PRIVATE_COMMAND of the message
+        before it, as in FreeSWITCH. The loop's frames come from the channel's timer, whose
+        phase has nothing to do with when work arrives: work that wakes an idle loop waits
+        half a frame (10 ms of switch time, the mean), work still queued after a frame
+        waits a whole one. While idle the loop just waits (no timer)."""
         if not channel.ready:
             return
         channel.flags.add("CF_PARK")
@@ -428,12 +430,15 @@ class SessionRunner(AppRunner):
         def woken(ch: Channel) -> bool:
             return not parked(ch) or ch.has_private_messages or ch.has_session_events or ch.has_dtmf()
 
+        frame = FRAME_SECONDS / 2
         while parked(channel):
             if not (channel.has_private_messages or channel.has_session_events or channel.has_dtmf()):
                 await channel.wait_for(woken, None)
+                frame = FRAME_SECONDS / 2
                 continue
             # The frame in progress: read_frame's 20 ms, or the no-media switch_yield.
-            await channel.wait_for(lambda ch: not parked(ch), FRAME_SECONDS)
+            await channel.wait_for(lambda ch: not parked(ch), frame)
+            frame = FRAME_SECONDS
             if not parked(channel):
                 break
             await self._park_frame(channel)
