@@ -23,11 +23,7 @@ SETS = ("cases2", "cases3")
 ORACLE_CONF = CONFORMANCE_DIR / "oracle-conf"
 
 #: Cases the switch does not reproduce yet (issues #13 and, for calls3_conf*, #14).
-NOT_YET: set[str] = {
-    # The toggle's CHANNEL_HOLD reached FreeSWITCH's listener after the watcher's exit (its
-    # 20 ms poll; eslkit writes at once): recorded/hold/hold_replica_calls2, 4 of 4 runs.
-    "calls2_uuid_hold",
-}
+NOT_YET: set[str] = set()
 
 
 def _directory(set_name: str) -> Path:

@@ -7,6 +7,7 @@ run exactly the same thing.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -39,6 +40,9 @@ class ServeOptions:
     users: list[EslUser] = field(default_factory=list)
     switch: SwitchConfig | None = None
     server: ServerOptions | None = None
+    #: How long an idle listener polls before it delivers what was queued meanwhile, in
+    #: milliseconds (FreeSWITCH: 20; 0 = at once); None: ``server``'s (default 20).
+    event_poll_ms: float | None = None
     #: Modules loaded into the switch after the built-in and entry-point ones.
     modules: list[Module] = field(default_factory=list)
 
@@ -103,12 +107,17 @@ async def start(options: ServeOptions) -> Running:
         switch.conferences.load_profiles(config.configuration("conference.conf"))
     # The directory belongs to the configuration; the switch's user/ endpoint dials from it.
     switch.hooks.locate_user = directory.user_record
+    server_options = options.server
+    if options.event_poll_ms is not None:
+        server_options = dataclasses.replace(
+            server_options or ServerOptions(), event_poll_ms=options.event_poll_ms
+        )
     server = EventSocketServer(
         SwitchBackend(switch),
         settings,
         network_lists=network_lists,
         directory=directory,
-        options=options.server,
+        options=server_options,
     )
     await switch.start()
     try:

@@ -13,8 +13,10 @@ from pathlib import Path
 from eslkit.bootstrap import ServeOptions, start
 from eslkit.fsconfig.parser import ConfigError
 from eslkit.server.socket_server import (
+    DEFAULT_EVENT_POLL_MS,
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_PER_ADDRESS,
+    MAX_EVENT_POLL_MS,
     BindError,
     ServerOptions,
 )
@@ -108,6 +110,16 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="HEARTBEAT interval (FreeSWITCH's event-heartbeat-interval; default 20)",
     )
     parser.add_argument(
+        "--event-poll-ms",
+        type=_poll_ms,
+        default=DEFAULT_EVENT_POLL_MS,
+        metavar="MS",
+        help=(
+            "how long an idle connection polls before it gets the events queued meanwhile, "
+            "as FreeSWITCH's listener (default 20: up to 20 ms per event; 0 = at once)"
+        ),
+    )
+    parser.add_argument(
         "--max-connections",
         type=int,
         default=DEFAULT_MAX_CONNECTIONS,
@@ -135,6 +147,16 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--uvloop", action="store_true", help="run on uvloop (pip install uvloop)"
     )
     parser.set_defaults(func=run)
+
+
+def _poll_ms(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value <= MAX_EVENT_POLL_MS:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_EVENT_POLL_MS:g}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -170,6 +192,7 @@ async def _serve(args: argparse.Namespace) -> int:
             time_scale=args.time_scale, heartbeat_interval=args.heartbeat_interval
         ),
         server=ServerOptions(
+            event_poll_ms=args.event_poll_ms,
             max_connections=args.max_connections,
             max_connections_per_address=args.max_connections_per_address,
             strict_userauth=args.strict_userauth,

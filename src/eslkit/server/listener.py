@@ -3,8 +3,14 @@
 A :class:`Listener` reads command packets with the server-side frame reader, runs them one
 at a time through the command table (:mod:`eslkit.server.commands`), writes the replies, and
 delivers queued events and log lines whenever it is idle, exactly when FreeSWITCH would: no
-partial packet buffered, no command running (spec §3.4). Unlike FreeSWITCH it does not poll
-every 20 ms: a queued event is written as soon as the event loop runs.
+partial packet buffered, no command running (spec §3.4).
+
+Like FreeSWITCH's listener thread, an idle listener polls: once an iteration of its read loop
+found nothing to do, it polls the socket for ``event_poll_ms`` (20 ms), and what was queued
+meanwhile goes out when that poll ends. Input ends the poll first: the command is read and
+run, and what is pending goes out right after its reply (or never, if it was ``exit``). The
+poll costs nothing while nothing is queued: it is one timer, armed by the first event queued
+during the poll (:meth:`Listener._poll_later`). ``event_poll_ms=0`` writes at once instead.
 
 The command loop is all here (:meth:`Listener.serve`): commands already buffered run back to
 back, and while the loop sleeps for input, commands that arrive run right in
@@ -143,6 +149,13 @@ class Listener(asyncio.Protocol):
         self._reading_paused = False
         self._idle = False
         self._flush_pending = False
+        # FreeSWITCH's 20 ms poll (0: none): when the current poll began, the timer that
+        # ends it once something is queued, and whether its end must also wake the loop
+        # task (the controlled channel changed: its checks run at the next iteration).
+        self._poll_period = server.options.event_poll_ms / 1000.0
+        self._poll_from = 0.0
+        self._poll_end: asyncio.TimerHandle | None = None
+        self._poll_wakes = False
         self._task: asyncio.Task[None] | None = None
         self._killed = False
         # Replies to pipelined commands are gathered and written in one go.
@@ -245,6 +258,7 @@ class Listener(asyncio.Protocol):
                 if self.reader.buffered == 0:
                     self._idle = True
                     self._flush()
+                    self._poll_begins()
                 return
         self.wake()
 
@@ -272,6 +286,7 @@ class Listener(asyncio.Protocol):
         # Nothing can reach the peer any more: stop queueing now, not when a command that
         # is still running (a long blocking api) returns and the loop tears down.
         self.server.listener_gone(self)
+        self._cancel_poll()
         self.events.clear()
         self.logs.clear()
         self.wake()
@@ -365,8 +380,8 @@ class Listener(asyncio.Protocol):
             )
             self.lost_events = 0
         self.events.append(event)
-        if self._idle and not self._flush_pending:
-            self._schedule_flush()
+        if self._idle and self._poll_end is None and not self._flush_pending:
+            self._deliver_soon()
 
     def enqueue_log(self, record: LogRecord) -> None:
         """Push a log line (log fan-out side; never blocks)."""
@@ -377,8 +392,66 @@ class Listener(asyncio.Protocol):
             return
         self.lost_logs = 0
         self.logs.append(record)
-        if self._idle and not self._flush_pending:
+        if self._idle and self._poll_end is None and not self._flush_pending:
+            self._deliver_soon()
+
+    def _deliver_soon(self) -> None:
+        """Something was queued for an idle listener: it goes out when the current poll
+        ends (at once without a poll)."""
+        if self._poll_period:
+            self._poll_later()
+        else:
             self._schedule_flush()
+
+    def _poll_begins(self) -> None:
+        """An iteration found nothing more to do: a poll starts now (one already armed
+        belongs to an earlier poll, whose queue that iteration just emptied)."""
+        if self._poll_period:
+            self._poll_from = self.loop.time()
+            if self._poll_end is not None:
+                self._cancel_poll()
+
+    def _cancel_poll(self) -> None:
+        timer = self._poll_end
+        if timer is not None:
+            self._poll_end = None
+            timer.cancel()
+
+    def _poll_later(self) -> None:
+        """Arm the end of the current poll. Polls follow each other every period while
+        nothing happens, so it is the first period boundary after now."""
+        if self._poll_end is None:
+            period = self._poll_period
+            start = self._poll_from
+            periods = math.floor((self.loop.time() - start) / period) + 1
+            self._poll_end = self.loop.call_at(start + periods * period, self._poll_ended)
+
+    def _poll_ended(self) -> None:
+        """The poll timed out with no input: the next iteration delivers what is queued,
+        then the next poll begins."""
+        self._poll_end = None
+        if not self._idle:
+            return  # input ended the poll first; the command's end delivers
+        self._flush()
+        self._poll_from = self.loop.time()
+        if self._poll_wakes:
+            self._poll_wakes = False
+            self.wake()
+
+    def end_poll(self) -> None:
+        """End the current poll now: an idle listener delivers what is queued."""
+        if self._poll_end is not None:
+            self._cancel_poll()
+            self._poll_ended()
+
+    def _channel_changed(self) -> None:
+        """The controlled channel changed (hang-up, state): FreeSWITCH's read loop checks it
+        at its next iteration, after delivering what was queued before."""
+        if self._poll_period and self._idle:
+            self._poll_wakes = True
+            self._poll_later()
+        else:
+            self.wake()
 
     def _schedule_flush(self) -> None:
         if not self._flush_pending:
@@ -509,6 +582,7 @@ class Listener(asyncio.Protocol):
             if self.reader.buffered == 0:
                 self._idle = True
                 self._flush()
+                self._poll_begins()
             self._woken = False
             wait: float | None = None
             if timeout is not None:
@@ -561,7 +635,7 @@ class Listener(asyncio.Protocol):
             return
         self.control = control
         self.session = control.session
-        control.watch(self.wake)
+        control.watch(self._channel_changed)
 
     def set_divert(self, on: bool) -> None:
         """``divert_events on|off``: the channel's session events come to this listener."""
@@ -751,6 +825,7 @@ class Listener(asyncio.Protocol):
         self.flush_replies()
         self.running = False
         self._idle = False
+        self._cancel_poll()
         self.server.remove_listener(self)
         if self.jobs:
             # ``exit`` waits for this connection's bgapi jobs before the goodbye (spec §7.3).

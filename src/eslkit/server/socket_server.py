@@ -30,6 +30,11 @@ log = logging.getLogger("eslkit.server")
 CUSTOM = int(EventType.CUSTOM)
 
 
+#: How long an idle listener polls its socket before it delivers what was queued meanwhile
+#: (FreeSWITCH's read loop: ``switch_poll(..., 20000)``; 0 = deliver at once).
+DEFAULT_EVENT_POLL_MS = 20.0
+MAX_EVENT_POLL_MS = 1000.0
+
 #: ``--max-connections`` and the per-address cap by default.
 DEFAULT_MAX_CONNECTIONS = 10_000
 DEFAULT_MAX_PER_ADDRESS = 2_000
@@ -50,6 +55,10 @@ class ServerOptions:
     max_job_wait: float = 600.0
     #: Per-listener event and log queue length (FreeSWITCH: 100,000).
     max_queue: int = MAX_QUEUE_LEN
+    #: Milliseconds an idle listener polls before delivering the events and log lines queued
+    #: meanwhile, as FreeSWITCH's listener thread does (``--event-poll-ms``; 0: at once, an
+    #: event is then written as soon as the event loop runs).
+    event_poll_ms: float = DEFAULT_EVENT_POLL_MS
     #: listen() backlog (FreeSWITCH uses 5; a larger one lets bursts of clients in).
     backlog: int = 1024
     #: Inbound connections open at once, and from one address (FreeSWITCH has no cap; past
@@ -63,6 +72,10 @@ class ServerOptions:
     strict_userauth: bool = False
     #: Extra notes to log at start (from the config loaders).
     notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.event_poll_ms <= MAX_EVENT_POLL_MS:
+            raise ValueError(f"event_poll_ms must be between 0 and {MAX_EVENT_POLL_MS:g}")
 
 
 _EVENT_TYPE_CACHE: dict[str, int] = {}
@@ -203,6 +216,9 @@ class EventSocketServer:
         for server in self._servers:
             server.close()
         for listener in list(self.listeners):
+            # FreeSWITCH reaches its listeners long after the SHUTDOWN event (it hangs up
+            # every call first): the polls under way have ended and delivered by then.
+            listener.end_poll()
             message = builders.GOODBYE if listener.session is not None else builders.SHUTTING_DOWN
             listener.kill(message)
         for unsubscribe in self._unsubscribe:

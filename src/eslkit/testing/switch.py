@@ -165,7 +165,9 @@ class Switch:
     per real second); ``host``/``port``; ``acl`` (``apply-inbound-acl`` lists, default
     none); ``global_vars``; ``switch_config`` and ``server_options`` for everything else;
     ``conf_dir`` to load a FreeSWITCH-style configuration directory; ``modules``
-    (:class:`eslkit.switch.modules.Module`) to add API commands, applications, endpoints.
+    (:class:`eslkit.switch.modules.Module`) to add API commands, applications, endpoints;
+    ``event_poll_ms``: how long an idle connection polls before it gets the events queued
+    meanwhile (default: ``server_options``', FreeSWITCH's 20 ms; 0 = at once).
     """
 
     def __init__(
@@ -183,6 +185,7 @@ class Switch:
         server_options: ServerOptions | None = None,
         conf_dir: str | Path | None = None,
         modules: Iterable[Module] = (),
+        event_poll_ms: float | None = None,
     ) -> None:
         if time_scale <= 0:
             raise ValueError("time_scale must be positive")
@@ -197,6 +200,7 @@ class Switch:
         if global_vars:
             self._config.global_variables.update(global_vars)
         self._server_options = server_options
+        self._event_poll_ms = event_poll_ms
         self._conf_dir = Path(conf_dir) if conf_dir is not None else None
         self._modules = list(modules)
         self._running: Running | None = None
@@ -220,6 +224,7 @@ class Switch:
             switch=self._config,
             server=self._server_options,
             modules=self._modules,
+            event_poll_ms=self._event_poll_ms,
         )
         running = await start(options)
         self._running = running
