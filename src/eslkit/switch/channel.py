@@ -405,6 +405,27 @@ class Channel:
             if len(variables) < MAX_VARIABLES:
                 variables[name] = value
 
+    def add_variable(self, name: str, value: str | None, *, front: bool = False) -> None:
+        """``switch_channel_add_variable_var_check`` with SWITCH_STACK_PUSH (or UNSHIFT when
+        ``front``): the value joins an existing variable in place, which becomes an array
+        (``ARRAY::a|:b``) once it holds two; a new variable is added at the end; None or
+        ``""`` unsets."""
+        variables = self.variables
+        if not value:
+            variables.pop(name, None)
+            return
+        old = variables.get(name)
+        if old is None:
+            if len(variables) < MAX_VARIABLES:
+                variables[name] = value
+            return
+        items = old[7:].split("|:") if old.startswith("ARRAY::") else [old]
+        if front:
+            items.insert(0, value)
+        else:
+            items.append(value)
+        variables[name] = "ARRAY::" + "|:".join(items)
+
     def partner(self) -> Channel | None:
         """``switch_channel_get_partner_uuid``: the channel ``signal_bond`` (else
         ``originate_signal_bond``) names, if it exists and is not hung up."""

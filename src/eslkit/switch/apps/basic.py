@@ -132,6 +132,32 @@ async def multiset(ctx: AppContext, data: str) -> None:
             ctx.channel.set_variable(name, value)
 
 
+def _stack_set(ctx: AppContext, data: str, what: str) -> None:
+    """mod_dptools' base_set with SWITCH_STACK_PUSH / SWITCH_STACK_UNSHIFT."""
+    if not data:
+        return
+    name, value = parse_set_assignment(data)
+    channel = ctx.channel
+    expanded = channel.expand(value) if value else None
+    calllog.session_line(
+        channel, 7, _SET_SITE, f"{what} {channel.name} [{name}]=[{expanded if expanded else 'UNDEF'}]\n"
+    )
+    if name:
+        channel.add_variable(name, expanded, front=what == "UNSHIFT")
+
+
+@module.application("push", "Set a channel variable", "<varname>=<value>", zombie_exec=True)
+async def push(ctx: AppContext, data: str) -> None:
+    """Add a value at the end of a variable (an array once it holds two)."""
+    _stack_set(ctx, data, "PUSH")
+
+
+@module.application("unshift", "Set a channel variable", "<varname>=<value>", zombie_exec=True)
+async def unshift(ctx: AppContext, data: str) -> None:
+    """Add a value at the front of a variable (an array once it holds two)."""
+    _stack_set(ctx, data, "UNSHIFT")
+
+
 @module.application("info", "Display Call Info", zombie_exec=True)
 async def info(ctx: AppContext, data: str) -> None:
     """Log the channel data at INFO."""
