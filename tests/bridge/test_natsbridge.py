@@ -337,6 +337,24 @@ async def test_consume_pulls_ahead_and_acknowledges_what_was_handled(
         await nc.close()
 
 
+async def test_consume_raises_when_its_consumer_is_deleted(nats_server: NatsServer) -> None:
+    nc = await nats.connect(nats_server.url)
+    try:
+        js = nc.jetstream()
+        await js.add_stream(name="ESL", subjects=["esl.>"])
+        await js.publish("esl.fs1.custom.x.y", b'{"Event-Name":"CUSTOM","N":"1"}')
+        async with consume(nats_server.url, "esl.>", idle_timeout=20) as events:
+            assert (await anext(events))["N"] == "1"
+            (info,) = await js.consumers_info("ESL")
+            await js.delete_consumer("ESL", info.name)
+            # Its open pull request ends with a 409 "Consumer Deleted": an error, not an
+            # iterator that waits forever.
+            with pytest.raises(nats.js.errors.NotFoundError):
+                await asyncio.wait_for(anext(events), 10)
+    finally:
+        await nc.close()
+
+
 async def test_commands_over_nats(nats_server: NatsServer, switch: Running) -> None:
     options = BridgeOptions(
         switches=[SwitchTarget("fs1", port=switch.port)],

@@ -68,6 +68,8 @@ async def _connect(url: str | list[str]) -> NatsClient:
 _PULL_EXPIRES = 1.0
 #: A pull request not answered by then is taken as lost (NATS reconnected meanwhile).
 _PULL_STALE = _PULL_EXPIRES + 1.0
+#: After a pull ended in an error status, the next one waits this long.
+_RETRY_AFTER = 0.5
 
 
 class EventConsumer:
@@ -118,6 +120,7 @@ class EventConsumer:
         #: Messages asked for by pull requests that may still deliver, and when the last went.
         self._requested = 0
         self._pulled_at = 0.0
+        self._retry_at = 0.0
         self._error: Exception | None = None
         self._ack_all = False
         self._ack_none = False
@@ -179,6 +182,10 @@ class EventConsumer:
             # Nats-Pending-Messages (without it, let the next wait ask again).
             pending = headers.get("Nats-Pending-Messages", "") if headers else ""
             self._requested = max(0, self._requested - int(pending)) if pending.isdigit() else 0
+            if status != "408":
+                # 503: no consumer answers the pull (gone, or a cluster electing a leader);
+                # 409: leadership change, server shutdown... Ask again later, not at once.
+                self._retry_at = asyncio.get_running_loop().time() + _RETRY_AFTER
             if status == "409" and "deleted" in (headers or {}).get("Description", "").lower():
                 self._error = nats.js.errors.NotFoundError(description="consumer deleted")
             self._wake()
@@ -211,6 +218,8 @@ class EventConsumer:
         if self._requested + len(self._buffer) >= self._batch or self._nc is None:
             return
         loop = asyncio.get_running_loop()
+        if loop.time() < self._retry_at:
+            return
         request = b'{"batch":%d,"expires":%d}' % (self._batch, int(_PULL_EXPIRES * 1e9))
         self._requested += self._batch
         self._pulled_at = loop.time()
