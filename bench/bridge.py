@@ -14,7 +14,11 @@ per event (switch, bridge, nats-server, consumer: on a shared machine the CPU pe
 steadier than the wall clock). The same loads are then read by a direct ESL subscriber
 (eslkit's client, ``event json``) alone, the bridge stopped, for comparison.
 
-    python bench/bridge.py [--rate 500] [--seconds 5] [--flood 60000] [--event-poll-ms N]
+    python bench/bridge.py [--rate 500] [--seconds 5] [--flood 60000] [--event-poll-ms 20 0]
+
+Everything runs once with FreeSWITCH's 20 ms listener poll (eslkit serve's default: an idle
+listener gets an event up to 20 ms after it fired) and once without it (``--event-poll-ms
+0``), the bridge's own latency.
 """
 
 from __future__ import annotations
@@ -182,13 +186,13 @@ def row(label: str, meter: Meter, cpu: dict[str, float]) -> str:
     # a slow row better than the pipeline does.
     others = max(cpu["machine"] - ours, 0.0) / cpu["wall"]
     return (
-        f"{label:<26} {meter.count:>7} {meter.rate():>9,.0f} {meter.percentile(0.5):>7.1f}"
+        f"{label:<30} {meter.count:>7} {meter.rate():>9,.0f} {meter.percentile(0.5):>7.1f}"
         f" {meter.percentile(0.99):>7.1f}   " + "  ".join(per) + f"   {others:5.2f}"
     )
 
 
 HEADER = (
-    f"{'':<26} {'events':>7} {'events/s':>9} {'p50 ms':>7} {'p99 ms':>7}"
+    f"{'':<30} {'events':>7} {'events/s':>9} {'p50 ms':>7} {'p99 ms':>7}"
     "   CPU us/event: switch bridge nats consumer   other processes (cores)"
 )
 
@@ -232,42 +236,49 @@ async def measure(
 
 
 async def main_async(args: argparse.Namespace) -> None:
+    print("eslkit serve -> eslkit bridge -> nats-server (JetStream, 1 node, file) -> eslkit.bridge.consume")
+    print(f"calls: {args.rate} calls/s for {args.seconds} s (bgapi originate null/1234 &hangup(), events ALL); "
+          f"flood: {args.flood} sendevent CUSTOM from 4 connections")
+    print("poll N: eslkit serve --event-poll-ms N (20: FreeSWITCH's listener poll, an idle listener gets an "
+          "event up to 20 ms late; 0: at once)")
+    print(HEADER)
+    rows: list[str] = []
+    for poll in args.event_poll_ms:
+        rows += await one_switch(args, poll)
+    print()
+    print(HEADER)
+    print("\n".join(rows))
+    print("targets (issue #15): >= 20,000 events/s end to end, p99 < 50 ms")
+
+
+async def one_switch(args: argparse.Namespace, poll: int) -> list[str]:
+    """The four rows (calls and flood, through the bridge and direct) on a fresh switch,
+    bridge and nats-server; returned in table order."""
     tmp = Path(tempfile.mkdtemp(prefix="eslkit-bench-bridge-"))
     nats_proc, nats_url = start_nats(tmp / "js")
     esl_port = free_port()
-    serve = start_server(
-        esl_port, False, () if args.event_poll_ms is None else ("--event-poll-ms", str(args.event_poll_ms))
-    )
+    serve = start_server(esl_port, False, ("--event-poll-ms", str(poll)))
     bridge = start_bridge(esl_port, nats_url, "BENCH")
     rows: list[str] = []
     try:
         await asyncio.sleep(2.0)  # the bridge connects and creates the stream
-        poll = "" if args.event_poll_ms is None else f", eslkit serve --event-poll-ms {args.event_poll_ms}"
-        print("eslkit serve -> eslkit bridge -> nats-server (JetStream, 1 node, file) -> eslkit.bridge.consume"
-              f"{poll}")
-        print(f"calls: {args.rate} calls/s for {args.seconds} s (bgapi originate null/1234 &hangup(), events ALL); "
-              f"flood: {args.flood} sendevent CUSTOM from 4 connections")
-        print(HEADER)
         procs = {"switch": serve, "bridge": bridge, "nats": nats_proc}
-        await measure(f"calls {args.rate}/s, bridge", via_bridge(nats_url, "BENCH", 10**9, idle=3.0),
+        await measure(f"poll {poll}: calls, bridge", via_bridge(nats_url, "BENCH", 10**9, idle=3.0),
                       "calls", esl_port, procs, args, rows)
-        await measure("flood, bridge", via_bridge(nats_url, "BENCH", args.flood, idle=5.0),
+        await measure(f"poll {poll}: flood, bridge", via_bridge(nats_url, "BENCH", args.flood, idle=5.0),
                       "flood", esl_port, procs, args, rows)
         # The direct subscriber runs alone: the bridge is stopped first.
         stop(bridge)
         procs = {"switch": serve}
-        await measure(f"calls {args.rate}/s, direct ESL", direct(esl_port, "ALL", 10**9, idle=3.0),
+        await measure(f"poll {poll}: calls, direct ESL", direct(esl_port, "ALL", 10**9, idle=3.0),
                       "calls", esl_port, procs, args, rows)
-        await measure("flood, direct ESL", direct(esl_port, "CUSTOM bench::flood", args.flood, idle=5.0),
+        await measure(f"poll {poll}: flood, direct ESL", direct(esl_port, "CUSTOM bench::flood", args.flood, idle=5.0),
                       "flood", esl_port, procs, args, rows)
-        print()
-        print(HEADER)
-        print("\n".join(rows[i] for i in (0, 2, 1, 3)))
-        print("targets (issue #15): >= 20,000 events/s end to end, p99 < 50 ms")
     finally:
         for proc in (bridge, serve, nats_proc):
             stop(proc)
         shutil.rmtree(tmp, ignore_errors=True)
+    return [rows[i] for i in (0, 2, 1, 3)]
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -301,8 +312,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="length of the calls load (5)")
     parser.add_argument("--flood", type=int, default=60_000, help="events of the flood (60000)")
     parser.add_argument(
-        "--event-poll-ms", type=int, default=None,
-        help="passed to eslkit serve (its emulation of FreeSWITCH's listener poll)",
+        "--event-poll-ms", type=int, nargs="+", default=[20, 0], metavar="MS",
+        help="run everything once per value, eslkit serve --event-poll-ms MS (default: 20 0)",
     )
     parser.add_argument("--drive", choices=["calls", "flood"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
