@@ -299,7 +299,7 @@ class EventConsumer:
             # one's open pull requests would take the handed-back events again (and lose
             # them until ack_wait), out of order: let them end first (they expire soon).
             loop = asyncio.get_running_loop()
-            deadline = loop.time() + _PULL_EXPIRES + 0.5
+            deadline = max(loop.time(), self._pulled_at + _PULL_EXPIRES) + 1.0
             with contextlib.suppress(Exception):
                 await nc.flush(timeout=2)
             while self._requested > 0 and loop.time() < deadline:
