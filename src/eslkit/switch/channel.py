@@ -32,6 +32,7 @@ from eslkit.switch.expand import expand_variables
 
 if TYPE_CHECKING:
     from eslkit.switch.core import Switch
+    from eslkit.switch.ivr.dmachine import DigitMachine
 
 __all__ = [
     "MAX_DTMF_QUEUE",
@@ -288,6 +289,7 @@ class Channel:
         "current_application",
         "current_application_data",
         "direction",
+        "dmachines",
         "early_media",
         "endpoint",
         "endpoint_state",
@@ -341,6 +343,8 @@ class Channel:
         self.hit_dialplan = direction is Direction.INBOUND
         #: The far end is speaking (a sim/ script's ``talk`` step); conferences detect it.
         self.far_end_talking = False
+        #: ``bind_digit_action``'s digit machines (self, peer), None without bindings.
+        self.dmachines: list[DigitMachine | None] | None = None
         self.hangup_cause: HangupCause | None = None
         self.caller_profile: CallerProfile | None = profile
         #: ``execute_extension``'s profile while it runs (``switch_channel_set_hunt_caller_
@@ -870,16 +874,23 @@ class Channel:
         return bool(self._session_events)
 
     # ------------------------------------------------------------------ DTMF
-    def queue_dtmf(self, digits: str, duration: int = 2000, source: str = "APP") -> int:
-        """``switch_channel_queue_dtmf_string``: queue digits.
+    def queue_dtmf(self, digits: str, duration: int = 2000, source: str = "APP", *, process: bool = True) -> int:
+        """``switch_channel_queue_dtmf``: queue digits.
 
         Unknown characters are skipped; ``duration`` is in samples. Returns how many were
         queued (the queue keeps at most 128). The DTMF event is fired when a reader takes
-        the digit (:meth:`dequeue_dtmf`), as ``switch_channel_dequeue_dtmf`` does."""
+        the digit (:meth:`dequeue_dtmf`), as ``switch_channel_dequeue_dtmf`` does. With
+        ``process`` (a digit received, not one an application queues) a digit machine of
+        ``bind_digit_action`` takes the digit instead."""
         count = 0
         for ch in digits:
             if ch not in _DTMF_DIGITS or len(self._dtmf) >= MAX_DTMF_QUEUE:
                 continue
+            if process and self.dmachines is not None:
+                from eslkit.switch.ivr.dmachine import feed_received
+
+                if feed_received(self, ch.upper() if ch in "abcd" else ch):
+                    continue
             dtmf = Dtmf(ch.upper() if ch in "abcd" else ch, duration, source)
             self._dtmf.append(dtmf)
             count += 1

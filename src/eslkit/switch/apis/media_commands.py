@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from eslkit.fsutil import c_atoi
-from eslkit.protocol.event import Event
 from eslkit.protocol.urlcode import url_decode
 from eslkit.switch.api import ApiCall
 from eslkit.switch.expand import separate_string
 from eslkit.switch.ivr.bridge import uuid_bridge as ivr_uuid_bridge
+from eslkit.switch.ivr.broadcast import broadcast
 from eslkit.switch.ivr.dtmf import send_dtmf_string
 from eslkit.switch.ivr.record import RECORDINGS, start_session_recording, stop_session_recording
 from eslkit.switch.modules import Module
@@ -44,25 +44,10 @@ def uuid_bridge(call: ApiCall) -> None:
 
 
 # ------------------------------------------------------------------------- uuid_broadcast
-def _queue_execute(channel: Channel, app: str, path: str, *, hold_bleg: bool) -> bool:
-    message = Event(
-        [
-            ("call-command", "execute"),
-            ("execute-app-name", app),
-            ("execute-app-arg", path),
-            ("event-lock", "true"),
-            ("lead-frames", "5"),
-        ]
-    )
-    if hold_bleg:
-        message.add_header("hold-bleg", "true")
-    return channel.queue_private_message(message)
-
-
 @module.command("uuid_broadcast", "Execute dialplan application", "<uuid> <path> [aleg|bleg|holdb|both]")
 def uuid_broadcast(call: ApiCall) -> None:
     """``switch_ivr_broadcast``: queue ``playback <path>`` (or ``app::args``) on the leg(s);
-    ``app!cause`` is accepted and the cause ignored."""
+    ``app!cause::args`` queues a ``hangup <cause>`` on the channel after it."""
     argv = separate_string(call.arg, " ", 4) if call.arg else []
     if len(argv) < 2:
         call.write("-USAGE: <uuid> <path> [aleg|bleg|holdb|both]\n")
@@ -75,16 +60,7 @@ def uuid_broadcast(call: ApiCall) -> None:
     echo_a = legs is None or "aleg" in legs or "both" in legs
     echo_b = legs is not None and ("both" in legs or ("bleg" in legs and "holdb" not in legs))
     hold_b = legs is None or "holdb" in legs
-    app, path = "playback", argv[1]
-    sep = path.find("::")
-    if sep >= 0:
-        app, path = path[:sep], path[sep + 2 :]
-    app = app.partition("!")[0]
-    other = channel.other if channel.get_variable("bridge_to") else None
-    if echo_b and other is not None:
-        _queue_execute(other, app, path, hold_bleg=hold_b)
-    if echo_a:
-        _queue_execute(channel, app, path, hold_bleg=hold_b)
+    broadcast(channel, argv[1], aleg=echo_a, bleg=echo_b, hold_bleg=hold_b)
     call.write("+OK Message sent\n")
 
 

@@ -19,6 +19,12 @@ from eslkit.switch.apps import AppContext
 from eslkit.switch.channel import Channel, Dtmf
 from eslkit.switch.expand import separate_string
 from eslkit.switch.ivr.digits import ivr_read, play_and_get_digits
+from eslkit.switch.ivr.dmachine import (
+    bind_digit_action,
+    clear_digit_action,
+    digit_action_set_realm,
+    feed_sent,
+)
 from eslkit.switch.ivr.dtmf import channel_far_end, parse_dtmf_string
 from eslkit.switch.ivr.play import DigitHandler, play_file
 from eslkit.switch.ivr.record import record_file
@@ -178,11 +184,63 @@ async def send_dtmf(ctx: AppContext, data: str) -> None:
     """Send digits to the far end; ``w`` pauses 0.5 s and ``W`` 1 s."""
     channel = ctx.channel
     target = channel_far_end(channel)
+    process = data.startswith("~")
     for digit, duration in parse_dtmf_string(channel, data):
         if not channel.ready:
             return
         if digit in "wW":
             await media_wait(channel, 0.5 if digit == "w" else 1.0)
             continue
+        if process and channel.dmachines is not None and feed_sent(channel, digit):
+            continue
         if target is not None and target.ready:
-            target.queue_dtmf(digit, duration, source="UNKNOWN")
+            target.queue_dtmf(digit, duration, source="UNKNOWN", process=process)
+
+
+@module.application("displace_session", "Displace File", "<path> [<flags>] [+time_limit_ms]")
+async def displace_session(ctx: AppContext, data: str) -> None:
+    """``switch_ivr_displace_session``: the file runs as a media bug (no events; the audio
+    is not simulated); one of the same file per channel. Shares ``uuid_displace``'s state."""
+    from eslkit.switch.ivr.sources import open_source
+
+    argv = separate_string(data, " ", 6) if data else []
+    if not argv or not argv[0]:
+        return
+    channel = ctx.channel
+    key = "displace:" + argv[0]
+    if key in channel.flags or not channel.ready or open_source(channel, argv[0]) is None:
+        return
+    channel.flags.add(key)
+
+
+@module.application("stop_displace_session", "Stop Displace File", "<path>")
+async def stop_displace_session(ctx: AppContext, data: str) -> None:
+    """``switch_ivr_stop_displace_session``: stop displacing ``path`` (nothing if it is not)."""
+    ctx.channel.flags.discard("displace:" + (data or ""))
+
+
+@module.application(
+    "bind_digit_action",
+    "bind a key sequence or regex to an action",
+    "<realm>,<digits|~regex>,<string>[,<value>][,<dtmf target leg>][,<event target leg>]",
+)
+async def bind_digit_action_app(ctx: AppContext, data: str) -> None:
+    """Bind digits the channel receives (or sends) to an action (:mod:`eslkit.switch.ivr.dmachine`)."""
+    if not bind_digit_action(ctx.channel, data):
+        ctx.switch.log(4, f"Syntax Error, USAGE {_BDA_USAGE}\n", file="mod_dptools.c", function="bind_digit_action_function", line=421, session_uuid=ctx.channel.uuid)
+
+
+_BDA_USAGE = "<realm>,<digits|~regex>,<string>[,<value>][,<dtmf target leg>][,<event target leg>]"
+
+
+@module.application("clear_digit_action", "clear all digit bindings", "<realm>|all[,target]")
+async def clear_digit_action_app(ctx: AppContext, data: str) -> None:
+    """Clear a realm's bindings, or all of them (``all``)."""
+    if data:
+        clear_digit_action(ctx.channel, data)
+
+
+@module.application("digit_action_set_realm", "change binding realm", "<realm>[,<target>]")
+async def digit_action_set_realm_app(ctx: AppContext, data: str) -> None:
+    """Make another realm of bindings the current one."""
+    digit_action_set_realm(ctx.channel, data)

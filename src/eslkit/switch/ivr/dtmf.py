@@ -7,6 +7,7 @@ from eslkit.fsutil import c_atoi
 from eslkit.protocol.records import CallingSite
 from eslkit.switch import calllog
 from eslkit.switch.channel import Channel
+from eslkit.switch.ivr.dmachine import feed_sent
 from eslkit.switch.ivr.sources import RATE
 
 __all__ = ["channel_far_end", "parse_dtmf_string", "send_dtmf_string"]
@@ -47,11 +48,15 @@ def send_dtmf_string(channel: Channel, text: str, *, fallback_self: bool = False
     if target is None and fallback_self:
         target = channel
     logging = channel.switch.logs.listen >= 7
+    # The digits skip digit machines (DTMF_FLAG_SKIP_PROCESS) unless the string starts with '~'.
+    process = text.startswith("~")
     for digit, duration in parse_dtmf_string(channel, text):
         if digit in "wW":
             continue
+        if process and channel.dmachines is not None and feed_sent(channel, digit):
+            continue
         if target is not None and target.ready:
-            target.queue_dtmf(digit, duration, source="UNKNOWN")
+            target.queue_dtmf(digit, duration, source="UNKNOWN", process=process)
         if logging:
             calllog.session_line(
                 channel, 7, _SEND_SITE,
