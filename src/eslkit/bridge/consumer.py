@@ -333,8 +333,9 @@ def consume(
 ) -> EventConsumer:
     """The stream's events on ``subjects`` (NATS wildcards allowed), oldest first.
 
-    Each event is acknowledged when the next one is asked for, i.e. after the loop body
-    that handled it returned; one not acknowledged (the loop ended in its middle) is
+    An event is acknowledged only once the next one is asked for, i.e. after the loop body
+    that handled it returned (a durable consumer's at once, an ephemeral one's in batches:
+    see :class:`EventConsumer`); one not acknowledged (the loop ended in its middle) is
     delivered again after ``ack_wait`` seconds. ``durable`` names a consumer that remembers
     its position across runs (processes using the same name share the work); without it the
     consumer is ephemeral. ``deliver``: ``all`` (from the stream's start) or ``new``.
