@@ -28,6 +28,7 @@ from eslkit.fsutil import new_uuid
 from eslkit.protocol.event import Event
 from eslkit.protocol.names import ChannelState, EventType, HangupCause
 from eslkit.protocol.records import CallingSite
+from eslkit.switch.execute_on import run_hooks
 from eslkit.switch.expand import expand_variables
 
 if TYPE_CHECKING:
@@ -656,6 +657,7 @@ class Channel:
                 now = profile.times.progress = self.switch.clock.wall_us()
                 self._share_time_with_originator("progress", now)
             fire_channel_event(self, EventType.CHANNEL_PROGRESS, PROGRESS_SITE)
+            run_hooks(self, "ring")
             self.set_call_state(CallState.RINGING)
             self._notify(ChannelChange.PROGRESS)
         return True
@@ -693,6 +695,7 @@ class Channel:
             now = self.caller_profile.times.progress_media = self.switch.clock.wall_us()
             self._share_time_with_originator("progress_media", now)
         fire_channel_event(self, EventType.CHANNEL_PROGRESS_MEDIA, PROGRESS_MEDIA_SITE)
+        run_hooks(self, "pre_answer")
         self.set_call_state(CallState.EARLY)
         self._notify(ChannelChange.PROGRESS)
         return True
@@ -721,8 +724,9 @@ class Channel:
             from eslkit.switch import calllog
 
             calllog.channel_line(self, 5, site or _ANSWERED_SITE, f"Channel [{self.name}] has been answered\n")
-        self.set_call_state(CallState.ACTIVE)
         self.set_variable("endpoint_disposition", "ANSWER")
+        run_hooks(self, "answer_after_early" if self.early_media else "answer")
+        self.set_call_state(CallState.ACTIVE)
         self._notify(ChannelChange.ANSWER)
         return True
 

@@ -129,9 +129,8 @@ class SessionRunner(AppRunner):
                     cl.state_change(channel, state, ChannelState.CS_CONSUME_MEDIA, _ORIGINATE_ROUTING_SITE)
                 else:
                     cl.standard_line(channel, state)
-                    if executed_once:
-                        # switch_core_standard_on_routing (a transferred channel routes again)
-                        channel.set_variable("call_uuid", channel.uuid)
+                    # switch_core_standard_on_routing (first routing or a transfer's)
+                    channel.set_variable("call_uuid", channel.uuid)
                     self._hunt(channel)
                 cl.state_line(channel, state, sleeping=True)
             elif state == ChannelState.CS_EXECUTE:

@@ -24,7 +24,8 @@ from eslkit.switch import channel_events as ce
 from eslkit.switch.channel import CallState, Channel, ChannelChange
 from eslkit.switch.dialstring import DialString, DialStringError, parse_dial_string
 from eslkit.switch.endpoints import OutgoingRequest
-from eslkit.switch.ivr.transfer import push_variable
+from eslkit.switch.execute_on import run_hooks
+from eslkit.switch.ivr.transfer import push_variable, session_transfer
 from eslkit.switch.logging import TextChannel
 
 if TYPE_CHECKING:
@@ -172,6 +173,7 @@ async def _originate_groups(
                 )
             made.set_variable("originate_endpoint", leg.endpoint)
             ce.fire_channel_event(made, EventType.CHANNEL_OUTGOING, ce.OUTGOING_SITE)
+            run_hooks(made, "originate")
             legs.append(made)
         if not legs:
             if caller is not None:
@@ -363,7 +365,8 @@ async def _race(
         return winner, HangupCause.SUCCESS
     causes = [leg.hangup_cause for leg in legs if leg.hangup_cause is not None]
     if len(causes) == len(legs):
-        return None, causes[-1]
+        # Every leg failed: FreeSWITCH reports the first leg's cause (in dial order).
+        return None, causes[0]
     for leg in legs:
         leg.hangup(HangupCause.NO_ANSWER if leg.ready else leg.hangup_cause or HangupCause.NO_ANSWER)
     return None, HangupCause.NO_ANSWER
@@ -408,20 +411,19 @@ def start_after_originate(
     dialplan: str,
     context: str,
 ) -> None:
-    """What the ``originate`` API does with the answered leg: flip the caller id
-    (CALL_UPDATE), then run ``&app(args)`` or transfer to ``exten``."""
-    profile = channel.profile()
+    """What the ``originate`` API does with the answered leg: run ``&app(args)`` (setting
+    the caller extension flips the caller id: CALL_UPDATE), or ``switch_ivr_session_transfer``
+    to ``exten`` (a new caller profile; the id flips only if the dialplan finds an extension)."""
+    if application is None:
+        channel.flags.discard("CF_ORIGINATING")
+        if channel.ready:
+            session_transfer(channel, exten, dialplan, context)
+        return
     flip_cid(channel)
     channel.flags.discard("CF_ORIGINATING")
     if not channel.ready:
         return
-    if application is not None:
-        channel.plan = [(application, app_args or "")]
-        old_state = channel.state
-        channel.set_state(ChannelState.CS_EXECUTE)
-        calllog.state_change(channel, old_state, ChannelState.CS_EXECUTE, _ORIGINATE_EXECUTE_SITE)
-    else:
-        profile.destination_number = exten
-        profile.dialplan = dialplan
-        profile.context = context
-        channel.set_state(ChannelState.CS_ROUTING)
+    channel.plan = [(application, app_args or "")]
+    old_state = channel.state
+    channel.set_state(ChannelState.CS_EXECUTE)
+    calllog.state_change(channel, old_state, ChannelState.CS_EXECUTE, _ORIGINATE_EXECUTE_SITE)

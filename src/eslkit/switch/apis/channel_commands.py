@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from eslkit.fsutil import LOG_INVALID, c_atoi, c_atol, parse_log_level
-from eslkit.protocol.names import HangupCause, hangup_cause_from_string
+from eslkit.protocol.names import ChannelState, HangupCause, hangup_cause_from_string
 from eslkit.protocol.records import CallingSite
 from eslkit.protocol.urlcode import url_encode
 from eslkit.switch import channel_events as ce
@@ -165,12 +165,20 @@ def uuid_answer(call: ApiCall) -> None:
 
 @module.command("uuid_park", "Park channel", "<uuid>")
 def uuid_park(call: ApiCall) -> None:
-    """Park the channel (its applications stop)."""
+    """``switch_ivr_park_session``: CF_TRANSFER and CS_PARK; what the channel runs ends
+    (a bridge unbridges) and it parks (CHANNEL_PARK, no park application)."""
     channel = _find(call, call.arg) if call.arg else None
     if channel is None:
         call.write(NO_CHANNEL)
         return
-    _manager(call).runner.replan(channel, [("park", "")])
+    if channel.ready:
+        channel.flags.add("CF_TRANSFER")
+        channel.flags.discard("CF_ORIGINATING")
+        channel.plan = []
+        channel.set_state(ChannelState.CS_PARK)
+        channel.interrupt()
+        if channel.other is not None:
+            channel.other.notify_waiters()
     call.write("+OK\n")
 
 

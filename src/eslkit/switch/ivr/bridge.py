@@ -268,12 +268,17 @@ async def bridge_channels(caller: Channel, peer: Channel) -> None:
         channel.set_variable("bridge_to", None)
         channel.flags.discard("CF_BRIDGED")
     caller.flags.discard("CF_BRIDGE_ORIGINATOR")
+    left = False
     if not caller.ready and peer.ready:
         # audio_bridge_on_exchange_media: the peer's own end of the bridge
         if not peer.answered:
             peer.hangup(HangupCause.ORIGINATOR_CANCEL)
         else:
             _after(peer, answered=True, cause=None)
+    elif caller.state != entry_state and peer.ready and peer.state == ChannelState.CS_EXCHANGE_MEDIA:
+        # The caller left (uuid_park, a transfer): the peer's side of the bridge ends first
+        # (keeping the caller's call_uuid) and the caller's UNBRIDGE carries its cause.
+        left = _after(peer, answered=True, cause=None)
     if caller.hangup_cause is not None and peer.running_state < ChannelState.CS_REPORTING:
         # The peer's thread reports while this one (the caller's) finishes the bridge: as
         # recorded, what it sets on the peer lands after the peer's own reporting data.
@@ -290,7 +295,7 @@ async def bridge_channels(caller: Channel, peer: Channel) -> None:
         peer.set_variable("bridge_hangup_cause", caller.hangup_cause.name)
     if peer.hangup_cause is not None:
         caller.set_variable("bridge_hangup_cause", peer.hangup_cause.name)
-    if peer.variables.get("call_uuid") != peer.uuid and not caller.hangup_cause:
+    if peer.variables.get("call_uuid") != peer.uuid and not caller.hangup_cause and not left:
         peer.set_variable("call_uuid", peer.uuid)
     if not caller.ready:
         calllog.channel_line(
@@ -345,8 +350,10 @@ async def _relay_digits(channel: Channel, on_digit: Callable[[Dtmf], bool]) -> N
 
 
 def _transfer_after(channel: Channel, where: str) -> None:
-    argv = separate_string(where.replace(":", " ", 2) if " " not in where else where, " ", 4)
-    if argv:
+    """``transfer_after_bridge()``: the variable goes, then ``exten[:dialplan[:context]]``."""
+    channel.set_variable("transfer_after_bridge", None)
+    argv = separate_string(where, ":", 4)
+    if argv and argv[0]:
         channel.switch.sessions.runner.transfer(
             channel, argv[0], argv[1] if len(argv) > 1 else None, argv[2] if len(argv) > 2 else None
         )
