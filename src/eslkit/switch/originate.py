@@ -107,11 +107,13 @@ async def originate(
         parsed = parse_dial_string(dial_string)
     except DialStringError:
         return OriginateResult(None, HangupCause.INVALID_URL)
-    # The caller id overrides (the originate API's cid_name / cid_num) join the {} list
-    # unless it names them already, so every leg has them as variables.
-    for name, value in (("origination_caller_id_name", cid_name), ("origination_caller_id_number", cid_num)):
-        if value is not None and name not in parsed.global_vars:
-            parsed.global_vars[name] = value
+    if caller is None:
+        # Without a session the ids are the caller's overrides (the originate API's cid_name
+        # / cid_num): they join the {} list unless it names them, so every leg has them as
+        # variables. (A bridge's ids come from its caller's profile, not as overrides.)
+        for name, value in (("origination_caller_id_name", cid_name), ("origination_caller_id_number", cid_num)):
+            if value is not None and name not in parsed.global_vars:
+                parsed.global_vars[name] = value
     early_ok = early_media_wins({**(inherited or {}), **parsed.global_vars})
     if caller is not None and caller.answered and caller.ready:
         caller.set_call_state(CallState.RING_WAIT, _RING_WAIT_SITE)  # CF_ORIGINATOR on an answered channel
