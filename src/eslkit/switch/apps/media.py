@@ -25,7 +25,12 @@ from eslkit.switch.ivr.dmachine import (
     digit_action_set_realm,
     feed_sent,
 )
-from eslkit.switch.ivr.dtmf import channel_far_end, parse_dtmf_string
+from eslkit.switch.ivr.dtmf import (
+    MAX_DTMF_STRING,
+    channel_far_end,
+    parse_dtmf_string,
+    set_last_dtmf_duration,
+)
 from eslkit.switch.ivr.play import DigitHandler, play_file
 from eslkit.switch.ivr.record import record_file
 from eslkit.switch.ivr.sources import RATE
@@ -185,7 +190,10 @@ async def send_dtmf(ctx: AppContext, data: str) -> None:
     channel = ctx.channel
     target = channel_far_end(channel)
     process = data.startswith("~")
-    for digit, duration in parse_dtmf_string(channel, data):
+    if not data or len(data) > MAX_DTMF_STRING:
+        return
+    sent = parse_dtmf_string(channel, data)
+    for digit, duration in sent:
         if not channel.ready:
             return
         if digit in "wW":
@@ -195,6 +203,7 @@ async def send_dtmf(ctx: AppContext, data: str) -> None:
             continue
         if target is not None and target.ready:
             target.queue_dtmf(digit, duration, source="UNKNOWN", process=process)
+    set_last_dtmf_duration(channel, sent)
 
 
 @module.application("displace_session", "Displace File", "<path> [<flags>] [+time_limit_ms]")

@@ -10,7 +10,7 @@ from eslkit.switch.channel import Channel
 from eslkit.switch.ivr.dmachine import feed_sent
 from eslkit.switch.ivr.sources import RATE
 
-__all__ = ["channel_far_end", "parse_dtmf_string", "send_dtmf_string"]
+__all__ = ["channel_far_end", "parse_dtmf_string", "send_dtmf_string", "set_last_dtmf_duration"]
 
 
 def channel_far_end(channel: Channel) -> Channel | None:
@@ -40,6 +40,18 @@ def parse_dtmf_string(channel: Channel, text: str) -> list[tuple[str, int]]:
     return out
 
 
+MAX_DTMF_STRING = 99
+"""A longer DTMF string is ignored (``Attempt to send very large dtmf string ignored!``)."""
+
+
+def set_last_dtmf_duration(channel: Channel, sent: list[tuple[str, int]]) -> None:
+    """``last_dtmf_duration``: the ms the sent digits take, each with a 250 ms pause
+    (``w``/``W`` count as digits of the group's duration too)."""
+    total = sum(duration + 250 * (RATE // 1000) for _, duration in sent)
+    if total:
+        channel.set_variable("last_dtmf_duration", str(total // (RATE // 1000)))
+
+
 def send_dtmf_string(channel: Channel, text: str, *, fallback_self: bool = False) -> bool:
     """Send DTMF out of ``channel``: it reaches the far end's queue (a DTMF event there,
     ``DTMF-Source: UNKNOWN``). With ``fallback_self`` and no far-end channel, the digits are
@@ -47,10 +59,13 @@ def send_dtmf_string(channel: Channel, text: str, *, fallback_self: bool = False
     target = channel_far_end(channel)
     if target is None and fallback_self:
         target = channel
+    if not text or len(text) > MAX_DTMF_STRING or not channel.ready:
+        return False
     logging = channel.switch.logs.listen >= 7
     # The digits skip digit machines (DTMF_FLAG_SKIP_PROCESS) unless the string starts with '~'.
     process = text.startswith("~")
-    for digit, duration in parse_dtmf_string(channel, text):
+    sent = parse_dtmf_string(channel, text)
+    for digit, duration in sent:
         if digit in "wW":
             continue
         if process and channel.dmachines is not None and feed_sent(channel, digit):
@@ -62,6 +77,7 @@ def send_dtmf_string(channel: Channel, text: str, *, fallback_self: bool = False
                 channel, 7, _SEND_SITE,
                 f"{channel.name} send dtmf\ndigit={digit} ms={_ms_of(text, digit, duration)} samples={duration}\n",
             )  # fmt: skip
+    set_last_dtmf_duration(channel, sent)
     return True
 
 

@@ -76,6 +76,7 @@ async def play_file(
     files = separate_string(spec, delimiter, MAX_FILES) if delimiter else [spec]
     status = MediaStatus.SUCCESS
     done = False
+    offset = 0
     for index, name in enumerate(files):
         if done or not channel.ready:
             break
@@ -91,9 +92,11 @@ async def play_file(
         if source is None:
             status = MediaStatus.NOTFOUND
             continue
-        status, done, timeout_samples = await _play_source(
-            channel, source, on_digit, start_sample, timeout_samples, timeout_ok
+        status, done, timeout_samples, played = await _play_source(
+            channel, source, on_digit, start_sample, timeout_samples, timeout_ok, offset
         )
+        # The files of a delimited list share one handle: its offset keeps counting.
+        offset += played
     return status
 
 
@@ -154,7 +157,8 @@ async def _play_source(
     start_sample: int,
     timeout_samples: int,
     timeout_ok: bool,
-) -> tuple[MediaStatus, bool, int]:
+    offset: int,
+) -> tuple[MediaStatus, bool, int, int]:
     parts = source.parts or [Part(source.path, source.samples)]
     is_string = bool(source.parts)
     first_ok = next((i for i, p in enumerate(parts) if p.ok), 0)
@@ -202,7 +206,11 @@ async def _play_source(
             if partner is not None:
                 partner.far_end_talking = False
                 partner.poke()
-        if wake is Wake.TIMEOUT:
+        if wake is Wake.TIMEOUT and timed:
+            # playback_timeout_sec: what was played is the limit; the file was read in chunks.
+            got = limit or 0
+            read = frames_read(length, got // FRAME_SAMPLES)[1]
+        elif wake is Wake.TIMEOUT:
             got = read = limit or 0
         else:
             # The frames the loop read: one per 20 ms until it noticed; a hang-up is only
@@ -228,10 +236,10 @@ async def _play_source(
             status, done = MediaStatus.BREAK, True
         break
     native = samples_in * source.native_rate // RATE if source.native_rate else samples_in
-    channel.set_variable("playback_last_offset_pos", str(played))
+    channel.set_variable("playback_last_offset_pos", str(offset + played))
     channel.set_variable("playback_seconds", str(native // source.native_rate))
     channel.set_variable("playback_ms", str(native // (source.native_rate // 1000)))
     channel.set_variable("playback_samples", str(native))
     calllog.session_line(channel, 7, _DONE_SITE, f"done playing file {source.path}\n")
     _fire_playback(channel, True, source, "break" if status is MediaStatus.BREAK else "done")
-    return status, done, timeout_samples
+    return status, done, timeout_samples, played
