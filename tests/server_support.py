@@ -43,6 +43,9 @@ async def replay_case(
     running = await start_test_server(**overrides)
     if member_id is not None:
         running.switch.conferences.next_member_id = member_id
+    phase = recorded_second_phase(case)
+    if phase is not None:
+        running.switch.clock.align_second(phase)
     try:
         await run_case(
             case,
@@ -53,6 +56,20 @@ async def replay_case(
         )
     finally:
         await running.stop()
+
+
+def recorded_second_phase(case: Case) -> float | None:
+    """Where in its epoch second the recording started (from its first event's
+    Event-Date-Timestamp and arrival time), or None for a case without events."""
+    for step in case.steps:
+        for item in step.get("expect") or ():
+            event = item.get("event") if isinstance(item, dict) else None
+            if not event:
+                continue
+            for name, value in event.get("headers", ()):
+                if name == "Event-Date-Timestamp" and str(value).isdigit():
+                    return (int(value) / 1e6 - float(item.get("at", 0.0))) % 1.0
+    return None
 
 
 async def start_test_server(**overrides: object) -> Running:

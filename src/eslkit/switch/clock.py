@@ -51,6 +51,13 @@ class Clock:
         """The scheduler's epoch time: the real start time plus scaled elapsed time."""
         return self._wall_start + self.elapsed()
 
+    def align_second(self, phase: float) -> None:
+        """Move the scheduler's epoch forward (less than a second) so that its fractional
+        second is ``phase`` now. FreeSWITCH counts scheduler runtimes, originate timeouts and
+        record limits in whole epoch seconds; a replay of a recording aligned this way meets
+        those second boundaries at the moments the recording did. Event dates stay real."""
+        self._wall_start += (phase - self.epoch()) % 1.0
+
     @staticmethod
     def wall_us() -> int:
         """Real wall-clock time in microseconds since the epoch (for event dates)."""
