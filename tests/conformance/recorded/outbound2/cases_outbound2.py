@@ -5,7 +5,7 @@ src/eslkit/switch/data/contexts/outbound2.xml, also in the oracle's dialplan), c
 early and answered channels, resume and socket_resume, a socket that cannot connect, sync
 sockets, myevents formats, filters, divert_events, loops/event-lock/body in sendmsg, api and
 bgapi from a session, the far end hanging up mid-execute. See ../README.md."""
-from steps import (CASES, OUT_KW, JOB, U, E, S, SL, A, bye, case, cmd, flat, login, outbound)  # noqa: F401
+from steps import (CASES, OUT_KW, JOB, U, E, S, SL, A, bye, case, close, cmd, flat, login, outbound)  # noqa: F401
 
 WATCH = "CHANNEL_EXECUTE_COMPLETE CHANNEL_HANGUP"
 
@@ -239,4 +239,122 @@ case("ob2_caller_hangup_sync_inline",
           cmd("c", "api uuid_kill {{buuid}} USER_BUSY"),
           E("o", closed=True, unordered=True, timeout=10),
           bye("c")),
+     **OUT_KW)
+
+# -- second batch ------------------------------------------------------------------------------
+
+case("ob2_socket_host_failover",
+     "socket with a host list '127.0.0.1:9|127.0.0.1:PORT async full': the first host refuses, the "
+     "second connects; getvar socket_host; the app closes its TCP connection without exit: what "
+     "the dialplan does next (set, hangup NO_ANSWER), seen by the watcher.",
+     flat(ob2_call("ob2_multi", U(1320), JOB(1320)),
+          connect("o"),
+          cmd("o", "getvar socket_host"),
+          close("o"),
+          E("c", quiet=1.5, timeout=10),
+          bye("c")),
+     **OUT_KW)
+
+case("ob2_app_closes_tcp_sync_then_async",
+     "The app drops the TCP connection without exit, first on an answered sync socket (the dialplan "
+     "goes on: set, then an async socket), then on that async socket (dialplan: hangup USER_BUSY); "
+     "what the watcher sees.",
+     flat(ob2_call("ob2_sync", U(1321), JOB(1321)),
+          connect("o"),
+          close("o"),
+          A("o2"), connect("o2", capture=False),
+          cmd("o2", "getvar ob2_after_sync"),
+          close("o2"),
+          E("c", quiet=1.5, timeout=10),
+          bye("c")),
+     **OUT_KW)
+
+case("ob2_far_hangup_before_connect",
+     "FreeSWITCH connected (async full, sock_PORT) but the app has not sent connect yet when the "
+     "far end (the A leg) is killed: what the socket gets; then the app sends connect: what "
+     "follows until FreeSWITCH closes.",
+     flat(login("c"),
+          S("c", "bgapi originate {origination_uuid=%s}loopback/sock_{{port}}/default &park\n"
+                 "Job-UUID: %s\n\n" % (U(1322), JOB(1322))),
+          E("c", n=1),
+          A("o"),
+          SL(0.5),
+          cmd("c", "api uuid_kill %s" % U(1322)),
+          E("o", quiet=1.5),
+          S("o", "connect\n\n"), E("o", closed=True, timeout=5),
+          bye("c")),
+     **OUT_KW)
+
+case("ob2_getvar_profile_fields",
+     "Async full socket on an unanswered leg: getvar of caller-profile fields (caller_id_number, "
+     "destination_number, context, ani, uuid, dialplan, chan_name), of a global (hostname), of "
+     "channel variables (channel_name, DP_MATCH, direction) and of names that are none of these "
+     "(variable_socket_host, Caller-Destination-Number); exit.",
+     flat(outbound("sock", U(1323), JOB(1323)),
+          cmd("o", "getvar caller_id_number"), cmd("o", "getvar destination_number"),
+          cmd("o", "getvar context"), cmd("o", "getvar ani"), cmd("o", "getvar uuid"),
+          cmd("o", "getvar dialplan"), cmd("o", "getvar chan_name"),
+          cmd("o", "getvar hostname"), cmd("o", "getvar channel_name"),
+          cmd("o", "getvar DP_MATCH"), cmd("o", "getvar direction"),
+          cmd("o", "getvar variable_socket_host"),
+          cmd("o", "getvar Caller-Destination-Number"),
+          S("o", "exit\n\n"), E("o", closed=True)),
+     **OUT_KW)
+
+case("ob2_myevents_nixevent_noevents",
+     "Async full socket: myevents, then 'nixevent CHANNEL_EXECUTE': a sendmsg set brings only its "
+     "EXECUTE_COMPLETE; noevents: the next set brings nothing; myevents again; 'event plain "
+     "CHANNEL_EXECUTE': the next set; exit.",
+     flat(outbound("sock", U(1324), JOB(1324)),
+          cmd("o", "myevents"),
+          cmd("o", "nixevent CHANNEL_EXECUTE"),
+          S("o", execute("set", "ob2_n=1")), E("o", n=1), E("o", quiet=0.7),
+          cmd("o", "noevents"),
+          S("o", execute("set", "ob2_n=2")), E("o", n=1), E("o", quiet=0.7),
+          cmd("o", "myevents"),
+          cmd("o", "event plain CHANNEL_EXECUTE"),
+          S("o", execute("set", "ob2_n=3")), E("o", n=1), E("o", quiet=0.7),
+          S("o", "exit\n\n"), E("o", closed=True)),
+     **OUT_KW)
+
+case("ob2_event_answer_both_legs",
+     "Async full socket without myevents: 'event plain CHANNEL_ANSWER' (a global subscription, no "
+     "session filter); sendmsg execute answer on the controlled leg: the answer events of both "
+     "loopback legs reach the socket; exit.",
+     flat(outbound("sock", U(1325), JOB(1325)),
+          cmd("o", "event plain CHANNEL_ANSWER"),
+          S("o", execute("answer")), E("o", n=1),
+          E("o", n=2, timeout=5, unordered=True), E("o", quiet=0.7),
+          S("o", "exit\n\n"), E("o", closed=True)),
+     **OUT_KW)
+
+case("ob2_async_burst",
+     "Async full socket with myevents on an unanswered leg: three sendmsg sent in one write (set, "
+     "sleep 300, set, each with Event-UUID): three '+OK' at once, then each one's EXECUTE and "
+     "EXECUTE_COMPLETE in order; getvar of both variables; exit.",
+     flat(outbound("sock", U(1326), JOB(1326)),
+          cmd("o", "myevents"),
+          S("o", execute("set", "ob2_b1=1", "Event-UUID: %s\n" % JOB(1426))
+                 + execute("sleep", "300", "Event-UUID: %s\n" % JOB(1526))
+                 + execute("set", "ob2_b2=2", "Event-UUID: %s\n" % JOB(1626))),
+          E("o", n=3), E("o", quiet=1.0, timeout=5),
+          cmd("o", "getvar ob2_b1"), cmd("o", "getvar ob2_b2"),
+          S("o", "exit\n\n"), E("o", closed=True)),
+     **OUT_KW)
+
+case("ob2_bridge_from_app",
+     "Async full socket with myevents (a call-center app): sendmsg execute answer, then execute "
+     "bridge {origination_uuid=...}loopback/9197/default (answers, hangs up after 2 s): the "
+     "controlled leg's bridge events, the unbridge when the far leg hangs up, the bridge's "
+     "EXECUTE_COMPLETE; the leg stays (parked socket); getvar of the bridge variables; exit.",
+     flat(outbound("sock", U(1327), JOB(1327)),
+          cmd("o", "myevents"),
+          S("o", execute("answer")), E("o", n=1),
+          E("o", until={"event": "CHANNEL_EXECUTE_COMPLETE"}, timeout=5), E("o", quiet=0.5),
+          S("o", execute("bridge", "{origination_uuid=%s}loopback/9197/default" % U(1427))),
+          E("o", n=1),
+          E("o", until={"event": "CHANNEL_EXECUTE_COMPLETE"}, timeout=10), E("o", quiet=1.0),
+          cmd("o", "getvar last_bridge_hangup_cause"), cmd("o", "getvar bridge_hangup_cause"),
+          cmd("o", "getvar originate_disposition"),
+          S("o", "exit\n\n"), E("o", closed=True)),
      **OUT_KW)
