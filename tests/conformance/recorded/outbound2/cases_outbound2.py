@@ -358,3 +358,60 @@ case("ob2_bridge_from_app",
           cmd("o", "getvar originate_disposition"),
           S("o", "exit\n\n"), E("o", closed=True)),
      **OUT_KW)
+
+# -- third batch: the socket application on an originated (outbound) leg ------------------------
+
+case("ob2_originate_app_socket_async",
+     "originate {origination_uuid=...}loopback/9197/default '&socket(127.0.0.1:PORT async full)': "
+     "the originated A leg (outbound direction, answered) connects: its connect data; myevents; "
+     "the far end (9197) hangs up after 2 s: the events and the goodbye (no linger).",
+     flat(login("c"),
+          S("c", "bgapi originate {origination_uuid=%s}loopback/9197/default "
+                 "'&socket(127.0.0.1:{{port}} async full)'\nJob-UUID: %s\n\n" % (U(1330), JOB(1330))),
+          E("c", n=1),
+          A("o"), connect("o"),
+          cmd("o", "myevents"),
+          E("o", closed=True, unordered=True, timeout=10),
+          bye("c")),
+     **OUT_KW)
+
+case("ob2_originate_app_socket_sync_linger",
+     "originate loopback/9197/default '&socket(127.0.0.1:PORT full)' (sync, on the answered A "
+     "leg): connect, myevents, linger; the far end hangs up after 2 s: the events and the linger "
+     "notice; getvar still answers; exit.",
+     flat(login("c"),
+          S("c", "bgapi originate {origination_uuid=%s}loopback/9197/default "
+                 "'&socket(127.0.0.1:{{port}} full)'\nJob-UUID: %s\n\n" % (U(1331), JOB(1331))),
+          E("c", n=1),
+          A("o"), connect("o"),
+          cmd("o", "myevents"), cmd("o", "linger"),
+          E("o", until={"ct": "text/disconnect-notice"}, unordered=True, timeout=10),
+          E("o", quiet=1.0),
+          cmd("o", "getvar hangup_cause"),
+          S("o", "exit\n\n"), E("o", closed=True),
+          bye("c")),
+     **OUT_KW)
+
+case("ob2_sendmsg_other_uuid",
+     "Async full socket with myevents: sendmsg <the A leg's uuid> execute set (another channel): "
+     "'+OK', no event reaches the socket (myevents is the own leg only); the variable is on the A "
+     "leg (api uuid_getvar), not on the own one (getvar); exit.",
+     flat(outbound("sock", U(1332), JOB(1332)),
+          cmd("o", "myevents"),
+          S("o", "sendmsg %s\ncall-command: execute\nexecute-app-name: set\n"
+                 "execute-app-arg: ob2_other=yes\n\n" % U(1332)), E("o", n=1), E("o", quiet=1.0),
+          cmd("o", "api uuid_getvar %s ob2_other" % U(1332)),
+          cmd("o", "getvar ob2_other"),
+          S("o", "exit\n\n"), E("o", closed=True)),
+     **OUT_KW)
+
+case("ob2_outbound_log",
+     "Async full socket: 'log 3'; sendmsg execute log 'ERR ob2 hello': the log/data frame the "
+     "socket gets (User-Data = the leg); 'nolog'; another log execute brings nothing; exit.",
+     flat(outbound("sock", U(1333), JOB(1333)),
+          cmd("o", "log 3"),
+          S("o", execute("log", "ERR ob2 hello")), E("o", n=1), E("o", quiet=1.0),
+          cmd("o", "nolog"),
+          S("o", execute("log", "ERR ob2 again")), E("o", n=1), E("o", quiet=1.0),
+          S("o", "exit\n\n"), E("o", closed=True)),
+     **OUT_KW)
