@@ -434,6 +434,11 @@ class SessionRunner(AppRunner):
             if not (channel.has_private_messages or channel.has_session_events or channel.has_dtmf()):
                 await channel.wait_for(woken, None)
                 frame = FRAME_SECONDS / 2
+                if not channel.ready:
+                    # Hung up by another thread (the far end, uuid_kill): the parked thread
+                    # sees it when its frame read ends. A controlling socket without linger
+                    # has seen the hang-up and gone by then (recorded/outbound2).
+                    await channel.wait_for(lambda ch: False, FRAME_SECONDS)
                 continue
             # The frame in progress: read_frame's 20 ms, or the no-media switch_yield.
             await channel.wait_for(lambda ch: not parked(ch), frame)

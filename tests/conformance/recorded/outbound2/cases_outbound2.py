@@ -415,3 +415,32 @@ case("ob2_outbound_log",
           S("o", execute("log", "ERR ob2 again")), E("o", n=1), E("o", quiet=1.0),
           S("o", "exit\n\n"), E("o", closed=True)),
      **OUT_KW)
+
+# -- fourth batch: hang-ups from elsewhere without linger ---------------------------------------
+
+case("ob2_far_hangup_mid_sleep_nolinger",
+     "Async full socket with myevents, no linger: sendmsg execute answer, then sleep 5000; the A "
+     "leg (far end) is killed while the sleep runs: what reaches the socket before its goodbye.",
+     flat(outbound("sock", U(1340), JOB(1340)),
+          cmd("o", "myevents"),
+          S("o", execute("answer")), E("o", n=1),
+          E("o", until={"event": "CHANNEL_EXECUTE_COMPLETE"}, timeout=5), E("o", quiet=0.5),
+          S("o", execute("sleep", "5000")), E("o", n=1),
+          E("o", until={"event": "CHANNEL_EXECUTE"}, timeout=5),
+          SL(0.3),
+          cmd("c", "api uuid_kill %s" % U(1340)),
+          E("o", closed=True, unordered=True, timeout=10),
+          bye("c")),
+     **OUT_KW)
+
+case("ob2_kill_parked_unanswered_nolinger",
+     "Async full socket with myevents, no linger, on an unanswered leg (park without media): the "
+     "controlled leg itself is killed (uuid_kill ... CALL_REJECTED from an inbound connection): "
+     "what reaches the socket before its goodbye.",
+     flat(outbound("sock", U(1341), JOB(1341)),
+          cmd("o", "myevents"),
+          SL(0.3),
+          cmd("c", "api uuid_kill {{buuid}} CALL_REJECTED"),
+          E("o", closed=True, unordered=True, timeout=10),
+          bye("c")),
+     **OUT_KW)
