@@ -196,7 +196,12 @@ async def _originate_groups(
             for leg_channel in legs
             if (limit := c_atoi(leg_channel.variables.get("leg_timeout") or "0")) > 0
         }
-        winner, cause = await _race(manager, legs, group_timeout, early_ok, progress, limits)
+        single_reject = parsed.global_vars.get("fail_on_single_reject")
+        if single_reject is None and switch_true(parsed.global_vars.get("hangup_on_single_reject")):
+            single_reject = ""
+        winner, cause, timed_out = await _race(
+            manager, legs, group_timeout, early_ok, progress, limits, single_reject
+        )
         if caller is not None:
             _caller_result(caller, legs, winner, cause)
         if winner is not None:
@@ -208,6 +213,8 @@ async def _originate_groups(
                     channel=TextChannel.SESSION, session_uuid=caller.uuid if caller is not None else "",
                 )  # fmt: skip
             return OriginateResult(winner, HangupCause.SUCCESS)
+        if timed_out and not switch_true(parsed.global_vars.get("originate_continue_on_timeout")):
+            break  # a group that timed out ends the originate (originate_continue_on_timeout)
     return OriginateResult(None, cause)
 
 
@@ -317,10 +324,18 @@ async def _race(
     early_ok: bool = False,
     on_progress: Callable[[Channel], None] | None = None,
     leg_limits: Mapping[Channel, int] | None = None,
-) -> tuple[Channel | None, HangupCause]:
-    """Wait for a winner. ``leg_limits`` are the legs' ``leg_timeout``s: a leg still up
-    once more than that many whole seconds have passed is hung up ALLOTTED_TIMEOUT
-    (``check_per_channel_timeouts``); the originate's own timeout hangs up NO_ANSWER."""
+    single_reject: str | None = None,
+) -> tuple[Channel | None, HangupCause, bool]:
+    """Wait for a winner; also says whether the originate's timeout ended the wait.
+    ``leg_limits`` are the legs' ``leg_timeout``s: a leg still up once more than that many
+    whole seconds have passed is hung up ALLOTTED_TIMEOUT (``check_per_channel_timeouts``);
+    the originate's own timeout hangs up NO_ANSWER.
+
+    ``single_reject`` is ``fail_on_single_reject`` ("" for ``hangup_on_single_reject``):
+    once a leg is down, a fatal refusal (any, for true/""; else a cause whose name contains
+    the value, ``!`` negating) ends the wait as a timeout would (NO_ANSWER). With a cause
+    list and no fatal refusal, the timeout does not end the wait: FreeSWITCH's progress
+    timeout (the same limit, passed by a whole second) does, PROGRESS_TIMEOUT."""
     loop = asyncio.get_running_loop()
     done: asyncio.Future[None] = loop.create_future()
     clock = manager.switch.clock
@@ -332,6 +347,7 @@ async def _race(
     # once, even if the leg's own thread hangs it up right after (a dialplan that answers
     # and then fails); here that thread may run on before this coroutine resumes.
     first: list[Channel] = []
+    rejected: list[bool] = []
 
     def check(channel: Channel | None = None, change: ChannelChange | None = None) -> None:
         if done.done():
@@ -344,20 +360,33 @@ async def _race(
             done.set_result(None)
         elif all(not leg.ready for leg in legs):
             done.set_result(None)
+        elif single_reject is not None and _rejected(legs, single_reject):
+            rejected.append(True)
+            done.set_result(None)
 
     removers = [leg.add_listener(check) for leg in legs]
     timers: list[asyncio.TimerHandle] = []
+    progress_timeout = False
     try:
         check()
         start = math.floor(clock.epoch())
         for leg, limit in (leg_limits or {}).items():
             expire = max(0.0, (start + limit + 1) - clock.epoch())
             timers.append(loop.call_later(clock.real_delay(expire), _expire_leg, leg, won))
-        wait = max(0.0, (start + max(1, timeout)) - clock.epoch())
+        limit = max(1, timeout)
+        timed_out = False
+        wait = max(0.0, (start + limit) - clock.epoch())
         try:
             await asyncio.wait_for(asyncio.shield(done), clock.real_delay(wait))
         except TimeoutError:
-            pass
+            timed_out = True
+        if timed_out and single_reject is not None and not _rejected(legs, single_reject, timeout=True):
+            wait = max(0.0, (start + limit + 1) - clock.epoch())
+            try:
+                await asyncio.wait_for(asyncio.shield(done), clock.real_delay(wait))
+                timed_out = False
+            except TimeoutError:
+                progress_timeout = True
     finally:
         for timer in timers:
             timer.cancel()
@@ -369,14 +398,34 @@ async def _race(
             if leg is not winner and leg.ready:
                 leg.set_variable("group_dial_status", "loser")
                 leg.hangup(HangupCause.LOSE_RACE)
-        return winner, HangupCause.SUCCESS
+        return winner, HangupCause.SUCCESS, False
+    if progress_timeout:
+        for leg in legs:
+            leg.hangup(HangupCause.PROGRESS_TIMEOUT)
+        return None, HangupCause.PROGRESS_TIMEOUT, True
     causes = [leg.hangup_cause for leg in legs if leg.hangup_cause is not None]
-    if len(causes) == len(legs):
+    if len(causes) == len(legs) and not rejected:
         # Every leg failed: FreeSWITCH reports the first leg's cause (in dial order).
-        return None, causes[0]
+        return None, causes[0], False
     for leg in legs:
         leg.hangup(HangupCause.NO_ANSWER if leg.ready else leg.hangup_cause or HangupCause.NO_ANSWER)
-    return None, HangupCause.NO_ANSWER
+    return None, HangupCause.NO_ANSWER, timed_out
+
+
+def _rejected(legs: list[Channel], single_reject: str, *, timeout: bool = False) -> bool:
+    """Whether the legs that are down make a ``fail_on_single_reject`` fatal (checked once
+    a leg is down, or at the timeout)."""
+    if not timeout and all(leg.ready for leg in legs):
+        return False
+    if not single_reject or switch_true(single_reject):
+        return True
+    neg = single_reject.startswith("!")
+    wanted = single_reject.lower()
+    for leg in legs:
+        if not leg.ready and leg.hangup_cause is not None:
+            if (wanted in leg.hangup_cause.name.lower()) != neg:
+                return True
+    return False
 
 
 def _expire_leg(leg: Channel, won: Callable[[Channel], bool]) -> None:

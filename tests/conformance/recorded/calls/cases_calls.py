@@ -279,3 +279,27 @@ case("calls_cancel_ringing_originate",
           E("c", until={"event": "BACKGROUND_JOB"}, timeout=10), drain(["a", "b"]),
           bye("a"), bye("b"), bye("c")),
      **IN_KW)
+
+case("calls_orig_dialer_options",
+     "Dialer options of originate: '{originate_timeout=1}[u1]loopback/call_ring|[u2]loopback/call_answer' (the first "
+     "group times out: does the second run?), the same with originate_continue_on_timeout=true; "
+     "'{fail_on_single_reject=true,originate_timeout=4}[u5]loopback/call_ring,[u6]loopback/call_busy' (one refusal "
+     "ends the attempt), and fail_on_single_reject=USER_BUSY with a CALL_REJECTED leg (not in the list: the ringing "
+     "leg rings until the 2 s timeout); replies and each leg's HANGUP.",
+     flat(login("a"), [cmd("a", "filter Unique-ID " + U(n)) for n in range(1741, 1749)], cmd("a", "event plain CHANNEL_HANGUP CHANNEL_ANSWER"),
+          login("c"),
+          api("c", "originate {originate_timeout=1}[origination_uuid=%s]loopback/call_ring/calls|[origination_uuid=%s]loopback/call_answer/calls &park"
+              % (U(1741), U(1742))),
+          drain(["a"]),
+          api("c", "originate {originate_timeout=1,originate_continue_on_timeout=true}[origination_uuid=%s]loopback/call_ring/calls|[origination_uuid=%s]loopback/call_answer/calls &park"
+              % (U(1743), U(1744))),
+          drain(["a"]),
+          api("c", "uuid_kill " + U(1744)), drain(["a"], quiet=0.5),
+          api("c", "originate {fail_on_single_reject=true,originate_timeout=4}[origination_uuid=%s]loopback/call_ring/calls,[origination_uuid=%s]loopback/call_busy/calls &park"
+              % (U(1745), U(1746))),
+          [SL(0.4), E("a", quiet=1.0, unordered=True)],
+          api("c", "originate {fail_on_single_reject=USER_BUSY,originate_timeout=2}[origination_uuid=%s]loopback/call_ring/calls,[origination_uuid=%s]loopback/call_reject/calls &park"
+              % (U(1747), U(1748))),
+          [SL(0.4), E("a", quiet=1.0, unordered=True)],
+          bye("a"), bye("c")),
+     **IN_KW)
