@@ -295,3 +295,25 @@ case("ivr_displace_session",
           cmd("c", "api uuid_exists " + U(832)),
           bye("a"), bye("c")),
      **IN_KW)
+
+case("ivr_bind_digit_timeouts",
+     "bind_digit_action with bind_digit_digit_timeout=500 on a parked A leg: 'cc,1,exec:set,cc_one=1' and "
+     "'cc,12,exec:set,cc_twelve=1'; '~1' (1 matches but 12 could follow: the action runs after the digit "
+     "timeout), '~12' (matched at once); then 'cc2,~^4\\d\\d$,api:uuid_getvar,<A> cc_one' (realm cc2 becomes "
+     "current): '~456' (the regex matches at the third digit), '~9' (no match after the digit timeout: back "
+     "as a DTMF event); digit_action_set_realm cc and '~12' again; uuid_getvar of the variables.",
+     flat(parked(U(840)),
+          run(U(840), "set", "bind_digit_digit_timeout=500", JOB(840)),
+          run(U(840), "bind_digit_action", "cc,1,exec:set,cc_one=1", JOB(841)),
+          run(U(840), "bind_digit_action", "cc,12,exec:set,cc_twelve=1", JOB(842)),
+          cmd("c", "api uuid_send_dtmf {{buuid}} ~1"), SL(1.0), E("a", quiet=0.5),
+          cmd("c", "api uuid_send_dtmf {{buuid}} ~12"), SL(0.5), E("a", quiet=0.5),
+          run(U(840), "bind_digit_action", "cc2,~^4\\d\\d$,api:uuid_getvar,%s cc_one" % U(840), JOB(843)),
+          cmd("c", "api uuid_send_dtmf {{buuid}} ~456"), SL(0.5), E("a", quiet=0.5),
+          cmd("c", "api uuid_send_dtmf {{buuid}} ~9"), SL(1.0), E("a", quiet=0.5),
+          run(U(840), "digit_action_set_realm", "cc", JOB(844)),
+          cmd("c", "api uuid_send_dtmf {{buuid}} ~12"), SL(0.5), E("a", quiet=0.5),
+          getvars(U(840), "cc_one", "cc_twelve", "last_matching_digits", "bind_digit_action_api_result",
+                  "last_non_matching_digits"),
+          bye("a"), bye("c")),
+     **IN_KW)
