@@ -432,13 +432,17 @@ def fire_execute(
 
 
 def fire_dtmf(channel: Channel, dtmf: Dtmf, source: str) -> None:
-    """DTMF: channel data, ``DTMF-Digit``, ``DTMF-Duration``, ``DTMF-Source``."""
-    fire_channel_event(
-        channel,
-        EventType.DTMF,
-        DTMF_SITE,
-        [("DTMF-Digit", dtmf.digit), ("DTMF-Duration", str(dtmf.duration)), ("DTMF-Source", source)],
-    )
+    """DTMF: channel data, ``DTMF-Digit``, ``DTMF-Duration``, ``DTMF-Source``. While a
+    listener diverts the session's events (``divert_events on``) the event goes to the
+    session's queue instead of being fired (``switch_channel_dequeue_dtmf``)."""
+    extra: Pairs = [("DTMF-Digit", dtmf.digit), ("DTMF-Duration", str(dtmf.duration)), ("DTMF-Source", source)]
+    if "CF_DIVERT_EVENTS" in channel.flags:
+        event = channel.switch.new_event(EventType.DTMF, DTMF_SITE)
+        event_set_data(channel, event, "DTMF")
+        _extend(event, extra)
+        channel.queue_session_event(event, EventType.DTMF)
+        return
+    fire_channel_event(channel, EventType.DTMF, DTMF_SITE, extra)
 
 
 def channel_data_event(channel: Channel, calling: CallingSite = CHANNEL_DATA_SITE) -> Event:
