@@ -515,6 +515,12 @@ MEDIA_DEPENDENT = frozenset(
         "talking-non-hit-ratio",
         "talking-hit-off-percent",
         "talking-hit-off-differential",
+        # How many frames a session recording (record_session, uuid_record) of a simulated
+        # channel captures depends on FreeSWITCH's media timing (docs/deviations.md).
+        "variable_record_samples",
+        "variable_record_seconds",
+        "variable_record_ms",
+        "variable_record_file_size",
     }
 )
 

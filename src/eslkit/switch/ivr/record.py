@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from eslkit.protocol.names import EventType
 from eslkit.protocol.records import CallingSite
+from eslkit.switch import channel_events as ce
 from eslkit.switch.channel import Channel
 from eslkit.switch.ivr.play import DigitHandler
 from eslkit.switch.ivr.sources import RATE, write_silence_wav
@@ -140,6 +141,9 @@ class SessionRecording:
     stopped: bool = False
 
 
+_WAV_HEADER = 44
+_STOPPED_CAUSE = "success-maxtime"
+
 RECORDINGS: dict[tuple[str, str], SessionRecording] = {}
 """Running session recordings by (channel uuid, path)."""
 
@@ -156,15 +160,21 @@ def stop_session_recording(rec: SessionRecording) -> None:
         seconds = min(seconds, float(rec.limit))
     samples = int(seconds * RATE)
     write_silence_wav(rec.full, samples, RATE)
+    # record_callback's SWITCH_ABC_TYPE_CLOSE: the file's size, then send_record_stop_event.
+    # A recording the client stops ends as "success-maxtime" (recorded: recorded/events).
+    channel.set_variable("record_file_size", str(_WAV_HEADER + 2 * samples))
     channel.set_variable("record_samples", str(samples))
     channel.set_variable("record_seconds", str(samples // RATE))
     channel.set_variable("record_ms", str(samples // (RATE // 1000)))
+    channel.set_variable("record_completion_cause", _STOPPED_CAUSE)
     event = channel.switch.new_event(EventType.RECORD_STOP, SESSION_RECORD_STOP_SITE)
     channel.event_set_data(event)
     event.add_header("Record-File-Path", rec.full)
     for name, value in rec.variables:
         event.add_header(f"Recording-Variable-{name}", value)
+    event.add_header("Record-Completion-Cause", _STOPPED_CAUSE)
     channel.switch.fire(event)
+    ce.fire_media_bug(channel, False, "session_record", rec.full)
 
 
 def start_session_recording(channel: Channel, path: str, limit: int, variables: list[tuple[str, str]]) -> bool:
@@ -186,6 +196,8 @@ def start_session_recording(channel: Channel, path: str, limit: int, variables: 
     for name, value in variables:
         event.add_header(f"Recording-Variable-{name}", value)
     channel.switch.fire(event)
+    # The recording's media bug: its callback fired RECORD_START while being added.
+    ce.fire_media_bug(channel, True, "session_record", full)
 
     async def watch() -> None:
         await channel.wait_for(lambda ch: rec.stopped or not ch.ready, float(rec.limit) if rec.limit else None)
