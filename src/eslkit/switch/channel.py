@@ -303,10 +303,12 @@ class Channel:
         "hunt_profile",
         "last_profile_type",
         "loglevel",
+        "media_bugs",
         "name",
         "other",
         "other_type",
         "plan",
+        "presence_count",
         "presence_data",
         "presence_id",
         "read_codec",
@@ -377,6 +379,10 @@ class Channel:
         #: Called with each queued session event before the park loop fires it; returning
         #: True consumes it (``divert_events on``). Set by the event socket's session side.
         self.event_diverter: Callable[[Event], bool] | None = None
+        #: Media bugs without a home of their own (e.g. ``inband_dtmf``), by function name.
+        self.media_bugs: set[str] = set()
+        #: PRESENCE_IN events fired for this channel (their ``event_count``).
+        self.presence_count = 0
         #: What CS_EXECUTE runs: (application, data) pairs; set by the dialplan hunt or
         #: by originate's ``&app(args)``.
         self.plan: list[tuple[str, str]] = []
@@ -726,6 +732,10 @@ class Channel:
             calllog.channel_line(self, 5, site or _ANSWERED_SITE, f"Channel [{self.name}] has been answered\n")
         self.set_variable("endpoint_disposition", "ANSWER")
         run_hooks(self, "answer_after_early" if self.early_media else "answer")
+        if "presence_id" in self.variables:
+            from eslkit.switch.channel_events import ANSWER_PRESENCE_SITE, fire_presence
+
+            fire_presence(self, "answered", ANSWER_PRESENCE_SITE)
         self.set_call_state(CallState.ACTIVE)
         self._notify(ChannelChange.ANSWER)
         return True

@@ -16,8 +16,9 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from eslkit.fsutil import switch_true
 from eslkit.protocol.event import Event
-from eslkit.protocol.names import ChannelState, EventType
+from eslkit.protocol.names import ChannelState, EventType, HangupCause
 from eslkit.protocol.records import CallingSite
 
 if TYPE_CHECKING:
@@ -443,6 +444,84 @@ def fire_dtmf(channel: Channel, dtmf: Dtmf, source: str) -> None:
         channel.queue_session_event(event, EventType.DTMF)
         return
     fire_channel_event(channel, EventType.DTMF, DTMF_SITE, extra)
+
+
+PRESENCE_SITE = CallingSite("switch_channel.c", "switch_channel_perform_presence", 806)
+CHECK_PRESENCE_SITE = CallingSite("src/switch_core_state_machine.c", "check_presence", 521)
+ANSWER_PRESENCE_SITE = CallingSite("src/switch_channel.c", "switch_channel_perform_mark_answered", 3906)
+EXEC_PRESENCE_SITE = CallingSite("src/switch_core_session.c", "switch_core_session_exec", 2921)
+
+
+def fire_presence(channel: Channel, status: str, site: CallingSite, rpid: str = "unknown") -> None:
+    """``switch_channel_presence``: PRESENCE_IN for a channel with a ``presence_id`` (none
+    without one): the channel data (no variables), then the presence headers and the
+    channel's running count of them. ``site`` names the caller (its file with the ``src/``
+    FreeSWITCH's build gives it)."""
+    variables = channel.variables
+    presence_id = variables.get("presence_id")
+    if not presence_id or "CF_NO_PRESENCE" in channel.flags:
+        return
+    lowered = status.lower()
+    if lowered == "idle" or channel.state >= ChannelState.CS_HANGUP:
+        info_state = "idle"
+    elif lowered == "hold-private":
+        info_state = "held-private"
+    elif lowered == "hold":
+        info_state = "held"
+    elif not channel.answered:
+        info_state = "progressing" if channel.direction == "outbound" else "alerting"
+    else:
+        info_state = "active"
+    event = channel.switch.new_event(EventType.PRESENCE_IN, PRESENCE_SITE)
+    event_set_data(channel, event, "PRESENCE_IN")
+    out: Pairs = [
+        ("proto", "any"),
+        ("login", "src/switch_channel.c"),
+        ("from", presence_id),
+        ("rpid", rpid),
+        ("status", status),
+        ("event_type", "presence"),
+        ("alt_event_type", "dialog"),
+        ("presence-call-info-state", info_state),
+    ]
+    call_info = variables.get("presence_call_info")
+    if call_info:
+        out.append(("presence-call-info", call_info))
+    out.append(("presence-call-direction", "outbound" if channel.direction == "outbound" else "inbound"))
+    out.append(("event_count", str(channel.presence_count)))
+    channel.presence_count += 1
+    out.append(("Presence-Calling-File", site.file))
+    out.append(("Presence-Calling-Function", site.function))
+    out.append(("Presence-Calling-Line", str(site.line)))
+    if switch_true(variables.get("presence_privacy")):
+        out.append(("Presence-Privacy", "true"))
+    _extend(event, out)
+    channel.switch.fire(event)
+
+
+def check_presence(channel: Channel, state: ChannelState) -> None:
+    """The state machine's check after the CS_ROUTING and CS_HANGUP handlers."""
+    if "presence_id" in channel.variables:
+        cancelled = channel.hangup_cause is HangupCause.LOSE_RACE
+        fire_presence(channel, "cancelled" if cancelled else state.name, CHECK_PRESENCE_SITE)
+        if cancelled:
+            channel.set_variable("presence_call_info", None)
+
+
+MEDIA_BUG_START_SITE = CallingSite("switch_core_media_bug.c", "switch_core_media_bug_add", 1014)
+MEDIA_BUG_STOP_SITE = CallingSite("switch_core_media_bug.c", "switch_core_media_bug_destroy", 84)
+
+
+def fire_media_bug(channel: Channel, start: bool, function: str, target: str | None = None) -> None:
+    """MEDIA_BUG_START (a media bug added: session recording, inband DTMF detection) or
+    MEDIA_BUG_STOP (removed): ``Media-Bug-Function`` and ``Media-Bug-Target`` (``N/A``
+    without one) before the channel data."""
+    event_type = EventType.MEDIA_BUG_START if start else EventType.MEDIA_BUG_STOP
+    event = channel.switch.new_event(event_type, MEDIA_BUG_START_SITE if start else MEDIA_BUG_STOP_SITE)
+    event.add_header("Media-Bug-Function", function)
+    event.add_header("Media-Bug-Target", target or "N/A")
+    event_set_data(channel, event, event_type.name)
+    channel.switch.fire(event)
 
 
 def channel_data_event(channel: Channel, calling: CallingSite = CHANNEL_DATA_SITE) -> Event:

@@ -133,6 +133,7 @@ class SessionRunner(AppRunner):
                     channel.set_variable("call_uuid", channel.uuid)
                     self._hunt(channel)
                 cl.state_line(channel, state, sleeping=True)
+                ce.check_presence(channel, state)
             elif state == ChannelState.CS_EXECUTE:
                 if channel.running_state != ChannelState.CS_EXECUTE:
                     channel.set_running_state(ChannelState.CS_EXECUTE)
@@ -232,6 +233,7 @@ class SessionRunner(AppRunner):
             cl.state_line(channel, ChannelState.CS_HANGUP, sleeping=True)
             cl.state_change(channel, ChannelState.CS_HANGUP, ChannelState.CS_REPORTING, _HANGUP_REPORTING_SITE)
         channel.state = ChannelState.CS_REPORTING
+        ce.check_presence(channel, ChannelState.CS_HANGUP)
         channel.set_running_state(ChannelState.CS_REPORTING)
         if logging:
             cl.running_state(channel, ChannelState.CS_REPORTING)
@@ -326,6 +328,8 @@ class SessionRunner(AppRunner):
         expanded = channel.expand(data) if data else ""
         depth = self._depth.get(channel.uuid, 0)
         cl.execute_line(channel, app.name, expanded, depth)
+        if "verbose_presence" in channel.variables and switch_true(channel.variables["verbose_presence"]):
+            ce.fire_presence(channel, f"{app.name}({expanded})", ce.EXEC_PRESENCE_SITE)
         app_uuid = event_uuid or new_uuid()
         channel.set_variable("current_application", app.name)
         channel.set_variable("current_application_data", expanded)

@@ -16,6 +16,7 @@ from eslkit.protocol.names import HangupCause
 from eslkit.protocol.records import CallingSite
 from eslkit.protocol.urlcode import url_decode
 from eslkit.switch import calllog
+from eslkit.switch import channel_events as ce
 from eslkit.switch.apps import AppContext
 from eslkit.switch.apps.media import terminator_handler
 from eslkit.switch.expand import separate_string
@@ -297,12 +298,39 @@ async def respond(ctx: AppContext, data: str) -> None:
     simulated endpoints (like loopback) ignore it."""
 
 
+_INBAND_DTMF = "inband_dtmf"
+
+
 @module.application("start_dtmf", "Detect dtmf")
 async def start_dtmf(ctx: AppContext, data: str) -> None:
-    """Inband DTMF detection (a media bug on the read audio): there is no audio to detect
-    tones in, so nothing more happens (docs/deviations.md)."""
+    """Inband DTMF detection (``switch_ivr_inband_dtmf_session``): pre-answers, adds the
+    ``inband_dtmf`` media bug (MEDIA_BUG_START; one at a time). There is no audio to
+    detect tones in, so no digit ever comes of it (docs/deviations.md)."""
+    channel = ctx.channel
+    if _INBAND_DTMF in channel.media_bugs:
+        return
+    if not channel.answered and not channel.early_media:
+        channel.pre_answer()
+    if not channel.ready:
+        return
+    channel.media_bugs.add(_INBAND_DTMF)
+    ce.fire_media_bug(channel, True, _INBAND_DTMF)
+
+    async def watch() -> None:
+        # The bug goes when the channel hangs up (switch_core_media_bug_remove_all).
+        await channel.wait_for(lambda ch: _INBAND_DTMF not in ch.media_bugs or not ch.ready, None)
+        if _INBAND_DTMF in channel.media_bugs:
+            channel.media_bugs.discard(_INBAND_DTMF)
+            ce.fire_media_bug(channel, False, _INBAND_DTMF)
+
+    channel.switch.spawn(watch())
 
 
 @module.application("stop_dtmf", "stop inband dtmf")
 async def stop_dtmf(ctx: AppContext, data: str) -> None:
-    """Stop inband DTMF detection (see :func:`start_dtmf`)."""
+    """Stop inband DTMF detection: the ``inband_dtmf`` media bug goes (MEDIA_BUG_STOP)."""
+    channel = ctx.channel
+    if _INBAND_DTMF in channel.media_bugs:
+        channel.media_bugs.discard(_INBAND_DTMF)
+        ce.fire_media_bug(channel, False, _INBAND_DTMF)
+        channel.notify_waiters()

@@ -394,3 +394,41 @@ case("ev_media_bug_events",
           E("a", quiet=0.7),
           bye("a"), bye("c")),
      ignore_events=ALLNOISE, **IN_KW)
+
+case("ev_presence_in",
+     "'api originate {presence_id=ev1000@example.com,verbose_presence=true,uuid}loopback/1000/default &park': "
+     "a watcher filtered on Channel-Name loopback/1000-b (the B leg, which gets the originate's variables) "
+     "subscribed to PRESENCE_IN only: the presence events of the B leg (after CS_ROUTING, each application "
+     "with verbose_presence, answered); then uuid_kill of the A leg: the B leg's CS_HANGUP presence.",
+     flat(login("a"),
+          cmd("a", "filter Channel-Name loopback/1000-b"),
+          cmd("a", "event plain PRESENCE_IN"),
+          login("c"),
+          park_call("c", U(1411), extra=",presence_id=ev1000@example.com,verbose_presence=true"),
+          SL(0.5),
+          E("a", quiet=0.7),
+          cmd("c", "api uuid_kill " + U(1411)),
+          SL(0.5),
+          E("a", quiet=1.0),
+          bye("a"), bye("c")),
+     **IN_KW)
+
+case("ev_uuid_dump_bleg",
+     "A parked loopback/1000 call; the B leg's uuid captured from its CHANNEL_ANSWER; sendmsg execute push "
+     "ev_d=1, push ev_d=2 on the B leg; 'uuid_dump <B> xml', 'uuid_dump <B> json' and 'uuid_dump <B>' (the "
+     "B leg's variables incl. the array and the loopback ones).",
+     flat(login("c"),
+          cmd("c", "filter Channel-Name loopback/1000-b"),
+          cmd("c", "event plain CHANNEL_ANSWER"),
+          park_call("c", U(1421)),
+          E("c", n=1, timeout=10, capture={"buuid": "Unique-ID"}),
+          cmd("c", "noevents"),
+          SL(0.3),
+          cmd("c", "sendmsg {{buuid}}\ncall-command: execute\nexecute-app-name: push\nexecute-app-arg: ev_d=1\nevent-lock: true"),
+          cmd("c", "sendmsg {{buuid}}\ncall-command: execute\nexecute-app-name: push\nexecute-app-arg: ev_d=2\nevent-lock: true"),
+          SL(0.3),
+          cmd("c", "api uuid_dump {{buuid}} xml"),
+          cmd("c", "api uuid_dump {{buuid}} json"),
+          cmd("c", "api uuid_dump {{buuid}}"),
+          bye("c")),
+     **IN_KW)
