@@ -9,7 +9,7 @@ from steps import (IN_KW, U, E, S, SL, NOCHAN, bye, case, cmd, flat, login, CASE
 
 def watch(uuids, events, conns=("a", "b")):
     steps = []
-    for conn, u in zip(conns, uuids):
+    for conn, u in zip(conns, uuids, strict=False):
         steps += login(conn) + cmd(conn, "filter Unique-ID " + u) + cmd(conn, "event plain " + events)
     return steps
 
