@@ -72,7 +72,7 @@ async def test_each_switch_has_its_own_modules() -> None:
     # A module added before the switch ever created a channel leaves the built-ins in place
     # (the old process-wide endpoint table stopped loading them).
     names = [endpoint.name for endpoint in with_hello.modules.endpoints()]
-    assert names == ["error", "hello", "loopback", "null", "sim", "user"]
+    assert names == ["error", "group", "hello", "loopback", "null", "sim", "user"]
 
 
 async def test_built_ins_are_an_explicit_list_and_can_be_left_out() -> None:
