@@ -444,3 +444,33 @@ case("ob2_kill_parked_unanswered_nolinger",
           E("o", closed=True, unordered=True, timeout=10),
           bye("c")),
      **OUT_KW)
+
+case("ob2_kill_mid_sleep_unanswered_nolinger",
+     "Async full socket with myevents, no linger, unanswered leg (no media): sendmsg execute sleep "
+     "5000; the controlled leg is killed (uuid_kill) while the sleep runs: the socket's goodbye comes "
+     "after a prefix of the hang-up events (a race in FreeSWITCH: all 7 in one of 3 runs, only "
+     "CHANNEL_HANGUP in the others).",
+     flat(outbound("sock", U(1342), JOB(1342)),
+          cmd("o", "myevents"),
+          S("o", execute("sleep", "5000")), E("o", n=1),
+          E("o", until={"event": "CHANNEL_EXECUTE"}, timeout=5),
+          SL(0.3),
+          cmd("c", "api uuid_kill {{buuid}}"),
+          E("o", closed=True, optional_prefix=True, timeout=10),
+          bye("c")),
+     **OUT_KW)
+
+case("ob2_far_hangup_mid_playback_nolinger",
+     "Async full socket with myevents, no linger: answer, then playback of a 5 s tone; the A leg "
+     "(far end) is killed while it plays: what reaches the socket before its goodbye.",
+     flat(outbound("sock", U(1343), JOB(1343)),
+          cmd("o", "myevents"),
+          S("o", execute("answer")), E("o", n=1),
+          E("o", until={"event": "CHANNEL_EXECUTE_COMPLETE"}, timeout=5), E("o", quiet=0.5),
+          S("o", execute("playback", "tone_stream://%(5000,0,440)")), E("o", n=1),
+          E("o", until={"event": "CHANNEL_EXECUTE"}, timeout=5),
+          SL(0.3),
+          cmd("c", "api uuid_kill %s" % U(1343)),
+          E("o", closed=True, unordered=True, timeout=10),
+          bye("c")),
+     **OUT_KW)
