@@ -303,3 +303,17 @@ case("calls_orig_dialer_options",
           [SL(0.4), E("a", quiet=1.0, unordered=True)],
           bye("a"), bye("c")),
      **IN_KW)
+
+case("calls_exec_on_early_media",
+     "execute_on_pre_answer / execute_on_media / execute_on_answer_1 and _2 (every variable with the prefix runs) "
+     "on loopback/2003/default (pre_answer, sleep 1 s, answer, park) with ignore_early_media=true (else the "
+     "originate's caller id flip races the early-media applications): the A leg's PROGRESS_MEDIA with "
+     "pre_answer+media applications, then at the answer only the "
+     "execute_on_answer_* ones (media ran already); uuid_getvar of the variables.",
+     flat(watch("a", "Unique-ID", U(1751), EXEC + " CHANNEL_ANSWER CHANNEL_PROGRESS_MEDIA"), login("c"),
+          api("c", "originate {origination_uuid=%s,ignore_early_media=true,execute_on_pre_answer='set eopa=yes',execute_on_media='set eom=yes',"
+              "execute_on_answer_1='set eoa1=yes',execute_on_answer_2='set eoa2=yes'}loopback/2003/default &park" % U(1751)),
+          drain(["a"], quiet=1.8),
+          [api("c", "uuid_getvar %s %s" % (U(1751), v)) for v in ("eopa", "eom", "eoa1", "eoa2")],
+          bye("a"), bye("c")),
+     **IN_KW)
