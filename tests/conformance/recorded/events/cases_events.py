@@ -260,7 +260,7 @@ case("ev_sendevent_subclass_subscribers",
 
 case("ev_sendmsg_inbound_loops_hangup",
      "From an inbound connection on a parked loopback A leg (watcher: EXECUTE/COMPLETE/HANGUP/"
-     "HANGUP_COMPLETE filtered on it): sendmsg execute playback of a 100 ms tone with 'loops: 2' and "
+     "HANGUP_COMPLETE filtered on it): sendmsg execute playback of a 100 ms tone with 'loops: 2' (it runs once: an iteration that short ends the loop) and "
      "Event-UUID; sendmsg with an unknown call-command; sendmsg hangup "
      "with hangup-cause CALL_REJECTED; then sendmsg to the gone uuid.",
      flat(login("a"),
