@@ -16,6 +16,7 @@ __all__ = [
     "c_atol",
     "new_uuid",
     "parse_log_level",
+    "switch_false",
     "switch_is_number",
     "switch_true",
 ]
@@ -94,6 +95,19 @@ def switch_true(value: str | None) -> bool:
     if value.casefold() in _TRUE_WORDS:
         return True
     return switch_is_number(value) and c_atoi(value) != 0
+
+
+_FALSE_WORDS = frozenset({"no", "off", "false", "f", "disabled", "inactive", "disallow"})
+
+
+def switch_false(value: str | None) -> bool:
+    """FreeSWITCH's ``switch_false``: no/off/false/f/disabled/inactive/disallow (any case) or
+    a number whose ``atoi`` is zero; an unset value is not false."""
+    if value is None:
+        return False
+    if value.casefold() in _FALSE_WORDS:
+        return True
+    return switch_is_number(value) and c_atoi(value) == 0
 
 
 LOG_INVALID = 64

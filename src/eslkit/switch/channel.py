@@ -599,6 +599,20 @@ class Channel:
             except Exception as exc:
                 self.switch.report_error(exc)
 
+    def restore_read_codec(self) -> bool:
+        """``switch_core_session_set_read_codec(session, NULL)`` with a temporary read codec
+        installed (flag ``CF_TEMP_READ_CODEC``, e.g. a conference member's): the session's
+        own codec is back and ``read_codec``/``read_rate`` are set again. False (nothing
+        done) without one."""
+        if "CF_TEMP_READ_CODEC" not in self.flags:
+            return False
+        self.flags.discard("CF_TEMP_READ_CODEC")
+        for name in ("read_codec", "read_rate"):
+            value = self.variables.get(name)
+            if value is not None:
+                self.set_variable(name, value)
+        return True
+
     def poke(self) -> None:
         """Make every :meth:`wait_for` re-check its predicate now (state kept outside the
         channel changed, e.g. a conference member's flags)."""

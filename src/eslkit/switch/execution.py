@@ -325,6 +325,8 @@ class SessionRunner(AppRunner):
             # As FreeSWITCH: the channel hangs up (dialplan, originate &app, sendmsg alike).
             channel.hangup(HangupCause.DESTINATION_OUT_OF_ORDER)
             return False
+        if app.needs_media and channel.state < ChannelState.CS_HANGUP and not channel.pre_answer():
+            return False
         expanded = channel.expand(data) if data else ""
         depth = self._depth.get(channel.uuid, 0)
         cl.execute_line(channel, app.name, expanded, depth)

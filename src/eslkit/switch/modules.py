@@ -106,15 +106,28 @@ class Module:
         return self.commands.command(name, description, syntax, module=module or self.name)
 
     def application(
-        self, name: str, description: str = "", syntax: str = "", *, zombie_exec: bool = False
+        self,
+        name: str,
+        description: str = "",
+        syntax: str = "",
+        *,
+        zombie_exec: bool = False,
+        needs_media: bool = False,
     ) -> Callable[[ApplicationFunction], ApplicationFunction]:
         """Decorator: the coroutine ``(ctx: AppContext, data: str)`` is dialplan
         application ``name`` (case-sensitive, as FreeSWITCH; see :mod:`eslkit.switch.apps`).
-        ``zombie_exec``: it also runs on a hung-up channel (FreeSWITCH's SAF_ZOMBIE_EXEC)."""
+        ``zombie_exec``: it also runs on a hung-up channel (FreeSWITCH's SAF_ZOMBIE_EXEC).
+        ``needs_media``: the channel is pre-answered before it runs (an application without
+        FreeSWITCH's SAF_SUPPORT_NOMEDIA)."""
 
         def register(function: ApplicationFunction) -> ApplicationFunction:
             self.applications[name] = Application(
-                name, function, description, syntax, zombie_exec=zombie_exec
+                name,
+                function,
+                description,
+                syntax,
+                zombie_exec=zombie_exec,
+                needs_media=needs_media,
             )
             return function
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from eslkit.fsutil import c_atoi, new_uuid
+from eslkit.fsutil import c_atoi
 from eslkit.protocol.urlcode import url_encode
 from eslkit.switch.api import ApiCall
 from eslkit.switch.apis import conference_more
@@ -538,8 +538,8 @@ def _usage(call: ApiCall, name: str) -> None:
 
 
 def _play(call: ApiCall, conference: Conference, argv: list[str]) -> None:
-    """``play <file> [async]``; the per-member form is not simulated."""
-    from eslkit.switch.conference.media import play
+    """``play <file> [async]``, or ``play <file> <member> [nomux]`` to one member."""
+    from eslkit.switch.conference.media import play, play_member
 
     args = list(argv)
     asynchronous = False
@@ -555,22 +555,53 @@ def _play(call: ApiCall, conference: Conference, argv: list[str]) -> None:
             call.write(f"-ERR (play) File: {args[2]} not found.\n")
         return
     if len(args) >= 4:
-        call.write(f"-ERR play to a member {_NOT_SIMULATED_NOTE}\n")
+        member = _member_by_str(conference, args[3])
+        if member is None:
+            # (FreeSWITCH prints the id string's address with %u here.)
+            call.write(f"-ERR Member: {args[3]} not found.\n")
+            _usage(call, "play")
+            return
+        if member.kicked or not play_member(member, _member_path(conference, member, args[2])):
+            call.write(f"-ERR (play) File: {args[2]} not found.\n")
+            return
+        call.write(f"+OK (play) Playing file {args[2]} to member {member.id}\n")
+        events.fire(conference, "play-file-member", member=member, after=[("File", args[2])])
         return
     _usage(call, "play")
 
 
+def _member_by_str(conference: Conference, text: str) -> Member | None:
+    """``conference_member_get_by_str``: ``var=value`` or a member ID (``atoi``)."""
+    if "=" in text:
+        name, _, value = text.partition("=")
+        for member in conference.members:
+            if not member.gone and member.channel.get_variable(name) == value:
+                return member
+        return None
+    number = c_atoi(text)
+    return conference.member(number) if number else None
+
+
+def _member_path(conference: Conference, member: Member, path: str) -> str:
+    path = member.channel.expand(path)
+    if "://" not in path and not path.startswith("/") and conference.sound_prefix:
+        return f"{conference.sound_prefix}/{path}"
+    return path
+
+
 def _stop(call: ApiCall, conference: Conference, argv: list[str]) -> None:
-    from eslkit.switch.conference.media import stop_files
+    from eslkit.switch.conference.media import stop_files, stop_member_files
 
     which = argv[2].lower() if len(argv) > 2 else "current"
     if which not in ("current", "all", "async", "last"):
         which = "current"
     if len(argv) == 4:
-        if conference.member(c_atoi(argv[3])) is None:
+        member = _member_by_str(conference, argv[3])
+        if member is None:
             call.write(f"-ERR Member: {argv[3]} not found.\n")
         else:
-            call.write("+OK Stopped 0 files.\n")  # no file plays to a single member
+            stopped = stop_member_files(member, which == "all")
+            call.write(f"+OK Stopped {stopped} files.\n")
         return
     call.write(f"+OK Stopped {stop_files(conference, which)} files.\n")
 
@@ -600,29 +631,6 @@ def _norecord(call: ApiCall, conference: Conference, argv: list[str]) -> None:
     call.write(f"+OK Stopped recording {stopped} file{'' if stopped == 1 else 's'}\n")
 
 
-async def _outcall(
-    call: ApiCall, name: str, url: str, cid_num: str | None, cid_name: str | None
-) -> tuple[str, str]:
-    """``conference_outcall``: originate ``url`` with the given caller ID, then run the
-    conference application on the answered leg. As recorded, the leg's callee ID is
-    ``Outbound Call`` and its destination before the caller-ID flip, so its caller ID is
-    that and its original caller ID the one given. Returns (cause name, leg UUID or "")."""
-    from eslkit.switch.originate import originate, start_after_originate
-
-    parts = url.split("/")
-    dest = parts[1] if len(parts) > 1 else url
-    result = await originate(call.switch.sessions, url, cid_name=cid_name, cid_num=cid_num)
-    leg = result.channel
-    if leg is None:
-        return result.cause.name, ""
-    profile = leg.profile()
-    profile.callee_id_name, profile.callee_id_number = "Outbound Call", dest
-    start_after_originate(
-        leg, application="conference", app_args=name, exten=dest, dialplan="XML", context="default"
-    )
-    return "SUCCESS", leg.uuid
-
-
 def _cid(argv: list[str]) -> tuple[str | None, str | None]:
     return (argv[3] if len(argv) > 3 else None, argv[4] if len(argv) > 4 else None)
 
@@ -630,28 +638,16 @@ def _cid(argv: list[str]) -> tuple[str | None, str | None]:
 async def _dial(call: ApiCall, conference: Conference | None, argv: list[str]) -> None:
     """``dial``/``bgdial <endpoint>/<dest> [<cid number> [<cid name>]]``: a call whose
     answered leg joins the conference (which it creates if it does not exist yet)."""
+    from eslkit.switch.conference.outcall import outcall, outcall_bg
+
     bg = argv[1].lower() == "bgdial"
     if len(argv) <= 2:
         call.write("-ERR Bad Args\n")
         return
     name = conference.name if conference is not None else argv[0]
     if not bg:
-        cause, _uuid = await _outcall(call, name, argv[2], *_cid(argv))
+        cause, _uuid = await outcall(call.switch, name, argv[2], *_cid(argv))
         call.write(f"+OK Call Requested: result: [{cause}]\n")
         return
-    job = new_uuid()
-    mgr = _manager(call)
-
-    async def run() -> None:
-        cause, peer = await _outcall(call, name, argv[2], *_cid(argv))
-        # Reported as soon as the call is up, before the leg joins.
-        conf = mgr.find(name)
-        if conf is None:
-            return
-        after = [("Result", cause), ("Job-UUID", job)]
-        if peer:
-            after.append(("Peer-UUID", peer))
-        events.fire(conf, "bgdial-result", after=after)
-
-    call.switch.spawn(run())
+    job = outcall_bg(call.switch, name, argv[2], *_cid(argv))
     call.write(f"+OK Job-UUID: {job}\n")

@@ -9,6 +9,7 @@ Two of them crash FreeSWITCH when the conference has no video canvas (``vid-laye
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -219,20 +220,21 @@ def _sound(kind: str) -> ConferenceCommand:
 
 
 def _get(conference: Conference, argv: list[str]) -> tuple[str, bool]:
-    if len(argv) < 3:
+    if len(argv) != 3:
         return "", False
     key = argv[2].lower()
     values = {
+        "run_time": str(int(time.time() - conference.run_time)),
         "count": str(conference.count),
         "count_ghosts": str(conference.count_ghosts),
         "max_members": str(conference.max_members),
         "rate": str(conference.profile.rate),
         "profile_name": conference.profile.name,
-        "sound_prefix": "",
-        "caller_id_name": "",
-        "caller_id_number": "",
+        "sound_prefix": conference.sound_prefix or "(null)",
+        "caller_id_name": conference.caller_id_name,
+        "caller_id_number": conference.caller_id_number,
         "is_locked": "locked" if conference.locked else "",
-        "endconference_grace_time": "0",
+        "endconference_grace_time": str(conference.endconference_grace_time),
         "uuid": conference.uuid,
         "wait_mod": "",
     }
@@ -242,14 +244,23 @@ def _get(conference: Conference, argv: list[str]) -> tuple[str, bool]:
 
 
 def _set(conference: Conference, argv: list[str]) -> tuple[str, bool]:
+    """``set <max_members|sound_prefix|caller_id_name|caller_id_number|
+    endconference_grace_time> <value>``: the old value is the reply."""
     if len(argv) != 4 or not argv[3]:
         return "", False
-    if argv[2].lower() == "max_members":
-        value = c_atoi(argv[3])
-        if value < 0:
+    key, value = argv[2].lower(), argv[3]
+    if key in ("max_members", "endconference_grace_time"):
+        number = c_atoi(value)
+        if number < 0:
             return "", False
-        old, conference.max_members = conference.max_members, value
+        attr = "max_members" if key == "max_members" else "endconference_grace_time"
+        old = getattr(conference, attr)
+        setattr(conference, attr, number)
         return str(old), True
+    if key in ("sound_prefix", "caller_id_name", "caller_id_number"):
+        old_text = getattr(conference, key) or "(null)"
+        setattr(conference, key, value)
+        return old_text, True
     return "", False
 
 

@@ -141,3 +141,6 @@ class Application:
     #: ``SAF_ZOMBIE_EXEC``: runs on a hung-up channel too (``set``, ``log``, ...); any
     #: other application is skipped there, without events.
     zombie_exec: bool = False
+    #: Without ``SAF_SUPPORT_NOMEDIA``: the core pre-answers a channel without media before
+    #: it runs the application (before its EXECUTE event).
+    needs_media: bool = False

@@ -18,7 +18,8 @@ import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from eslkit.fsutil import c_atoi
+from eslkit.fsutil import c_atoi, switch_false
+from eslkit.protocol.names import HangupCause
 from eslkit.switch.conference import events
 from eslkit.switch.conference.model import Conference, Member
 from eslkit.switch.conference.profiles import (
@@ -51,6 +52,8 @@ class ConferenceManager:
         self.next_member_id = 1
         self._ticks: dict[Conference, asyncio.TimerHandle] = {}
         self._channel_ids: weakref.WeakKeyDictionary[Channel, int] = weakref.WeakKeyDictionary()
+        #: ``conference_set_auto_outcall`` targets of each channel, newest first.
+        self.autocalls: weakref.WeakKeyDictionary[Channel, list[str]] = weakref.WeakKeyDictionary()
 
     # ------------------------------------------------------------------ configuration
     def load_profiles(self, configuration: XmlElement | None) -> None:
@@ -81,9 +84,24 @@ class ConferenceManager:
         return iter([c for c in self.conferences.values() if not c.destroyed])
 
     # ------------------------------------------------------------------ lifecycle
-    def create(self, name: str, profile: Profile) -> Conference:
-        """``conference_new``: a new dynamic conference, and its conference-create event."""
+    def create(self, name: str, profile: Profile, channel: Channel | None = None) -> Conference:
+        """``conference_new``: a new dynamic conference (its settings from the profile; the
+        sound prefix from the creating channel when the profile has none), and its
+        conference-create event."""
         conference = Conference(name=name, profile=profile, switch=self.switch)
+        conference.max_members = profile.max_members
+        conference.pin = profile.text("pin")
+        conference.mpin = profile.text("moderator-pin")
+        conference.pin_retries = profile.pin_retries
+        conference.pin_sound = profile.text("pin-sound")
+        conference.bad_pin_sound = profile.text("bad-pin-sound")
+        conference.caller_id_name = profile.text("caller-id-name", "conference")
+        conference.caller_id_number = profile.text("caller-id-number", "0000000000")
+        conference.endconference_grace_time = c_atoi(profile.text("endconf-grace-time", "0"))
+        prefix = profile.text("sound-prefix")
+        if not prefix and channel is not None:
+            prefix = channel.get_variable("sound_prefix") or ""
+        conference.sound_prefix = prefix
         self.conferences[name.lower()] = conference
         events.fire(conference, "conference-create")
         return conference
@@ -113,10 +131,19 @@ class ConferenceManager:
                 if low < number < high:
                     setattr(member, attr, number)
         conference.members.insert(0, member)
+        if member.mintwo:
+            conference.min_members = 2
+        if conference.min_members and conference.count >= conference.min_members:
+            conference.enforce_min = True
         channel.set_variable("conference_member_id", str(member.id))
         channel.set_variable("conference_moderator", "true" if member.moderator else "false")
         channel.set_variable("conference_ghost", "true" if member.ghost else "false")
         channel.set_variable("conference_uuid", conference.uuid)
+        if channel.get_variable("conference_call_key") is None:
+            caller = channel.caller_profile
+            cid = caller.caller_id_number if caller is not None else None
+            key = f"conference_{conference.name}_{conference.domain}_{cid or '(null)'}"
+            channel.set_variable("conference_call_key", key)
         events.fire(conference, "add-member", member=member)
         self.schedule_tick(conference)
         return member
@@ -128,8 +155,9 @@ class ConferenceManager:
         the channel, routed again, joins ``<to>`` with the same member ID."""
         from eslkit.switch.ivr.transfer import session_transfer
 
-        profile = member.conference.profile.name
-        session_transfer(member.channel, f"conference:{target}@{profile}", "inline", None)
+        name, _, profile = target.partition("@")
+        session_transfer(member.channel, f"conference:{name}@{profile or 'default'}", "inline", None)
+        member.channel.set_variable("last_transfered_conference", name)
         events.fire(
             member.conference,
             "transfer",
@@ -153,13 +181,26 @@ class ConferenceManager:
 
     def del_member(self, member: Member) -> None:
         """``conference_member_del``: leave the list, release the floor, del-member."""
+        from eslkit.switch.conference.media import close_member_files
+
         conference = member.conference
+        if member.files:
+            close_member_files(member)
         # Unlinked first (so the floor-change cannot name it), counted until removed.
         member.gone = True
         if conference.floor_holder == member.id:
             self.set_floor(conference, None)
         if member in conference.members:
             conference.members.remove(member)
+        member.channel.set_variable("conference_call_key", None)
+        # An endconf member ends it; so does falling below the minimum it once reached.
+        remaining = conference.count + conference.count_ghosts
+        if member.end_conference:
+            conference.destruct = True
+        if (conference.enforce_min and remaining < conference.min_members) or (
+            conference.dynamic and remaining == 0
+        ):
+            conference.destruct = True
         events.fire(conference, "del-member", member=member)
         self.schedule_tick(conference)
 
@@ -196,14 +237,33 @@ class ConferenceManager:
             from eslkit.switch.conference.media import end_recordings
 
             end_recordings(conference)
-            if conference.dynamic:
+            if conference.dynamic or conference.destruct:
                 self.destroy(conference)
+            return
+        if conference.destruct:
+            self._end(conference)
             return
         if not conference.floor_holder:
             for member in conference.members:
-                if member.running:
+                if member.running and not member.awaiting_outcalls:
                     self.set_floor(conference, member)
                     break
+
+    def _end(self, conference: Conference) -> None:
+        """The conference thread's loop is over (``CFLAG_DESTRUCT``): files stop, every
+        member left is hung up (unless ``hangup_after_conference`` is false) and stops
+        running; the conference is destroyed once they are all out."""
+        from eslkit.switch.conference.media import stop_files
+
+        if conference.files or conference.async_files:
+            stop_files(conference, "all")
+        for member in list(conference.members):
+            channel = member.channel
+            if not switch_false(channel.get_variable("hangup_after_conference")):
+                channel.hangup(HangupCause.NORMAL_CLEARING)
+            member.running = False
+            member.leave_delay = FRAME / 2
+            channel.poke()
 
     def destroy(self, conference: Conference) -> None:
         """The conference thread's end: conference-destroy, and it is gone."""

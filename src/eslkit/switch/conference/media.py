@@ -23,9 +23,20 @@ from eslkit.switch.conference import events
 from eslkit.switch.ivr.sources import tone_stream_samples, wav_info, write_silence_wav
 
 if TYPE_CHECKING:
-    from eslkit.switch.conference.model import Conference
+    from eslkit.switch.conference.model import Conference, Member
 
-__all__ = ["FileNode", "Recording", "file_seconds", "play", "record", "stop_files", "stop_recordings"]
+__all__ = [
+    "FileNode",
+    "Recording",
+    "close_member_files",
+    "file_seconds",
+    "play",
+    "play_member",
+    "record",
+    "stop_files",
+    "stop_member_files",
+    "stop_recordings",
+]
 
 FRAME = 0.02
 
@@ -92,6 +103,93 @@ def play(conference: Conference, path: str, asynchronous: bool) -> bool:
     if asynchronous or len(queue) == 1:
         node.handle = loop.call_later(clock.real_delay(FRAME / 2), _start, conference, node)
     return True
+
+
+def play_member(member: Member, path: str) -> bool:
+    """``conference_member_play_file``: queue ``path`` to one member (played in turn, by the
+    member's own loop); False if it cannot be opened."""
+    seconds = file_seconds(path)
+    if seconds is None:
+        return False
+    node = FileNode(path, seconds, False)
+    member.files.append(node)
+    if len(member.files) == 1:
+        _member_start(member, node)
+    return True
+
+
+def _member_start(member: Member, node: FileNode) -> None:
+    node.started = time.monotonic()
+    clock = member.conference.switch.clock
+    # The member's loop reads the file frame by frame and closes it on the frame after.
+    node.handle = asyncio.get_running_loop().call_later(
+        clock.real_delay(node.seconds + FRAME), _member_finish, member, node, node.seconds
+    )
+
+
+def _member_finish(member: Member, node: FileNode, played: float) -> None:
+    if node not in member.files:
+        return
+    member.files.remove(node)
+    node.done = True
+    _fire_member_done(member, node, played)
+    if member.files and not member.files[0].started:
+        _member_start(member, member.files[0])
+
+
+def _fire_member_done(member: Member, node: FileNode, played: float) -> None:
+    samples = round(played * 8000) * 2
+    ms = samples * 1000 // 8000
+    before = [("seconds", str(ms // 1000)), ("milliseconds", str(ms)), ("samples", str(samples))]
+    after: list[tuple[str, str]] = []
+    events.member_data(member, after)
+    after.append(("File", node.path))
+    events.fire(member.conference, "play-file-member-done", before=before, after=after)
+
+
+def _member_played(member: Member, node: FileNode) -> float:
+    """What the member's loop has read of ``node``: whole frames, the first one still
+    pending."""
+    if not node.started:
+        return 0.0
+    elapsed = (time.monotonic() - node.started) * member.conference.switch.clock.scale
+    frames = int(elapsed / FRAME) - 1
+    return min(node.seconds, max(0, frames) * FRAME)
+
+
+def stop_member_files(member: Member, every: bool) -> int:
+    """``conference_member_stop_file``: mark the current file (or all) done; the member's
+    loop closes them on its next frame. How many were marked."""
+    chosen = list(member.files) if every else member.files[:1]
+    loop = asyncio.get_running_loop()
+    clock = member.conference.switch.clock
+    for node in chosen:
+        if node.done:
+            continue
+        node.done = True
+        if node.handle is not None:
+            node.handle.cancel()
+        played = _member_played(member, node)
+        node.handle = loop.call_later(clock.real_delay(FRAME), _member_close, member, node, played)
+    return len(chosen)
+
+
+def _member_close(member: Member, node: FileNode, played: float) -> None:
+    if node not in member.files:
+        return
+    member.files.remove(node)
+    _fire_member_done(member, node, played)
+    if member.files and not member.files[0].started:
+        _member_start(member, member.files[0])
+
+
+def close_member_files(member: Member) -> None:
+    """The member leaves: its files are closed (each fires play-file-member-done)."""
+    for node in list(member.files):
+        if node.handle is not None:
+            node.handle.cancel()
+        member.files.remove(node)
+        _fire_member_done(member, node, _member_played(member, node))
 
 
 def _start(conference: Conference, node: FileNode) -> None:

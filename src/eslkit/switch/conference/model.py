@@ -36,6 +36,9 @@ class Member:
     ghost: bool = False
     end_conference: bool = False
     mandatory_member_end_conference: bool = False
+    #: ``+flags{mintwo}``: the conference ends when fewer than two remain.
+    mintwo: bool = False
+    nomoh: bool = False
     energy_level: int = 100
     auto_energy_level: int = 0
     max_energy_level: int = 0
@@ -54,6 +57,10 @@ class Member:
     last_talking: float = 0.0
     #: When the current talk spell started (time.monotonic), for stop-talking's statistics.
     talking_since: float = 0.0
+    #: Waiting for its auto outcalls (the conference thread gives it no floor meanwhile).
+    awaiting_outcalls: bool = False
+    #: Files played to this member alone, in turn (``conference <name> play <file> <id>``).
+    files: list[FileNode] = field(default_factory=list)
 
     @property
     def has_floor(self) -> bool:
@@ -79,7 +86,24 @@ class Conference:
     variables: dict[str, str] = field(default_factory=dict)
     recordings: list[Recording] = field(default_factory=list)
     pin: str = ""
+    #: ``moderator-pin``: a pin that makes the caller a moderator.
+    mpin: str = ""
+    pin_retries: int = 3
+    pin_sound: str = ""
+    bad_pin_sound: str = ""
     max_members: int = 0
+    #: The fewest members it may have once it had them (``min``; 2 with a mintwo member)
+    #: and whether it reached that many (``CFLAG_ENFORCE_MIN``).
+    min_members: int = 1
+    enforce_min: bool = False
+    #: ``CFLAG_DESTRUCT``: the conference thread ends it (hangs up who is left).
+    destruct: bool = False
+    caller_id_name: str = "conference"
+    caller_id_number: str = "0000000000"
+    sound_prefix: str = ""
+    endconference_grace_time: int = 0
+    #: Outcalls under way (``conference->originating``).
+    originating: int = 0
     exit_sound: bool = True
     enter_sound: bool = True
     #: Files played in turn, and files played beside them (``play ... async``).

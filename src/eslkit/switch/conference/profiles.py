@@ -13,7 +13,13 @@ from eslkit.fsutil import c_atoi
 if TYPE_CHECKING:
     from eslkit.fsconfig.parser import XmlElement
 
-__all__ = ["DEFAULT_PROFILE", "Profile", "builtin_profiles", "profiles_from_config"]
+__all__ = [
+    "DEFAULT_PROFILE",
+    "Profile",
+    "builtin_profiles",
+    "max_members_value",
+    "profiles_from_config",
+]
 
 DEFAULT_PROFILE = "default"
 
@@ -44,6 +50,47 @@ class Profile:
     @property
     def energy_level(self) -> int:
         return c_atoi(self.params.get("energy-level", "100"))
+
+    @property
+    def max_members(self) -> int:
+        """``max-members`` (base 0 as strtol; negative or 1 means no limit)."""
+        return max_members_value(self.params.get("max-members", "")) or 0
+
+    @property
+    def pin_retries(self) -> int:
+        value = self.params.get("pin-retries")
+        if value:
+            number = c_atoi(value)
+            if number >= 0:
+                return number
+        return 3
+
+    def text(self, name: str, default: str = "") -> str:
+        """A parameter whose empty value counts as unset."""
+        return self.params.get(name) or default
+
+
+def max_members_value(text: str) -> int | None:
+    """A ``max-members``/``conference_max_members`` value as mod_conference reads it
+    (``strtol`` base 0), or None when it is invalid (negative, 1, not a number)."""
+    body = text.strip()
+    sign = -1 if body.startswith("-") else 1
+    body = body.lstrip("+-")
+    digits = ""
+    base = 10
+    if body[:2].lower() == "0x":
+        base, body = 16, body[2:]
+    elif body.startswith("0") and len(body) > 1:
+        base, body = 8, body[1:]
+    allowed = "0123456789abcdef"[:base]
+    for ch in body.lower():
+        if ch not in allowed:
+            break
+        digits += ch
+    value = sign * int(digits, base) if digits else 0
+    if value < 0 or value == 1 or value >= 2**31:
+        return None
+    return value
 
 
 def _from_pairs(profiles: list[tuple[str, list[tuple[str, str]]]]) -> dict[str, Profile]:

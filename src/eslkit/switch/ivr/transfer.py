@@ -120,6 +120,8 @@ def session_transfer(channel: Channel, extension: str | None, dialplan: str | No
         channel.hangup(HangupCause.EXCHANGE_ROUTING_ERROR)
         return False
     channel.set_variable(name, str(count))
+    # switch_core_session_reset: a temporary read codec (a conference's) is taken away.
+    channel.restore_read_codec()
     channel.flush_dtmf()
     channel.clear_break()
     channel.flags.discard("CF_ORIGINATING")

@@ -1,0 +1,91 @@
+"""mod_conference's outcalls (``conference_outcall``/``conference_outcall_bg``): a call whose
+answered leg runs the conference application; used by ``conference dial``/``bgdial`` and by
+``conference_set_auto_outcall``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from eslkit.fsutil import new_uuid
+from eslkit.switch.conference import events
+
+if TYPE_CHECKING:
+    from eslkit.switch.core import Switch
+
+__all__ = ["outcall", "outcall_bg"]
+
+
+async def outcall(
+    switch: Switch,
+    name: str,
+    url: str,
+    cid_num: str | None,
+    cid_name: str | None,
+    *,
+    flags: str | None = None,
+    profile: str | None = None,
+) -> tuple[str, str]:
+    """``conference_outcall``: originate ``url`` with the given caller ID, then run the
+    conference application (``name[@profile][+flags{...}]``) on the answered leg. As
+    recorded, the leg's callee ID is ``Outbound Call`` and its destination before the
+    caller-ID flip, so its caller ID is that and its original caller ID the one given.
+    Returns (cause name, leg UUID or "")."""
+    from eslkit.switch.originate import originate, start_after_originate
+
+    parts = url.split("/")
+    dest = parts[1] if len(parts) > 1 else url
+    result = await originate(switch.sessions, url, cid_name=cid_name, cid_num=cid_num)
+    leg = result.channel
+    if leg is None:
+        return result.cause.name, ""
+    caller = leg.profile()
+    caller.callee_id_name, caller.callee_id_number = "Outbound Call", dest
+    outcall_flags = leg.get_variable("outcall_flags")
+    if outcall_flags:
+        flags = outcall_flags
+    app_args = name + (f"@{profile}" if profile else "")
+    if flags is not None and flags.lower() != "none":
+        app_args += f"+flags{{{flags}}}"
+    start_after_originate(
+        leg, application="conference", app_args=app_args, exten=dest, dialplan="XML", context="default"
+    )
+    return "SUCCESS", leg.uuid
+
+
+def outcall_bg(
+    switch: Switch,
+    name: str,
+    url: str,
+    cid_num: str | None,
+    cid_name: str | None,
+    *,
+    job: str | None = None,
+    flags: str | None = None,
+    profile: str | None = None,
+) -> str:
+    """``conference_outcall_bg``: :func:`outcall` in the background, then the bgdial-result
+    of the conference it was asked for (none when it did not exist yet, or is gone).
+    Returns the job UUID."""
+    job = job or new_uuid()
+    manager = switch.conferences
+    conference = manager.find(name)
+    if conference is not None:
+        conference.originating += 1
+
+    async def run() -> None:
+        try:
+            cause, peer = await outcall(
+                switch, name, url, cid_num, cid_name, flags=flags, profile=profile
+            )
+        finally:
+            if conference is not None:
+                conference.originating -= 1
+        if conference is None or conference.destroyed:
+            return
+        after = [("Result", cause), ("Job-UUID", job)]
+        if peer:
+            after.append(("Peer-UUID", peer))
+        events.fire(conference, "bgdial-result", after=after)
+
+    switch.spawn(run())
+    return job
