@@ -15,7 +15,7 @@ from collections.abc import Callable
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from eslkit.fsutil import c_atoi
+from eslkit.fsutil import c_atoi, new_uuid
 from eslkit.protocol.urlcode import url_encode
 from eslkit.switch.api import ApiCall
 from eslkit.switch.apis import conference_more
@@ -649,5 +649,6 @@ async def _dial(call: ApiCall, conference: Conference | None, argv: list[str]) -
         cause, _uuid = await outcall(call.switch, name, argv[2], *_cid(argv))
         call.write(f"+OK Call Requested: result: [{cause}]\n")
         return
-    job = outcall_bg(call.switch, name, argv[2], *_cid(argv))
+    job = new_uuid()
+    outcall_bg(call.switch, name, argv[2], *_cid(argv), job=job)
     call.write(f"+OK Job-UUID: {job}\n")

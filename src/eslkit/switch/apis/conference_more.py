@@ -158,6 +158,9 @@ def _saymember(conference: Conference, argv: list[str]) -> tuple[str, bool]:
     member = conference.member(c_atoi(argv[2]))
     if member is None:
         return f"-ERR (saymember) Unknown Member {argv[2]}!\n", False
+    # (Spoken to the member alone; with no TTS engine nothing is heard.)
+    text = member.channel.expand(" ".join(argv[3:]))
+    events.fire(conference, "speak-text-member", member=member, after=[("Text", text)])
     return "+OK (saymember) OK\n", True
 
 

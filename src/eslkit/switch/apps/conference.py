@@ -179,7 +179,9 @@ async def _auto_outcalls(ctx: AppContext, member: Member) -> None:
     prefix = v("conference_auto_outcall_prefix") or ""
     delimiter = v("conference_auto_outcall_delimiter") or ""
     separator = delimiter if len(delimiter) == 1 else ","
-    for entry in calls:
+    # mod_conference starts one thread per target, newest first; as recorded, the calls
+    # still join in the order the targets were added.
+    for entry in reversed(calls):
         for target in separate_string(entry, separator, 512):
             outcall_bg(ctx.switch, conf.name, prefix + target, cid_num, cid_name,
                        flags=flags, profile=profile)

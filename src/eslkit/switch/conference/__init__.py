@@ -100,7 +100,10 @@ class ConferenceManager:
         conference.endconference_grace_time = c_atoi(profile.text("endconf-grace-time", "0"))
         prefix = profile.text("sound-prefix")
         if not prefix and channel is not None:
-            prefix = channel.get_variable("sound_prefix") or ""
+            # (switch_channel_get_variable falls back to the global variables.)
+            prefix = (
+                channel.get_variable("sound_prefix") or self.switch.get_global("sound_prefix") or ""
+            )
         conference.sound_prefix = prefix
         self.conferences[name.lower()] = conference
         events.fire(conference, "conference-create")

@@ -148,13 +148,11 @@ def _fire_member_done(member: Member, node: FileNode, played: float) -> None:
 
 
 def _member_played(member: Member, node: FileNode) -> float:
-    """What the member's loop has read of ``node``: whole frames, the first one still
-    pending."""
+    """What the member's loop has read of ``node``: the whole frames since it started."""
     if not node.started:
         return 0.0
     elapsed = (time.monotonic() - node.started) * member.conference.switch.clock.scale
-    frames = int(elapsed / FRAME) - 1
-    return min(node.seconds, max(0, frames) * FRAME)
+    return min(node.seconds, int(elapsed / FRAME) * FRAME)
 
 
 def stop_member_files(member: Member, every: bool) -> int:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from eslkit.fsutil import new_uuid
 from eslkit.switch.conference import events
 
 if TYPE_CHECKING:
@@ -62,11 +61,10 @@ def outcall_bg(
     job: str | None = None,
     flags: str | None = None,
     profile: str | None = None,
-) -> str:
+) -> None:
     """``conference_outcall_bg``: :func:`outcall` in the background, then the bgdial-result
     of the conference it was asked for (none when it did not exist yet, or is gone).
     Returns the job UUID."""
-    job = job or new_uuid()
     manager = switch.conferences
     conference = manager.find(name)
     if conference is not None:
@@ -82,10 +80,11 @@ def outcall_bg(
                 conference.originating -= 1
         if conference is None or conference.destroyed:
             return
-        after = [("Result", cause), ("Job-UUID", job)]
+        after = [("Result", cause)]
+        if job:
+            after.append(("Job-UUID", job))
         if peer:
             after.append(("Peer-UUID", peer))
         events.fire(conference, "bgdial-result", after=after)
 
     switch.spawn(run())
-    return job
