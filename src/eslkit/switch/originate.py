@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -88,6 +88,7 @@ async def originate(
     inherited: Mapping[str, str] | None = None,
     on_progress: Callable[[Channel], None] | None = None,
     caller: Channel | None = None,
+    var_event: Sequence[tuple[str, str]] | None = None,
 ) -> OriginateResult:
     """Originate ``dial_string``; on success the winning leg is answered (or in early
     media) and left in CS_CONSUME_MEDIA (see :func:`start_after_originate`).
@@ -96,7 +97,8 @@ async def originate(
     dial string's ``{...}`` override them); ``on_progress(leg)`` is called when a leg rings
     or gets early media. ``caller`` is the session originating (``bridge``): the legs and
     the caller get what FreeSWITCH's originate with a session sets (see :func:`_session_leg`,
-    :func:`_caller_result`)."""
+    :func:`_caller_result`). ``var_event`` is an event whose headers the legs get as
+    variables before the dial string's ``{...}`` (``switch_ivr_originate``'s ``ovars``)."""
     switch = manager.switch
     if switch.logs.listen >= 7:
         # SWITCH_CHANNEL_SESSION_LOG(session): the originating session's uuid, if any.
@@ -107,6 +109,12 @@ async def originate(
         parsed = parse_dial_string(dial_string)
     except DialStringError:
         return OriginateResult(None, HangupCause.INVALID_URL)
+    if var_event is not None:
+        merged = dict(var_event)
+        for name, value in parsed.global_vars.items():
+            merged.pop(name, None)
+            merged[name] = value
+        parsed = DialString(merged, parsed.groups)
     if caller is None:
         # Without a session the ids are the caller's overrides (the originate API's cid_name
         # / cid_num): they join the {} list unless it names them, so every leg has them as

@@ -11,7 +11,8 @@ from __future__ import annotations
 import time
 
 from eslkit.fsutil import c_atoi, switch_true
-from eslkit.protocol.names import ChannelState, HangupCause, LogLevel
+from eslkit.protocol.names import ChannelState, EventType, HangupCause, LogLevel
+from eslkit.protocol.records import CallingSite
 from eslkit.switch.apps import AppContext
 from eslkit.switch.channel import Channel, Dtmf
 from eslkit.switch.conference import FRAME, Conference, ConferenceManager, Member, events
@@ -39,6 +40,9 @@ _MEMBER_FLAGS = {
     "mintwo": ("mintwo", True),
     "nomoh": ("nomoh", True),
 }
+
+
+_AUTO_OUTCALL_SITE = CallingSite("conference_loop.c", "conference_loop_output", 1376)
 
 
 def manager(ctx: AppContext) -> ConferenceManager:
@@ -179,12 +183,20 @@ async def _auto_outcalls(ctx: AppContext, member: Member) -> None:
     prefix = v("conference_auto_outcall_prefix") or ""
     delimiter = v("conference_auto_outcall_delimiter") or ""
     separator = delimiter if len(delimiter) == 1 else ","
+    # The calls' variables: a CHANNEL_DATA event's headers (mod_conference's var_event),
+    # then the conference_auto_outcall_export_vars.
+    base = ctx.switch.new_event(EventType.CHANNEL_DATA, _AUTO_OUTCALL_SITE)
+    var_event = [(k, v) for k, v in base.headers]
+    for name in separate_string(v("conference_auto_outcall_export_vars") or "", ",", 512):
+        value = v(name) if name else None
+        if value is not None:
+            var_event.append((name, value))
     # mod_conference starts one thread per target, newest first; as recorded, the calls
     # still join in the order the targets were added.
     for entry in reversed(calls):
         for target in separate_string(entry, separator, 512):
             outcall_bg(ctx.switch, conf.name, prefix + target, cid_num, cid_name,
-                       flags=flags, profile=profile)
+                       flags=flags, profile=profile, var_event=var_event)
     wait = c_atoi(v("conference_auto_outcall_maxwait") or "0")
     loops = (wait if wait > 0 else 2) * 10
     member.awaiting_outcalls = True

@@ -4,6 +4,7 @@ answered leg runs the conference application; used by ``conference dial``/``bgdi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from eslkit.switch.conference import events
@@ -23,6 +24,7 @@ async def outcall(
     *,
     flags: str | None = None,
     profile: str | None = None,
+    var_event: Sequence[tuple[str, str]] | None = None,
 ) -> tuple[str, str]:
     """``conference_outcall``: originate ``url`` with the given caller ID, then run the
     conference application (``name[@profile][+flags{...}]``) on the answered leg. As
@@ -33,7 +35,9 @@ async def outcall(
 
     parts = url.split("/")
     dest = parts[1] if len(parts) > 1 else url
-    result = await originate(switch.sessions, url, cid_name=cid_name, cid_num=cid_num)
+    result = await originate(
+        switch.sessions, url, cid_name=cid_name, cid_num=cid_num, var_event=var_event
+    )
     leg = result.channel
     if leg is None:
         return result.cause.name, ""
@@ -61,6 +65,7 @@ def outcall_bg(
     job: str | None = None,
     flags: str | None = None,
     profile: str | None = None,
+    var_event: Sequence[tuple[str, str]] | None = None,
 ) -> None:
     """``conference_outcall_bg``: :func:`outcall` in the background, then the bgdial-result
     of the conference it was asked for (none when it did not exist yet, or is gone).
@@ -73,7 +78,8 @@ def outcall_bg(
     async def run() -> None:
         try:
             cause, peer = await outcall(
-                switch, name, url, cid_num, cid_name, flags=flags, profile=profile
+                switch, name, url, cid_num, cid_name, flags=flags, profile=profile,
+                var_event=var_event,
             )
         finally:
             if conference is not None:
