@@ -187,10 +187,10 @@ class ConferenceManager:
         from eslkit.switch.conference.media import close_member_files
 
         conference = member.conference
-        if member.files:
-            close_member_files(member)
         # Unlinked first (so the floor-change cannot name it), counted until removed.
         member.gone = True
+        if member.files:
+            close_member_files(member)
         if conference.floor_holder == member.id:
             self.set_floor(conference, None)
         if member in conference.members:

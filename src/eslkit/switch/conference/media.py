@@ -142,7 +142,9 @@ def _fire_member_done(member: Member, node: FileNode, played: float) -> None:
     ms = samples * 1000 // 8000
     before = [("seconds", str(ms // 1000)), ("milliseconds", str(ms)), ("samples", str(samples))]
     after: list[tuple[str, str]] = []
-    events.member_data(member, after)
+    if not member.gone:
+        # (A member that is leaving is no longer found: the event has no member data.)
+        events.member_data(member, after)
     after.append(("File", node.path))
     events.fire(member.conference, "play-file-member-done", before=before, after=after)
 
@@ -182,7 +184,8 @@ def _member_close(member: Member, node: FileNode, played: float) -> None:
 
 
 def close_member_files(member: Member) -> None:
-    """The member leaves: its files are closed (each fires play-file-member-done)."""
+    """The member leaves: its files are closed (each fires play-file-member-done, without the
+    member's data: it is already out of the list)."""
     for node in list(member.files):
         if node.handle is not None:
             node.handle.cancel()

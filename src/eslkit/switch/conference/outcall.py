@@ -27,12 +27,15 @@ async def outcall(
     var_event: Sequence[tuple[str, str]] | None = None,
 ) -> tuple[str, str]:
     """``conference_outcall``: originate ``url`` with the given caller ID, then run the
-    conference application (``name[@profile][+flags{...}]``) on the answered leg. As
-    recorded, the leg's callee ID is ``Outbound Call`` and its destination before the
-    caller-ID flip, so its caller ID is that and its original caller ID the one given.
-    Returns (cause name, leg UUID or "")."""
+    conference application (``name[@profile][+flags{...}]``) on the answered leg (its
+    caller ID flipped as the originate API's). Returns (cause name, leg UUID or "")."""
     from eslkit.switch.originate import originate, start_after_originate
 
+    conference = switch.conferences.find(name)
+    if conference is not None:
+        # (A call into a conference that exists has its caller ID at least.)
+        cid_name = cid_name or conference.caller_id_name
+        cid_num = cid_num or conference.caller_id_number
     parts = url.split("/")
     dest = parts[1] if len(parts) > 1 else url
     result = await originate(
@@ -41,8 +44,6 @@ async def outcall(
     leg = result.channel
     if leg is None:
         return result.cause.name, ""
-    caller = leg.profile()
-    caller.callee_id_name, caller.callee_id_number = "Outbound Call", dest
     outcall_flags = leg.get_variable("outcall_flags")
     if outcall_flags:
         flags = outcall_flags
