@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import time
 
-from eslkit.fsutil import c_atoi, switch_true
+from eslkit.fsutil import c_atoi, switch_false, switch_true
 from eslkit.protocol.names import ChannelState, EventType, HangupCause, LogLevel
 from eslkit.protocol.records import CallingSite
 from eslkit.switch.apps import AppContext
 from eslkit.switch.channel import Channel, Dtmf
+from eslkit.switch.channel_events import basic_data
 from eslkit.switch.conference import FRAME, Conference, ConferenceManager, Member, events
-from eslkit.switch.conference.profiles import max_members_value
+from eslkit.switch.conference.profiles import DEFAULT_PROFILE, max_members_value
 from eslkit.switch.expand import separate_string
 from eslkit.switch.ivr.digits import DigitBuffer, collect_digits
 from eslkit.switch.ivr.play import play_file
@@ -43,6 +44,7 @@ _MEMBER_FLAGS = {
 
 
 _AUTO_OUTCALL_SITE = CallingSite("conference_loop.c", "conference_loop_output", 1376)
+_JOIN_ONLY_SITE = CallingSite("mod_conference.c", "conference_function", 2129)
 
 
 def manager(ctx: AppContext) -> ConferenceManager:
@@ -97,6 +99,9 @@ async def conference(ctx: AppContext, data: str) -> None:
     if override is not None:
         enforce = switch_true(override)
     conf = conferences.find(name)
+    if conf is None and "join-only" in flag_words:
+        _reject_join_only(ctx, name, profile_name or DEFAULT_PROFILE)
+        return
     if conf is None:
         conf = conferences.create(name, conferences.profile(profile_name), channel)
         channel.set_variable("conference_name", conf.name)
@@ -213,6 +218,26 @@ async def _auto_outcalls(ctx: AppContext, member: Member) -> None:
         return
     if not switch_true(v("conference_auto_outcall_skip_member_beep")):
         play_member(member, "tone_stream://%(500,0,640)")
+
+
+def _reject_join_only(ctx: AppContext, name: str, profile_name: str) -> None:
+    """A ``join-only`` member and no such conference: rejected-join-only, the profile's
+    join-only-sound, and the call ends (unless ``hangup_after_conference`` is false)."""
+    channel = ctx.channel
+    event = ctx.switch.new_event(EventType.CUSTOM, _JOIN_ONLY_SITE, events.MAINTENANCE)
+    pairs: list[tuple[str, str]] = []
+    basic_data(channel, pairs)
+    pairs += [
+        ("Conference-Name", name),
+        ("Conference-Profile-Name", profile_name),
+        ("Action", "rejected-join-only"),
+    ]
+    event.extend_headers(pairs)
+    ctx.switch.fire(event)
+    ctx.switch.log(int(LogLevel.NOTICE), "Cannot create a conference since join-only flag is set\n",
+                   file="mod_conference.c", function="conference_function", line=2133)
+    if not switch_false(channel.get_variable("hangup_after_conference")):
+        channel.hangup(HangupCause.NORMAL_CLEARING)
 
 
 def _flag_var(channel: Channel, name: str) -> list[str]:

@@ -269,3 +269,53 @@ case("conf2_dial_flags",
           api("conference c2d list"),
           end("c2d")),
      **IN_KW)
+
+case("conf2b_join_only",
+     "An A leg with +flags{join-only} when c2j does not exist: rejected-join-only (the channel's data, "
+     "Conference-Name, Conference-Profile-Name) and the call ends; an A leg creates c2j; a join-only member "
+     "then joins; list; then hup of each member in turn.",
+     flat(watch(), channels(("Unique-ID", U(831))),
+          originate("c", U(831), app="&conference(c2j+flags{join-only})"),
+          SL(0.5), E("a", quiet=0.5), quiet_b(0.5),
+          join(U(832), "c2j", var="m1"), join(U(833), "c2j+flags{join-only}", dest="park", var="m2"),
+          api("conference c2j list"),
+          api("conference c2j hup {{m2}}"),
+          cmd("c", "api conference c2j hup {{m1}}"),
+          E("a", until=ACTION("conference-destroy"), unordered=True, timeout=10), E("a", quiet=0.5),
+          bye("a"), bye("b"), bye("c")),
+     **IN_KW)
+
+case("conf2b_moderator_pin",
+     "c2q@c2 made by an A leg; an inbound caller of extension 5017 (conference_moderator_pin=4321, "
+     "c2q@c2+1234) keys the moderator pin 4321 and joins as a moderator (Member-Type moderator); list; "
+     "then hup of each member in turn.",
+     flat(watch(), channels(("Channel-Name", "loopback/5017-c2q-b"), events=CHAN_EVENTS + " DTMF"),
+          join(U(841), "c2q@c2", var="m1"),
+          cmd("c", "api originate {origination_uuid=%s}loopback/5017-c2q/conference &park" % U(842), timeout=20),
+          E("b", until=EXEC, timeout=10), SL(1.2),
+          cmd("c", "api uuid_send_dtmf %s 4321" % U(842)),
+          E("a", until=ACTION("add-member"), timeout=10, capture={"m2": "Member-ID"}), E("a", quiet=0.6),
+          quiet_b(0.5),
+          api("conference c2q list"),
+          api("conference c2q hup {{m2}}"), quiet_b(0.5),
+          cmd("c", "api conference c2q hup {{m1}}"),
+          E("a", until=ACTION("conference-destroy"), unordered=True, timeout=10), E("a", quiet=0.5),
+          bye("a"), bye("b"), bye("c")),
+     **IN_KW)
+
+case("conf2b_endconf_keep_channel",
+     "c2h: an A leg with hangup_after_conference=false and an inbound member (5011) join; an endconf moderator "
+     "A leg joins and is killed: the conference ends, the inbound member is hung up, the A leg with "
+     "hangup_after_conference=false is not (its conference application ends, then its call: no more "
+     "applications); channel events; maintenance events.",
+     flat(watch(), channels(("Unique-ID", U(851)), ("Channel-Name", "loopback/5011-c2h-b")),
+          originate("c", U(851), extra=",hangup_after_conference=false", app="&conference(c2h)"),
+          E("a", until=ACTION("add-member"), timeout=10, capture={"m1": "Member-ID"}), E("a", quiet=0.6),
+          join_in(U(852), "5011-c2h", var="m2"),
+          join(U(853), "c2h@default+flags{moderator|endconf}", dest="park", var="m3"),
+          quiet_b(0.3),
+          cmd("c", "api uuid_kill " + U(853)), SL(0.3),
+          E("a", until=ACTION("conference-destroy"), unordered=True, timeout=10), E("a", quiet=1.0),
+          E("b", quiet=1.0),
+          bye("a"), bye("b"), bye("c")),
+     **IN_KW)
