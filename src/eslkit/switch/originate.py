@@ -111,9 +111,9 @@ async def originate(
         return OriginateResult(None, HangupCause.INVALID_URL)
     if var_event is not None:
         merged = dict(var_event)
-        for name, value in parsed.global_vars.items():
-            merged.pop(name, None)
-            merged[name] = value
+        for key, text in parsed.global_vars.items():
+            merged.pop(key, None)
+            merged[key] = text
         parsed = DialString(merged, parsed.groups)
     if caller is None:
         # Without a session the ids are the caller's overrides (the originate API's cid_name
