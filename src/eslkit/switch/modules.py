@@ -208,6 +208,7 @@ def builtin_modules() -> list[Module]:
         media_commands,
         sched_commands,
         show,
+        uuid_more,
     )
     from eslkit.switch.apps import basic, bridge, conference, extra, media
     from eslkit.switch.endpoints import error, loopback, null, sim, user
@@ -230,6 +231,8 @@ def builtin_modules() -> list[Module]:
         hashdb.db_module,
         hashdb.limit_commands,
         hashdb.limit_dptools,
+        uuid_more.commands,
+        uuid_more.dptools,
         error.module,
         loopback.module,
         null.module,
