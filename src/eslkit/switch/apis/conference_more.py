@@ -180,12 +180,77 @@ def _pin(conference: Conference, argv: list[str]) -> tuple[str, bool]:
     return f"+OK Pin for conference {argv[0]} set: {argv[2]}\n", True
 
 
+#: conference_relationship_t flags.
+_CAN_HEAR, _CAN_SPEAK, _CAN_SEND_VIDEO = 1, 2, 4
+
+
 def _relate(conference: Conference, argv: list[str]) -> tuple[str, bool]:
-    if len(argv) < 3:
-        return "+OK No relationships\n", True
-    if len(argv) < 4:
+    """``relate <id>[,<id>] <other>[,<other>] nospeak|nohear|sendvideo|clear``
+    (conference_api_sub_relate); with only member ids it shows their relationships."""
+    if len(argv) == 4:
         return "", False
-    return f"-ERR relationship {argv[2]}->{argv[3]} not found.\n", True
+    if len(argv) < 4:
+        if not conference.relationship_total:
+            return "+OK No relationships\n", True
+        if len(argv) < 3:
+            return "", True
+        out = []
+        for wanted in _id_list(argv[2]):
+            for member in conference.members:
+                if wanted > 0 and member.id != wanted:
+                    continue
+                for oid, flags in member.relationships:
+                    out.append(
+                        f"{member.id} -> {oid} {'SPEAK ' if flags & _CAN_SPEAK else 'NOSPEAK '}"
+                        f"{'HEAR ' if flags & _CAN_HEAR else 'NOHEAR '}"
+                        f"{'SENDVIDEO ' if flags & _CAN_SEND_VIDEO else 'NOSENDVIDEO '}\n"
+                    )
+        return "".join(out), True
+    action = argv[4]
+    nospeak, nohear, sendvideo = "nospeak" in action, "nohear" in action, "sendvideo" in action
+    clear = action.lower() == "clear"
+    if not (clear or nospeak or nohear or sendvideo):
+        return "", False
+    out = []
+    for mid in _id_list(argv[2]):
+        for oid in _id_list(argv[3]):
+            member = conference.member(mid)
+            if clear:
+                if member is None:
+                    out.append(f"-ERR relationship {mid}->{oid} not found.\n")
+                else:
+                    kept = [rel for rel in member.relationships if oid and rel[0] != oid]
+                    conference.relationship_total -= len(member.relationships) - len(kept)
+                    member.relationships = kept
+                    out.append(f"+OK relationship {mid}->{oid} cleared.\n")
+            if nospeak or nohear or sendvideo:
+                other = conference.member(oid) if member is not None else None
+                if member is None or other is None:
+                    out.append(f"-ERR relationship {mid}->{oid} not found.\n")
+                    continue
+                rel = next((r for r in member.relationships if r[0] == oid), None)
+                if rel is None:
+                    if not oid:
+                        out.append("-ERR error!\n")
+                        continue
+                    rel = [oid, 0]
+                    member.relationships.insert(0, rel)
+                    conference.relationship_total += 1
+                rel[1] = _CAN_SPEAK | _CAN_HEAR
+                if nospeak:
+                    rel[1] &= ~_CAN_SPEAK
+                    member.talking = False
+                if nohear:
+                    rel[1] &= ~_CAN_HEAR
+                if sendvideo:
+                    rel[1] |= _CAN_SEND_VIDEO
+                out.append(f"+OK {mid}->{oid} {action} set\n")
+    return "".join(out), True
+
+
+def _id_list(text: str) -> list[int]:
+    """A comma-separated member list, each as atoi reads it (at most 100, as FreeSWITCH)."""
+    return [c_atoi(part) for part in text.split(",")[:100]]
 
 
 def _check_record(conference: Conference, argv: list[str]) -> tuple[str, bool]:

@@ -61,6 +61,8 @@ class Member:
     awaiting_outcalls: bool = False
     #: Files played to this member alone, in turn (``conference <name> play <file> <id>``).
     files: list[FileNode] = field(default_factory=list)
+    #: ``relate``'s relationships to other members, newest first: [other id, RFLAG_* bits].
+    relationships: list[list[int]] = field(default_factory=list)
 
     @property
     def has_floor(self) -> bool:
@@ -109,6 +111,8 @@ class Conference:
     #: Files played in turn, and files played beside them (``play ... async``).
     files: list[FileNode] = field(default_factory=list)
     async_files: list[FileNode] = field(default_factory=list)
+    #: Relationships set with ``relate`` and not cleared (``relationship_total``).
+    relationship_total: int = 0
 
     @property
     def domain(self) -> str:
