@@ -196,12 +196,12 @@ def _relate(conference: Conference, argv: list[str]) -> tuple[str, bool]:
             return "", True
         out = []
         for wanted in _id_list(argv[2]):
-            for member in conference.members:
-                if wanted > 0 and member.id != wanted:
+            for listed in conference.members:
+                if wanted > 0 and listed.id != wanted:
                     continue
-                for oid, flags in member.relationships:
+                for oid, flags in listed.relationships:
                     out.append(
-                        f"{member.id} -> {oid} {'SPEAK ' if flags & _CAN_SPEAK else 'NOSPEAK '}"
+                        f"{listed.id} -> {oid} {'SPEAK ' if flags & _CAN_SPEAK else 'NOSPEAK '}"
                         f"{'HEAR ' if flags & _CAN_HEAR else 'NOHEAR '}"
                         f"{'SENDVIDEO ' if flags & _CAN_SEND_VIDEO else 'NOSENDVIDEO '}\n"
                     )
