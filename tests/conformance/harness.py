@@ -567,10 +567,34 @@ def _one_frame_either_side(recorded: str) -> re.Pattern[str] | None:
     return re.compile(f"{n - _FRAME_SAMPLES}|{n}|{n + _FRAME_SAMPLES}")
 
 
+#: Headers holding a transfer source: ``<epoch seconds>:<Core-UUID>:<what>:<uuid>``
+#: (switch_ivr_session_transfer, switch_ivr_uuid_bridge).
+_TRANSFER_SOURCE_NAMES = frozenset({"Caller-Transfer-Source", "variable_transfer_source"})
+_TRANSFER_SOURCE = re.compile(rf"(\d+)(:|%3A)({UUID})(?=:|%3A)")
+
+
+def _transfer_source(recorded: str) -> re.Pattern[str] | None:
+    """A transfer source's time and switch instance are volatile by nature (a frame seen in
+    only some runs was not annotated: recorded/bridge/uuid_bridge_states_kill_originatee);
+    what follows them must match."""
+    if not _TRANSFER_SOURCE.match(recorded):
+        return None
+    parts = []
+    pos = 0
+    for m in _TRANSFER_SOURCE.finditer(recorded):
+        parts.append(re.escape(recorded[pos : m.start()]))
+        parts.append(rf"\d+{re.escape(m.group(2))}{UUID}")
+        pos = m.end()
+    parts.append(re.escape(recorded[pos:]))
+    return re.compile("".join(parts))
+
+
 def rule2(name: str, recorded: str) -> re.Pattern[str] | None:
     """Rule 2 for a recorded value: its wildcard, unless the case chose the value."""
     if name == "variable_playback_last_offset_pos":
         return _one_frame_either_side(recorded)
+    if name in _TRANSFER_SOURCE_NAMES:
+        return _transfer_source(recorded)
     src = _rule2_pattern(name)
     if src is None or _CHOSEN_UUID.search(recorded):
         return None
@@ -1394,7 +1418,7 @@ class _Runner:
             for i in range(len(exps)):
                 frame, t = await read(i)
                 got.append((frame, t))
-                self._check(name, i, exps[i], frame, "")
+                self._check(name, i, exps[i], frame, "", recs[i])
         for i, (_, t) in enumerate(got):
             self.times[(idx, i)] = t
         if "capture" in step:
@@ -1410,10 +1434,17 @@ class _Runner:
                     f"\n    {_short(extra.raw.decode('utf-8', 'replace'), 300)}"
                 )
 
-    def _check(self, conn: str, i: int, exp: ExpFrame, got: Frame, note: str) -> None:
+    def _check(
+        self, conn: str, i: int, exp: ExpFrame, got: Frame, note: str, rec: dict[str, Any] | None = None
+    ) -> None:
         try:
             compare_frame(exp, got)
         except Mismatch as exc:
+            # A frame FreeSWITCH gave in another form in some runs (a race between two of
+            # its threads) lists those forms, as recorded, under "alternatives".
+            for alt in (rec or {}).get("alternatives") or []:
+                if frames_match(self.expected(conn, alt), got):
+                    return
             self._fail(conn, i, exp, got, f"{exp.describe()}{note}", exc)
 
     def _fail(

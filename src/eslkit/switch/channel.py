@@ -781,13 +781,15 @@ class Channel:
             self.set_variable("last_bridge_role", "originatee")
         if self.caller_profile is not None:
             self.caller_profile.times.hungup = self.switch.clock.wall_us()
+        endpoint = self.switch.sessions.endpoint_of(self)
         if self.switch.logs.listen >= 0:
             from eslkit.switch import calllog
 
             calllog.hangup_line(self, self.state, site or _HANGUP_SITE)
-            endpoint = self.switch.sessions.endpoint_of(self)
             if endpoint is not None:
                 endpoint.log_kill(self)
+        if endpoint is not None:
+            endpoint.on_kill(self)
         self.state = ChannelState.CS_HANGUP
         fire_channel_event(self, EventType.CHANNEL_HANGUP, HANGUP_SITE)
         self.interrupt(all_=True)

@@ -165,7 +165,11 @@ class SessionRunner(AppRunner):
                     # whose own reset handler moves it on to CS_SOFT_EXECUTE)
                     cl.standard_line(channel, state)
                     channel.set_variable("call_uuid", channel.uuid)
-                cl.state_line(channel, state, sleeping=True)
+                # A bridged leg's exchange-media handler (audio_bridge_on_exchange_media)
+                # runs the bridge: its state "goes to sleep" only once that ends.
+                bridged = state == ChannelState.CS_EXCHANGE_MEDIA and channel.other is not None
+                if not bridged:
+                    cl.state_line(channel, state, sleeping=True)
                 handler = channel.soft_execute if state == ChannelState.CS_SOFT_EXECUTE else None
                 if handler is not None:
                     # A state handler installed for this session (uuid_bridge's soft execute).
@@ -173,6 +177,8 @@ class SessionRunner(AppRunner):
                     await handler()
                     continue
                 await self._wait_in_state(channel, state)
+                if bridged:
+                    cl.state_line(channel, state, sleeping=True)
                 if (
                     state == ChannelState.CS_EXCHANGE_MEDIA
                     and channel.other is not None
@@ -425,7 +431,8 @@ class SessionRunner(AppRunner):
         waits a whole one. While idle the loop just waits (no timer)."""
         if not channel.ready:
             return
-        channel.flags.add("CF_PARK")
+        if "CF_UNLINKED" not in channel.flags:  # (a loopback leg whose peer is gone: no read)
+            channel.flags.add("CF_PARK")
         ce.fire_channel_event(channel, EventType.CHANNEL_PARK, ce.PARK_SITE)
         state = channel.state
 

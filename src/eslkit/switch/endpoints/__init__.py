@@ -63,6 +63,9 @@ class Endpoint:
     def log_kill(self, channel: Channel) -> None:
         """Log the endpoint's line for ``kill_channel`` (a hang-up)."""
 
+    def on_kill(self, channel: Channel) -> None:
+        """``kill_channel(SWITCH_SIG_KILL)``: the channel was just hung up."""
+
     def outgoing(self, manager: SessionManager, request: OutgoingRequest) -> Channel | HangupCause:
         """Create the outbound channel (not started yet), or a cause to fail with."""
         return HangupCause.CHAN_NOT_IMPLEMENTED

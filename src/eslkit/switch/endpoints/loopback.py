@@ -14,6 +14,7 @@ from eslkit.protocol.records import CallingSite
 from eslkit.switch import calllog
 from eslkit.switch.channel import Channel, Direction
 from eslkit.switch.endpoints import Endpoint, OutgoingRequest, make_outbound
+from eslkit.switch.ivr.wait import FRAME
 from eslkit.switch.modules import Module
 
 if TYPE_CHECKING:
@@ -117,6 +118,17 @@ class LoopbackEndpoint(Endpoint):
         b.state = ChannelState.CS_INIT
         manager.start(b)
 
+    def on_kill(self, channel: Channel) -> None:
+        """channel_kill_channel clears both legs' TFLAG_LINKED: the peer's next read fails
+        (its read in progress still completes, at the next 20 ms tick), which ends the media
+        loop of the application it runs (park returns; its dialplan goes on). The hanging-up
+        leg's own thread usually hangs the peer up first (:meth:`on_hangup`); a leg whose
+        thread is held longer (a bridge being torn down) loses that race (recorded:
+        recorded/log/log_bridge_notice)."""
+        info = channel.endpoint_state
+        if isinstance(info, _LegInfo) and info.peer is not None and info.peer.ready:
+            channel.switch.spawn(_unlink(info.peer))
+
     def on_hangup(self, channel: Channel) -> None:
         """Hang up the peer with this leg's cause."""
         info = channel.endpoint_state
@@ -148,6 +160,14 @@ class _LegInfo:
         self.dialplan = dialplan
         #: The A leg's originate variables (``var_event``), which the B leg gets too.
         self.variables = variables or {}
+
+
+async def _unlink(peer: Channel) -> None:
+    await peer.switch.clock.sleep(FRAME)
+    if peer.ready:
+        peer.flags.add("CF_UNLINKED")
+        peer.flags.discard("CF_PARK")
+        peer.poke()
 
 
 def _signal_peer(channel: Channel, what: str) -> None:

@@ -27,7 +27,7 @@ from eslkit.switch import channel_events as ce
 from eslkit.switch.channel import Channel, ChannelChange, Direction, Dtmf
 from eslkit.switch.expand import separate_string
 from eslkit.switch.ivr.dtmf import channel_far_end
-from eslkit.switch.ivr.wait import Wake, media_wait
+from eslkit.switch.ivr.wait import FRAME, Wake, media_wait
 from eslkit.switch.originate import INHERITED_VARIABLES, originate
 
 if TYPE_CHECKING:
@@ -256,13 +256,18 @@ async def bridge_channels(caller: Channel, peer: Channel) -> None:
         remove()
         peer_side.cancel()
         await asyncio.gather(peer_side, return_exceptions=True)
-    if caller.switch.logs.listen >= 7:
-        calllog.session_line(caller, 7, _THREAD_DONE_SITE, f"BRIDGE THREAD DONE [{caller.name}]\n")
-        if not caller.ready:
-            calllog.session_line(
-                peer, 7, _WRITE_END_SITE, f"{caller.name} ending bridge by request from write function\n"
-            )
-        calllog.session_line(peer, 7, _THREAD_DONE_SITE, f"BRIDGE THREAD DONE [{peer.name}]\n")
+    hung_up = not caller.ready
+    if hung_up:
+        # The caller's audio thread sees its failed read at the next tick; the peer's
+        # thread notices one tick later, when it writes to the caller.
+        await caller.switch.clock.sleep(FRAME)
+    calllog.session_line(caller, 7, _THREAD_DONE_SITE, f"BRIDGE THREAD DONE [{caller.name}]\n")
+    if hung_up:
+        await caller.switch.clock.sleep(FRAME)
+        calllog.session_line(
+            peer, 7, _WRITE_END_SITE, f"{caller.name} ending bridge by request from write function\n"
+        )
+    calllog.session_line(peer, 7, _THREAD_DONE_SITE, f"BRIDGE THREAD DONE [{peer.name}]\n")
     # Each leg's audio thread ends: bridge_to goes, the bridge flags are cleared.
     for channel in (caller, peer):
         channel.set_variable("bridge_to", None)

@@ -175,6 +175,8 @@ async def _play_source(
     status = MediaStatus.SUCCESS
     done = False
     skip = max(0, start_sample) * RATE // source.native_rate if source.native_rate else 0
+    # The file handle's offset_pos counts from the file's start: a start sample is in it.
+    start_pos = skip
     for index in range(first_ok, len(parts)):
         part = parts[index]
         if not part.ok:
@@ -236,7 +238,7 @@ async def _play_source(
             status, done = MediaStatus.BREAK, True
         break
     native = samples_in * source.native_rate // RATE if source.native_rate else samples_in
-    channel.set_variable("playback_last_offset_pos", str(offset + played))
+    channel.set_variable("playback_last_offset_pos", str(offset + start_pos + played))
     channel.set_variable("playback_seconds", str(native // source.native_rate))
     channel.set_variable("playback_ms", str(native // (source.native_rate // 1000)))
     channel.set_variable("playback_samples", str(native))

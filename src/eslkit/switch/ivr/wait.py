@@ -104,7 +104,7 @@ async def media_wait(
         return at
 
     while True:
-        if not channel.ready:
+        if not channel.ready or "CF_UNLINKED" in channel.flags:
             return Wake.HANGUP, await frame_time()
         if stop is not None and stop(channel):
             return Wake.STOP, await frame_time()
@@ -123,9 +123,19 @@ async def media_wait(
                     return Wake.DIGIT, elapsed()
         can_process = _depth.get(channel, 0) < MAX_STACKS
         if can_process and (channel.has_private_messages or channel.has_session_events):
+            before = loop.time()
             await _process_queues(channel)
+            if frames:
+                # An application run inside the loop (a playback sent with sendmsg) holds
+                # it: no frame of this one is read meanwhile, its deadline moves on.
+                held = loop.time() - before
+                started += held
+                if deadline is not None:
+                    deadline += held
             if brk.is_set() and channel.ready:
-                brk = channel.break_event()
+                # A break an application run meanwhile raised (the break app, sent with
+                # sendmsg during a playback: recorded/guesses/guess_break_app_forms).
+                break
             continue
         remaining = None if deadline is None else deadline - loop.time()
         if remaining is not None and remaining <= 0:
@@ -142,10 +152,11 @@ async def media_wait(
 
         await channel.wait_for(woken, None if remaining is None else remaining * clock.scale)
         if brk.is_set() and channel.ready:
-            if "CF_BREAK_ALL" in channel.flags:
-                channel.flags.discard("CF_BREAK_ALL")
-                return Wake.BREAK_ALL, await frame_time()
-            return Wake.BREAK, await frame_time()
+            break
+    if "CF_BREAK_ALL" in channel.flags:
+        channel.flags.discard("CF_BREAK_ALL")
+        return Wake.BREAK_ALL, await frame_time()
+    return Wake.BREAK, await frame_time()
 
 
 async def interruptible_wait(channel: Channel, seconds: float) -> bool:
