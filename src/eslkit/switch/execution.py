@@ -545,6 +545,18 @@ class SessionRunner(AppRunner):
             event.add_header(name, value)
         self.switch.fire(event)
 
+    async def _lead_frames(self, channel: Channel, count: int) -> bool:
+        """``lead-frames: N`` (uuid_broadcast's 5): read until N frames that are not CNG, at
+        most 2N-1 reads; a loopback leg nobody plays to reads only CNG, so 2N-1 frames (as
+        recorded: a broadcast to a parked loopback leg starts 200 ms later). False if the
+        channel hung up meanwhile (the command is dropped)."""
+        if count <= 0:
+            return True
+        audio = _sends_audio(channel, self.manager.endpoint_of(channel))
+        reads = count if audio else 2 * count - 1
+        await channel.wait_for(lambda ch: not ch.ready, FRAME_SECONDS * reads)
+        return channel.ready
+
     async def parse_event(self, channel: Channel, message: Event) -> bool:
         """``switch_ivr_parse_event``: act on one sendmsg (spec §6.4). False (and nothing
         done) for a message without ``call-command``.
@@ -566,6 +578,9 @@ class SessionRunner(AppRunner):
         if event_lock:
             channel.flags.add("CF_EVENT_LOCK")
         try:
+            lead = message.get("lead-frames")
+            if lead and media_ready(channel) and not await self._lead_frames(channel, c_atoi(lead)):
+                return True
             if command == "execute":
                 await self._execute_message(channel, message)
             elif command == "hangup":
@@ -621,6 +636,12 @@ class SessionRunner(AppRunner):
             count += 1
         channel.set_variable("current_loop", None)
         channel.set_variable("total_loops", None)
+
+
+def _sends_audio(channel: Channel, endpoint: Endpoint | None) -> bool:
+    """Whether the frames this channel reads carry audio (not CNG): its endpoint sends
+    frames, or its loopback partner is playing something."""
+    return (endpoint is not None and endpoint.sends_frames) or channel.far_end_talking
 
 
 def media_ready(channel: Channel) -> bool:

@@ -340,7 +340,16 @@ def uuid_break(call: ApiCall) -> None:
     if found is None:
         return
     channel, argv = found
-    channel.interrupt(all_=len(argv) > 1 and argv[1] == "all")
+    # mod_commands looks for the words anywhere in the flag (strstr): "allx" is "all".
+    flag = argv[1] if len(argv) > 1 else ""
+    all_ = "all" in flag
+    partner = channel.partner() if "both" in flag else None
+    for target in (channel, partner):
+        if target is None:
+            continue
+        if all_:
+            target.flush_private_messages()
+        target.interrupt(all_=all_)
     call.write("+OK\n")
 
 
