@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from eslkit.protocol.event import Event
 from eslkit.protocol.names import EventType
 from eslkit.protocol.records import CallingSite
+from eslkit.switch import calllog
 from eslkit.switch import channel_events as ce
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ __all__ = ["HOLD_SITE", "UNHOLD_SITE", "hold", "unhold"]
 
 HOLD_SITE = CallingSite("switch_ivr.c", "switch_ivr_hold", 1558)
 UNHOLD_SITE = CallingSite("switch_ivr.c", "switch_ivr_unhold", 1638)
+_NOT_HELD_SITE = CallingSite("switch_ivr.c", "switch_ivr_unhold", 1616)
 
 
 def _hold_music(channel: Channel) -> str:
@@ -60,6 +62,7 @@ def hold(channel: Channel, *, moh: bool = True) -> bool:
 def unhold(channel: Channel) -> bool:
     """Take ``channel`` off hold: False unless its call state is HELD."""
     if channel.call_state.name != "HELD":
+        calllog.session_line(channel, 4, _NOT_HELD_SITE, "Call is not on hold. No need to unhold.\n")
         return False
     channel.flags.difference_update(("CF_HOLD", "CF_SUSPEND"))
     other = channel.partner()

@@ -11,8 +11,10 @@ import os
 import tempfile
 from dataclasses import dataclass
 
+from eslkit.fsutil import c_atoi
 from eslkit.protocol.names import EventType
 from eslkit.protocol.records import CallingSite
+from eslkit.switch import calllog
 from eslkit.switch import channel_events as ce
 from eslkit.switch.channel import Channel
 from eslkit.switch.ivr.play import DigitHandler
@@ -66,6 +68,8 @@ async def record_file(
     if not path:
         return MediaStatus.FALSE
     full = record_path(channel, path)
+    if _wastes_resources(channel):
+        calllog.session_line(channel, 7, _WASTE_SITE, "Raw Codec Activated, ready to waste resources!\n")
     if not write_silence_wav(full, 0, rate, header_only=True):
         channel.switch.log(
             3, f"Error opening {full}\n", file="switch_ivr_play_say.c", function="switch_ivr_record_file_event",
@@ -73,7 +77,9 @@ async def record_file(
         )  # fmt: skip
         return MediaStatus.FALSE
     channel.set_variable("silence_hits_exhausted", "false")
+    calllog.session_line(channel, 7, _RAW_CODEC_SITE, "Raw Codec Activated\n")
     _reset_read_codec(channel)  # the raw codec the recorder reads with
+    calllog.session_line(channel, 7, _PUSH_CODEC_SITE, f"{channel.name} Push codec L16:{_L16_IANACODE}\n")
     event = channel.switch.new_event(EventType.RECORD_START, RECORD_START_SITE)
     channel.event_set_data(event)
     event.add_header("Record-File-Path", full)
@@ -111,7 +117,30 @@ async def record_file(
     event.add_header("Record-File-Path", full)
     channel.switch.fire(event)
     _reset_read_codec(channel)  # back to the session's own read codec
+    codec = channel.read_codec
+    calllog.session_line(
+        channel, 7, _RESTORE_CODEC_SITE,
+        f"{channel.name} Restore previous codec {(codec.name if codec is not None else '') or 'L16'}:{_L16_IANACODE}.\n",
+    )  # fmt: skip
     return status
+
+
+def _wastes_resources(channel: Channel) -> bool:
+    """switch_ivr_record_file's waste_resources (1400 unless record_waste_resources says
+    otherwise) or record_fill_cng: the write codec it then logs."""
+    waste = channel.get_variable("record_waste_resources")
+    fill = channel.get_variable("record_fill_cng")
+    wasting = waste is None or waste.lower() == "true" or c_atoi(waste) > 0
+    filling = fill is not None and (fill.lower() == "true" or c_atoi(fill) > 0)
+    return wasting or filling
+
+
+_WASTE_SITE = CallingSite("switch_ivr_play_say.c", "switch_ivr_record_file_event", 617)
+_RAW_CODEC_SITE = CallingSite("switch_ivr_play_say.c", "switch_ivr_record_file_event", 729)
+_PUSH_CODEC_SITE = CallingSite("switch_core_codec.c", "switch_core_session_set_read_codec", 250)
+_RESTORE_CODEC_SITE = CallingSite("switch_core_codec.c", "switch_core_session_set_read_codec", 275)
+#: The L16 codec's ``ianacode`` as FreeSWITCH's set_read_codec lines print it (recorded).
+_L16_IANACODE = 100
 
 
 def _reset_read_codec(channel: Channel) -> None:
