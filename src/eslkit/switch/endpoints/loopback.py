@@ -163,7 +163,11 @@ class _LegInfo:
 
 
 async def _unlink(peer: Channel) -> None:
-    await peer.switch.clock.sleep(FRAME)
+    # Its read fails at the next tick, the tick the hanging-up leg's own loop (a park) ends
+    # at too, whose hang-up then comes first (recorded: log_conn_info_park_kill); a bridge
+    # being torn down takes that leg two ticks, so this one goes first there
+    # (log_bridge_notice). Half a frame past the tick orders them so.
+    await peer.switch.clock.sleep(1.5 * FRAME)
     if peer.ready:
         peer.flags.add("CF_UNLINKED")
         peer.flags.discard("CF_PARK")
