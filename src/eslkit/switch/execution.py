@@ -34,6 +34,7 @@ from eslkit.switch import calllog as cl
 from eslkit.switch import channel_events as ce
 from eslkit.switch.apps import AppContext, AppRunner
 from eslkit.switch.channel import CallState, Channel, ChannelChange, Dtmf, SessionEvent
+from eslkit.switch.ivr.record import stop_recordings_at_hangup
 from eslkit.switch.ivr.transfer import route, session_transfer
 from eslkit.switch.ivr.wait import interruptible_wait
 
@@ -224,6 +225,7 @@ class SessionRunner(AppRunner):
         logging = channel.switch.logs.listen >= 0
         if logging:
             cl.running_state(channel, ChannelState.CS_HANGUP)
+        stop_recordings_at_hangup(channel)
         channel.set_call_state(CallState.HANGUP)
         cause = channel.hangup_cause or HangupCause.NORMAL_CLEARING
         channel.set_variable("hangup_cause", cause.name)

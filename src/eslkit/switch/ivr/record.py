@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import dataclass
 
 from eslkit.fsutil import c_atoi
-from eslkit.protocol.names import EventType
+from eslkit.protocol.names import ChannelState, EventType
 from eslkit.protocol.records import CallingSite
 from eslkit.switch import calllog
 from eslkit.switch import channel_events as ce
@@ -27,6 +27,7 @@ __all__ = [
     "record_file",
     "record_path",
     "start_session_recording",
+    "stop_recordings_at_hangup",
     "stop_session_recording",
 ]
 
@@ -172,13 +173,15 @@ class SessionRecording:
 
 _WAV_HEADER = 44
 _STOPPED_CAUSE = "success-maxtime"
+_HANGUP_CAUSE = "success-silence"
 
 RECORDINGS: dict[tuple[str, str], SessionRecording] = {}
 """Running session recordings by (channel uuid, path)."""
 
 
-def stop_session_recording(rec: SessionRecording) -> None:
-    """End ``rec``: write its WAV, the ``record_*`` variables, RECORD_STOP."""
+def stop_session_recording(rec: SessionRecording, cause: str = _STOPPED_CAUSE) -> None:
+    """End ``rec``: write its WAV, the ``record_*`` variables, RECORD_STOP with completion
+    ``cause``."""
     if rec.stopped:
         return
     rec.stopped = True
@@ -195,15 +198,27 @@ def stop_session_recording(rec: SessionRecording) -> None:
     channel.set_variable("record_samples", str(samples))
     channel.set_variable("record_seconds", str(samples // RATE))
     channel.set_variable("record_ms", str(samples // (RATE // 1000)))
-    channel.set_variable("record_completion_cause", _STOPPED_CAUSE)
+    channel.set_variable("record_completion_cause", cause)
     event = channel.switch.new_event(EventType.RECORD_STOP, SESSION_RECORD_STOP_SITE)
     channel.event_set_data(event)
     event.add_header("Record-File-Path", rec.full)
     for name, value in rec.variables:
         event.add_header(f"Recording-Variable-{name}", value)
-    event.add_header("Record-Completion-Cause", _STOPPED_CAUSE)
+    event.add_header("Record-Completion-Cause", cause)
     channel.switch.fire(event)
     ce.fire_media_bug(channel, False, "session_record", rec.full)
+
+
+def stop_recordings_at_hangup(channel: Channel) -> None:
+    """The CS_HANGUP state handler's ``switch_core_media_bug_remove_all``: the channel's
+    session recordings end (RECORD_STOP in CS_HANGUP, before the call state is HANGUP);
+    record_callback's CLOSE counts a hung-up recording without silence detection (speech
+    assumed) as "success-silence" (recorded: recorded/uuid)."""
+    if not RECORDINGS:
+        return
+    for (uuid, _), rec in list(RECORDINGS.items()):
+        if uuid == channel.uuid:
+            stop_session_recording(rec, _HANGUP_CAUSE)
 
 
 def start_session_recording(channel: Channel, path: str, limit: int, variables: list[tuple[str, str]]) -> bool:
@@ -230,7 +245,12 @@ def start_session_recording(channel: Channel, path: str, limit: int, variables: 
 
     async def watch() -> None:
         await channel.wait_for(lambda ch: rec.stopped or not ch.ready, float(rec.limit) if rec.limit else None)
-        stop_session_recording(rec)
+        if rec.stopped or channel.ready:
+            stop_session_recording(rec)
+            return
+        # Hung up: stop_recordings_at_hangup ends it in the CS_HANGUP state.
+        await channel.wait_for_state(ChannelState.CS_HANGUP, None)
+        stop_session_recording(rec, _HANGUP_CAUSE)
 
     channel.switch.spawn(watch())
     return True
