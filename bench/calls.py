@@ -123,6 +123,15 @@ async def memory_per_channel(port: int, pid: int, count: int) -> float:
     after = rss_kib(pid)
     control.writer.write(b"api hupall\n\n")
     await control.next_frame()
+    # The hang-ups finish after hupall's reply: let them end before the call phase's
+    # subscriber starts counting events per call.
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        control.writer.write(b"api show channels count\n\n")
+        frame = await control.next_frame()
+        if any(line.startswith("0 total") for line in (frame.body or b"").decode().split("\n")):
+            break
+        await asyncio.sleep(0.2)
     return (after - base) * 1024 / count
 
 
